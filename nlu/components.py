@@ -1,0 +1,208 @@
+"""Custom Rasa 3.6 graph components for Vietnamese (import only in the Rasa env).
+
+config.yml refers to them by module path, e.g. ``nlu.components.VietnameseTokenizer``.
+Class names are unique on purpose: Rasa's registry is keyed by bare class name.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
+    CountVectorsFeaturizer,
+)
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu import text as vtext
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _text_module_digest() -> str:
+    return hashlib.sha256(inspect.getsource(vtext).encode()).hexdigest()
+
+
+def _abbreviations_path(config: Dict[str, Any]) -> Path:
+    path = Path(config.get("abbreviations_file") or vtext.DEFAULT_ABBREVIATIONS)
+    return path if path.is_absolute() else _PROJECT_ROOT / path
+
+
+def _abbreviations_digest(config: Dict[str, Any]) -> str:
+    return hashlib.sha256(_abbreviations_path(config).read_bytes()).hexdigest()
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
+)
+class VietnameseTokenizer(WhitespaceTokenizer):
+    """Whitespace syllables after NFC composition of the message text.
+
+    Text typed with combining marks is rewritten to NFC before tokenizing, so
+    token offsets stay valid for the (normalised) message text.
+    """
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        return _text_module_digest()
+
+    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        value = message.get(attribute)
+        if isinstance(value, str):
+            normalized = vtext.nfc(value)
+            if normalized != value:
+                message.set(attribute, normalized)
+        return super().tokenize(message, attribute)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
+)
+class FoldedCountVectorsFeaturizer(CountVectorsFeaturizer):
+    """Count vectors over the diacritics-free, abbreviation-expanded view of each token.
+
+    Used next to the ordinary (accented) CountVectorsFeaturizer: accents
+    disambiguate "vay" (loan) from "vậy" when they are typed, and this view
+    matches "toi muon vay von" / "ko dc" when they are not. One output per
+    input token, so sequence features stay aligned with the tokens.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            **CountVectorsFeaturizer.get_default_config(),
+            "expand_abbreviations": True,
+            "abbreviations_file": "data/normalization/abbreviations.yml",
+        }
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        # Rasa fingerprints only this class's source; the folding code and the
+        # abbreviation table live elsewhere, so add them or the cache goes stale.
+        parts = [_text_module_digest()]
+        if config.get("expand_abbreviations", True):
+            parts.append(_abbreviations_digest(config))
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+    @functools.cached_property
+    def _abbreviations(self) -> Optional[vtext.Abbreviations]:
+        if not self._config.get("expand_abbreviations", True):
+            return None
+        return vtext.Abbreviations.load(_abbreviations_path(self._config))
+
+    def _process_tokens(self, tokens: List[Text], attribute: Text = TEXT) -> List[Text]:
+        if attribute == TEXT:
+            if self._abbreviations is not None:
+                tokens = [self._abbreviations.expand_token(t) for t in tokens]
+            tokens = [vtext.fold(t) for t in tokens]
+        return super()._process_tokens(tokens, attribute)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class UnknownWordsFallback(GraphComponent, IntentClassifier):
+    """Predict ``nlu_fallback`` when no word of the message occurs in the training data.
+
+    A linear classifier still assigns a confident-looking intent to "asdkj qwe"
+    (its class priors); if not one word (folded, abbreviations expanded, numbers
+    ignored) was ever seen in training, we cannot have understood the message.
+    Place it after FallbackClassifier.
+    """
+
+    VOCABULARY_FILE = "vocabulary.json"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"abbreviations_file": "data/normalization/abbreviations.yml"}
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        return hashlib.sha256(
+            (_text_module_digest() + _abbreviations_digest(config)).encode()
+        ).hexdigest()
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        vocabulary: Optional[set] = None,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._abbreviations = vtext.Abbreviations.load(_abbreviations_path(config))
+        self.vocabulary: set = vocabulary or set()
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "UnknownWordsFallback":
+        return cls(config, model_storage, resource)
+
+    def _words(self, text: Text) -> List[Text]:
+        folded = vtext.fold(self._abbreviations.expand(vtext.nfc(text)))
+        return [w for w in re.findall(r"\w+", folded) if not w.isdigit()]
+
+    def train(self, training_data: TrainingData) -> Resource:
+        self.vocabulary = {
+            w for example in training_data.intent_examples for w in self._words(example.get(TEXT) or "")
+        }
+        with self._model_storage.write_to(self._resource) as model_dir:
+            (model_dir / self.VOCABULARY_FILE).write_text(
+                json.dumps(sorted(self.vocabulary), ensure_ascii=False), encoding="utf-8"
+            )
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "UnknownWordsFallback":
+        with model_storage.read_from(resource) as model_dir:
+            words = json.loads((model_dir / cls.VOCABULARY_FILE).read_text(encoding="utf-8"))
+        return cls(config, model_storage, resource, set(words))
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            intent = message.get(INTENT) or {}
+            if not text or intent.get(INTENT_NAME_KEY) == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+                continue
+            words = self._words(text)
+            if words and not any(w in self.vocabulary for w in words):
+                fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
+                message.data[INTENT] = fallback
+                message.data.setdefault(INTENT_RANKING_KEY, [])
+                message.data[INTENT_RANKING_KEY].insert(0, dict(fallback))
+        return messages

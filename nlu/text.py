@@ -1,0 +1,93 @@
+"""Vietnamese text normalisation, pure Python (no Rasa), shared by the Rasa
+components and the app.
+
+* ``nfc``: compose text typed with combining marks (NFD keyboards, VNI/Telex
+  leftovers) into the canonical precomposed form.
+* ``fold``: the diacritics-free view users type on cheap phones: "Đăng ký" →
+  "dang ky" (đ → d, which neither of sklearn's ``strip_accents`` modes does).
+* ``Abbreviations``: the abbreviation/teencode table, kept as data in
+  ``data/normalization/abbreviations.yml``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+DEFAULT_ABBREVIATIONS = (
+    Path(__file__).resolve().parent.parent / "data" / "normalization" / "abbreviations.yml"
+)
+
+_D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Lower-case, remove every diacritic, map đ to d."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_D_MAP))
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFC", stripped).lower()
+
+
+def _key(token: str) -> str:
+    lowered = nfc(token).lower()
+    return lowered if len(lowered) < 2 else fold(lowered)
+
+
+@dataclass(frozen=True)
+class Abbreviations:
+    """Whole-token replacements plus number-unit suffixes ("50tr" → "50 triệu").
+
+    Keys of two or more letters are matched on the folded, lower-cased token,
+    so "ko", "Ko" and "kô" are one entry. One-letter keys ("k", "j", "a") match
+    only exactly, so that "à" or "á" is never read as "a" (anh).
+    """
+
+    words: dict[str, str]
+    number_units: dict[str, str]
+    digest: str
+
+    @classmethod
+    def load(cls, path: Path | str = DEFAULT_ABBREVIATIONS) -> "Abbreviations":
+        path = Path(path)
+        raw = path.read_bytes()
+        data = yaml.safe_load(raw) or {}
+        words = data.get("words") or {}
+        units = data.get("number_units") or {}
+        for section, table in (("words", words), ("number_units", units)):
+            if not isinstance(table, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) and k and v for k, v in table.items()
+            ):
+                raise ValueError(f"{path}: '{section}' must map non-empty strings to strings")
+        return cls(
+            words={_key(k): nfc(v) for k, v in words.items()},
+            number_units={fold(k): nfc(v) for k, v in units.items()},
+            digest=hashlib.sha256(raw).hexdigest(),
+        )
+
+    def _number_unit_re(self) -> re.Pattern[str]:
+        units = "|".join(sorted(map(re.escape, self.number_units), key=len, reverse=True))
+        return re.compile(rf"^(\d+(?:[.,]\d+)?)({units})$")
+
+    def expand_token(self, token: str) -> str:
+        """Expansion of one token (may be several words), or the token itself."""
+        key = _key(token)
+        if key in self.words:
+            return self.words[key]
+        key = fold(token)
+        if self.number_units:
+            m = self._number_unit_re().match(key)
+            if m:
+                return f"{m.group(1)} {self.number_units[m.group(2)]}"
+        return token
+
+    def expand(self, text: str) -> str:
+        return " ".join(self.expand_token(t) for t in text.split())
