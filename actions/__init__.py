@@ -1,0 +1,9 @@
+"""Rasa custom actions (rasa-sdk), served by ``python -m rasa_sdk --actions actions``.
+
+Strings come from the gettext catalogs in ``bot/locale`` (``bot.i18n``); domain
+rules live in plain Python modules that these actions call.
+"""
+
+from actions.menu import ActionFallbackTopics, ActionTopicMenu
+
+__all__ = ["ActionTopicMenu", "ActionFallbackTopics"]
