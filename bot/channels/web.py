@@ -1,0 +1,117 @@
+"""The local web channel: a fixed JSON contract other tools rely on, and a chat page.
+
+POST /api/messages  {"user": "<1–128 chars>", "text": "<1–4096 chars>"}
+  → 200 {"replies": [{"text": "...", "buttons": [{"title": "...", "payload": "..."}]}]}
+  → 400 {"error": "..."} for bad input, 503 when Rasa is not ready.
+A button press is sent back as ``text`` = its payload. Each ``user`` is its own
+conversation. An optional ``"locale": "vi" | "en"`` picks the reply language.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.routing import Route
+
+from bot.gateway.core import Core, Inbound
+from bot.gateway.rasa_client import RasaError, RasaUnavailable
+from bot.i18n import SUPPORTED_LOCALES, gettext, normalize_locale
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "web"
+MAX_BODY_BYTES = 64 * 1024
+MAX_USER_CHARS = 128
+MAX_TEXT_CHARS = 4096
+_PAGE = Template((Path(__file__).with_name("web_page.html")).read_text(encoding="utf-8"))
+
+
+class BadRequest(ValueError):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def parse_message(body: bytes) -> Inbound:
+    """Validate a /api/messages body; raise BadRequest with a clear English message."""
+    if len(body) > MAX_BODY_BYTES:
+        raise BadRequest(f"request body is larger than {MAX_BODY_BYTES} bytes", status=413)
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("body must be valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest('body must be a JSON object like {"user": "...", "text": "..."}')
+    user, text, locale = data.get("user"), data.get("text"), data.get("locale")
+    for name, value, limit in (("user", user, MAX_USER_CHARS), ("text", text, MAX_TEXT_CHARS)):
+        if value is None:
+            raise BadRequest(f"'{name}' is required")
+        if not isinstance(value, str):
+            raise BadRequest(f"'{name}' must be a string")
+        if not value.strip():
+            raise BadRequest(f"'{name}' must not be empty")
+        if len(value) > limit:
+            raise BadRequest(f"'{name}' must be at most {limit} characters (got {len(value)})")
+    if locale is not None and locale not in SUPPORTED_LOCALES:
+        raise BadRequest(f"'locale' must be one of {', '.join(SUPPORTED_LOCALES)}")
+    return Inbound(channel=CHANNEL, external_id=user, text=text.strip(), locale=locale)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def post_message(request: Request) -> JSONResponse:
+    core: Core = request.app.state.core
+    body = await request.body()
+    try:
+        msg = parse_message(body)
+    except BadRequest as exc:
+        return _error(exc.status, str(exc))
+    try:
+        replies = await core.handle(msg)
+    except RasaUnavailable:
+        return _error(503, "the assistant is starting or unavailable; try again in a moment")
+    except RasaError as exc:
+        log.warning("rasa error on web turn: %s", exc)
+        return _error(502, "the assistant could not answer; try again")
+    return JSONResponse({"replies": [r.as_dict() for r in replies]})
+
+
+def _page_strings(locale: str) -> dict[str, Any]:
+    strings = {
+        "title": gettext("Lối Về: try the assistant", locale),
+        "intro": gettext(
+            "This is the local web chat for trying Lối Về. Do not enter real "
+            "personal or criminal-record details here.",
+            locale,
+        ),
+        "placeholder": gettext("Type your question…", locale),
+        "send": gettext("Send", locale),
+        "error": gettext("Could not send. Please try again in a moment.", locale),
+        "starting": gettext("The assistant is starting, please wait a moment and try again.", locale),
+        "reset": gettext("New conversation", locale),
+    }
+    return {
+        "lang": locale,
+        **{k: html.escape(strings[k]) for k in ("title", "intro", "placeholder", "send", "reset")},
+        "strings_json": json.dumps(strings, ensure_ascii=False).replace("</", "<\\/"),
+    }
+
+
+async def chat_page(request: Request) -> HTMLResponse:
+    locale = normalize_locale(request.query_params.get("lang"))
+    return HTMLResponse(_PAGE.substitute(_page_strings(locale)))
+
+
+routes = [
+    Route("/", chat_page, methods=["GET"]),
+    Route("/api/messages", post_message, methods=["POST"]),
+]

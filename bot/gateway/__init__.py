@@ -1,0 +1,1 @@
+"""The gateway: one ASGI app that hosts every channel's webhook."""
