@@ -15,6 +15,7 @@ the supervisor itself is killed (PR_SET_PDEATHSIG), so nothing is orphaned.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import dataclasses
 import os
@@ -46,6 +47,17 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         pass
 
 
+async def exited(proc: asyncio.subprocess.Process) -> int:
+    """The exit code, as soon as the process has exited.
+
+    Not ``proc.wait()``: in Python 3.11 that resolves only once every pipe is
+    closed, and a child's orphaned helpers can keep its stdout open forever.
+    """
+    while proc.returncode is None:
+        await asyncio.sleep(0.1)
+    return proc.returncode
+
+
 @dataclass
 class Child:
     name: str
@@ -54,6 +66,7 @@ class Child:
     proc: asyncio.subprocess.Process | None = None
     crashes: deque[float] = field(default_factory=deque)
     pump: asyncio.Task[None] | None = None
+    watcher: asyncio.Task[None] | None = None
 
 
 class Supervisor:
@@ -131,12 +144,17 @@ class Supervisor:
             limit=1 << 20,
         )
         child.pump = asyncio.create_task(self._pump(child))
-        asyncio.create_task(self._watch(child, child.proc))
+        child.watcher = asyncio.create_task(self._watch(child, child.proc))
 
     async def _watch(self, child: Child, proc: asyncio.subprocess.Process) -> None:
-        code = await proc.wait()
+        code = await exited(proc)
+        # Its helpers (Sanic's worker processes) may outlive it and keep the
+        # output pipe open: end the whole process group, then drain the output.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
         if child.pump:
-            await child.pump
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(child.pump, timeout=5.0)
         if self.stopping.is_set() or child.proc is not proc:
             return
         now = time.monotonic()
@@ -176,7 +194,7 @@ class Supervisor:
             except ProcessLookupError:
                 return
             try:
-                await asyncio.wait_for(proc.wait(), timeout=wait)
+                await asyncio.wait_for(exited(proc), timeout=wait)
                 return
             except asyncio.TimeoutError:
                 self.say(f"{child.name} did not stop on {sig.name} within {wait:.0f} s")
@@ -228,6 +246,7 @@ class Supervisor:
         self.stopping.set()
         self.say("stopping…")
         await asyncio.gather(*(self._stop_child(c) for c in reversed(list(specs.values()))))
+        await asyncio.gather(*(c.watcher for c in specs.values() if c.watcher))
         await announcer
         self.say("stopped" if not self.failed else f"failed: {self.failed}")
         return 1 if self.failed else 0
