@@ -1,0 +1,160 @@
+"""Test helpers: free ports, process trees, and a real running product."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bot import PROJECT_ROOT
+
+TOPIC_TITLES_VI = ["Vay vốn", "Xóa án tích", "Giấy tờ", "Báo cáo định kỳ", "Gặp cán bộ"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def descendants(pid: int) -> set[int]:
+    """All live descendant pids of ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    found: set[int] = set()
+    stack = [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def process_group(pgid: int) -> set[int]:
+    members = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and alive(int(entry)):
+            try:
+                if os.getpgid(int(entry)) == pgid:
+                    members.add(int(entry))
+            except OSError:
+                pass
+    return members
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+@dataclass
+class Product:
+    url: str
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    env: dict[str, str]
+    var_dir: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def say(self, user: str, text: str, **extra: str) -> list[dict]:
+        r = httpx.post(f"{self.url}/api/messages", json={"user": user, "text": text, **extra}, timeout=60)
+        assert r.status_code == 200, (r.status_code, r.text)
+        return r.json()["replies"]
+
+    def wait_ready(self, timeout: float = 600.0) -> float:
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"run command exited ({self.proc.returncode}):\n{self.log()[-4000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=3).status_code == 200:
+                    return time.monotonic() - started
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"not ready after {timeout} s:\n{self.log()[-4000:]}")
+
+    def stop(self, timeout: float = 60.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                return self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise
+        return self.proc.returncode
+
+
+def start_product(tmp: Path, database_url: str) -> Product:
+    port = free_port()
+    var_dir = tmp / "var"
+    env = {
+        **os.environ,
+        "LOIVE_PORT": str(port),
+        "LOIVE_RASA_PORT": str(free_port()),
+        "LOIVE_ACTIONS_PORT": str(free_port()),
+        "LOIVE_VAR_DIR": str(var_dir),
+        "DATABASE_URL": database_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("RASA_TRACKER_URL", None)
+    env.pop("REDIS_URL", None)
+    log_path = tmp / "run.log"
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )
+    return Product(f"http://127.0.0.1:{port}", proc, log_path, env, var_dir)
+
+
+@contextlib.contextmanager
+def serve(app, port: int | None = None) -> Iterator[str]:  # noqa: ANN001
+    """Serve an ASGI app with uvicorn on loopback in a thread; yield its base URL."""
+    import uvicorn
+
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
