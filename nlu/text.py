@@ -30,11 +30,45 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+# Old-style tone placement on the open diphthongs oa, oe, uy ("hoà", "khoẻ",
+# "thuỷ") → the modern style the training data uses ("hòa", "khỏe", "thủy").
+# Only where the diphthong ends the syllable: "hoàng", "khuyến" are unchanged;
+# "quý" is unchanged because "qu" is a consonant there.
+_TONES = "\u0300\u0301\u0309\u0303\u0323"  # huyền, sắc, hỏi, ngã, nặng
+
+
+def _toned(base: str, tone: str) -> str:
+    return unicodedata.normalize("NFC", base + tone)
+
+
+_OLD_STYLE = {
+    _toned(first, "") + _toned(second, tone): _toned(first, tone) + second
+    for first, second in (("o", "a"), ("o", "e"), ("u", "y"), ("O", "A"), ("O", "E"), ("U", "Y"))
+    for tone in _TONES
+}
+_OLD_STYLE_RE = re.compile(
+    r"(?<![qQ])(" + "|".join(map(re.escape, _OLD_STYLE)) + r")(?!\w)"
+)
+
+
+def modern_tones(text: str) -> str:
+    """Move tone marks of old-style "oà/oé/uý…" to the modern position (same length)."""
+    return _OLD_STYLE_RE.sub(lambda m: _OLD_STYLE[m.group(1)], text)
+
+
+def normalize(text: str) -> str:
+    """The accented view: NFC composition, then modern tone placement."""
+    return modern_tones(nfc(text))
+
+
 def fold(text: str) -> str:
     """Lower-case, remove every diacritic, map đ to d."""
     decomposed = unicodedata.normalize("NFD", text.translate(_D_MAP))
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return unicodedata.normalize("NFC", stripped).lower()
+
+
+_EDGE_PUNCT = re.compile(r"^([^\w]*)(.*?)([^\w]*)$", re.DOTALL)
 
 
 def _key(token: str) -> str:
@@ -78,7 +112,13 @@ class Abbreviations:
         return re.compile(rf"^(\d+(?:[.,]\d+)?)({units})$")
 
     def expand_token(self, token: str) -> str:
-        """Expansion of one token (may be several words), or the token itself."""
+        """Expansion of one token (may be several words), or the token itself.
+
+        Punctuation around the token is kept: "r," → "rồi,".
+        """
+        m = _EDGE_PUNCT.match(token)
+        if m and (m.group(1) or m.group(3)) and m.group(2):
+            return m.group(1) + self.expand_token(m.group(2)) + m.group(3)
         key = _key(token)
         if key in self.words:
             return self.words[key]

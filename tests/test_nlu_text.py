@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from nlu.text import Abbreviations, fold, nfc
+from nlu.text import Abbreviations, fold, nfc, normalize
 
 
 def test_fold_removes_diacritics_and_maps_d():
@@ -21,6 +21,27 @@ def test_decomposed_input_is_composed():
     assert fold(decomposed) == "xoa an tich"
 
 
+@pytest.mark.parametrize(
+    "typed, modern",
+    [
+        ("hoà giải", "hòa giải"),
+        ("sức khoẻ", "sức khỏe"),
+        ("thuỷ lợi", "thủy lợi"),
+        ("xoá án tích", "xóa án tích"),
+        ("HOÀ", "HÒA"),
+        ("hoà.", "hòa."),
+        ("Hoàng", "Hoàng"),  # closed syllable: the tone stays on the second vowel
+        ("khuyến khích", "khuyến khích"),
+        ("quý", "quý"),  # "qu" is a consonant
+    ],
+)
+def test_old_style_tone_placement_is_modernised(typed, modern):
+    decomposed = unicodedata.normalize("NFD", typed)
+    assert normalize(typed) == modern
+    assert normalize(decomposed) == modern
+    assert len(normalize(typed)) == len(nfc(typed))
+
+
 @pytest.fixture(scope="module")
 def abbr() -> Abbreviations:
     return Abbreviations.load()
@@ -30,7 +51,8 @@ def abbr() -> Abbreviations:
     "typed, expanded",
     [
         ("toi ko dc vay", "toi không được vay"),
-        ("Ko bít j", "không bít gì"),
+        ("Ko bít j", "không biết gì"),
+        ("đúg r, ok", "đúng rồi, đồng ý"),
         ("kô", "không"),
         ("vay 50tr", "vay 50 triệu"),
         ("2ty", "2 tỷ"),
