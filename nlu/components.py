@@ -6,10 +6,12 @@ Class names are unique on purpose: Rasa's registry is keyed by bare class name.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import inspect
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
@@ -24,8 +26,10 @@ from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import (
+    ENTITIES,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -35,6 +39,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu import crisis as vcrisis
+from nlu import entities as ventities
 from nlu import text as vtext
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,10 +63,12 @@ def _abbreviations_digest(config: Dict[str, Any]) -> str:
     DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
 )
 class VietnameseTokenizer(WhitespaceTokenizer):
-    """Whitespace syllables after NFC composition of the message text.
+    """Whitespace syllables over the normalised message text.
 
-    Text typed with combining marks is rewritten to NFC before tokenizing, so
-    token offsets stay valid for the (normalised) message text.
+    Text typed with combining marks (NFD keyboards, VNI/Telex leftovers) is
+    composed to NFC and old-style tone placement ("hoà", "thuỷ") is moved to the
+    modern position before tokenizing; the message text is rewritten, so token
+    offsets stay valid for it.
     """
 
     @classmethod
@@ -70,7 +78,7 @@ class VietnameseTokenizer(WhitespaceTokenizer):
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         value = message.get(attribute)
         if isinstance(value, str):
-            normalized = vtext.nfc(value)
+            normalized = vtext.normalize(value)
             if normalized != value:
                 message.set(attribute, normalized)
         return super().tokenize(message, attribute)
@@ -205,4 +213,120 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
                 message.data[INTENT] = fallback
                 message.data.setdefault(INTENT_RANKING_KEY, [])
                 message.data[INTENT_RANKING_KEY].insert(0, dict(fallback))
+        return messages
+
+
+# Vietnam has one time zone and no daylight saving time.
+VIETNAM_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
+# Evaluation only: pin "today" so that relative dates ("năm ngoái") in the
+# held-out set resolve the same way on every day the evaluation runs.
+TODAY_ENV = "LOIVE_NLU_TODAY"
+
+
+def today_in_vietnam() -> dt.date:
+    pinned = os.environ.get(TODAY_ENV)
+    if pinned:
+        return dt.date.fromisoformat(pinned)
+    return dt.datetime.now(VIETNAM_TZ).date()
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+)
+class VietnameseEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Money, dates, durations and penalty types, with normalised values
+    (``nlu.entities``): "50tr" → 50000000, "tháng 3 năm 2024" → "2024-03",
+    "3 năm tù" → "P3Y" + prison. Rule-based, so it needs no annotated training
+    data and works the same with or without diacritics. Relative dates
+    ("năm ngoái") are resolved against today's date in Vietnam.
+    """
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        source = inspect.getsource(ventities) + inspect.getsource(vtext)
+        return hashlib.sha256(source.encode()).hexdigest()
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "VietnameseEntityExtractor":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        today = today_in_vietnam()
+        for message in messages:
+            text = message.get(TEXT)
+            if not text:
+                continue
+            found = [
+                {"entity": e.entity, "value": e.value, "start": e.start, "end": e.end,
+                 "confidence_entity": 1.0}
+                for e in ventities.extract(text, today)
+            ]
+            message.set(
+                ENTITIES,
+                message.get(ENTITIES, []) + self.add_extractor_name(found),
+                add_to_output=True,
+            )
+        return messages
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class CrisisTermsOverride(GraphComponent, IntentClassifier):
+    """Predict ``crisis`` whenever the message contains a crisis term
+    (data/normalization/crisis.yml), whatever the classifier said.
+
+    Recall on crisis messages must not depend on a statistical classifier's
+    confidence: a missed crisis costs far more than an unneeded crisis answer.
+    Place it last among the intent classifiers.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"crisis_terms_file": "data/normalization/crisis.yml",
+                "abbreviations_file": "data/normalization/abbreviations.yml",
+                "intent": "crisis"}
+
+    @classmethod
+    def _terms_path(cls, config: Dict[str, Any]) -> Path:
+        path = Path(config.get("crisis_terms_file") or vcrisis.DEFAULT_CRISIS_TERMS)
+        return path if path.is_absolute() else _PROJECT_ROOT / path
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        parts = (inspect.getsource(vcrisis), _text_module_digest(), _abbreviations_digest(config),
+                 hashlib.sha256(cls._terms_path(config).read_bytes()).hexdigest())
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._intent = config.get("intent", "crisis")
+        self._lexicon = vcrisis.CrisisLexicon.load(
+            self._terms_path(config), vtext.Abbreviations.load(_abbreviations_path(config))
+        )
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "CrisisTermsOverride":
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not text or not self._lexicon.matches(text):
+                continue
+            crisis = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.data[INTENT] = crisis
+            ranking = [r for r in message.data.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != self._intent]
+            message.data[INTENT_RANKING_KEY] = [dict(crisis), *ranking]
         return messages
