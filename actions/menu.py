@@ -1,4 +1,4 @@
-"""The topic menu, and the fallback that offers it when the NLU is unsure."""
+"""The topic menu, and the two-stage fallback that offers topics when the NLU is unsure."""
 
 from __future__ import annotations
 
@@ -10,14 +10,25 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.i18n import N_, gettext, normalize_locale
 
-# (button title, intent payload): the one list of topics, in menu order.
-TOPICS: tuple[tuple[str, str], ...] = (
-    (N_("Loans"), "/ask_loan"),
-    (N_("Clearing a criminal record"), "/ask_expungement"),
-    (N_("Papers"), "/ask_documents"),
-    (N_("Regular check-in"), "/checkin"),
-    (N_("Talk to an officer"), "/request_human"),
-)
+FALLBACK_ACTION = "action_fallback_topics"
+FALLBACK_INTENT = "nlu_fallback"
+
+# Every topic the assistant can be asked about: intent → button title.
+TOPIC_LABELS: dict[str, str] = {
+    "ask_loan": N_("Loans"),
+    "ask_expungement": N_("Clearing a criminal record"),
+    "ask_documents": N_("Papers"),
+    "ask_criminal_record": N_("Criminal record certificate"),
+    "ask_residence": N_("Residence registration"),
+    "ask_id_card": N_("ID card"),
+    "ask_release_duties": N_("Duties on conditional release"),
+    "ask_support": N_("Jobs and other support"),
+    "checkin": N_("Regular check-in"),
+    "enroll": N_("Register with my officer"),
+    "request_human": N_("Talk to an officer"),
+}
+# The main menu, in order.
+MENU: tuple[str, ...] = ("ask_loan", "ask_expungement", "ask_documents", "checkin", "request_human")
 
 
 def tracker_locale(tracker: Tracker) -> str:
@@ -26,8 +37,41 @@ def tracker_locale(tracker: Tracker) -> str:
     return normalize_locale(metadata.get("locale"))
 
 
-def topic_buttons(locale: str) -> list[dict[str, str]]:
-    return [{"title": gettext(title, locale), "payload": payload} for title, payload in TOPICS]
+def topic_button(intent: str, locale: str) -> dict[str, str]:
+    return {"title": gettext(TOPIC_LABELS[intent], locale), "payload": f"/{intent}"}
+
+
+def topic_buttons(locale: str, intents: tuple[str, ...] = MENU) -> list[dict[str, str]]:
+    return [topic_button(i, locale) for i in intents]
+
+
+def likely_topics(tracker: Tracker, n: int = 2) -> list[str]:
+    """The n most likely topic intents of the latest message, best first."""
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    return [r["name"] for r in ranking if r.get("name") in TOPIC_LABELS][:n]
+
+
+def nothing_recognised(tracker: Tracker) -> bool:
+    """True when the fallback came from UnknownWordsFallback (no known word at all)."""
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    return bool(ranking) and ranking[0].get("name") == FALLBACK_INTENT and ranking[0].get("confidence") == 1.0
+
+
+def previous_turn_was_fallback(tracker: Tracker) -> bool:
+    """Did the user turn before this one also end in the fallback?
+
+    The fallback reverts its user turn, so this reads the raw event log: the
+    fallback action between the last two user messages.
+    """
+    users_seen = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users_seen += 1
+            if users_seen == 2:
+                return False
+        elif users_seen == 1 and event.get("event") == "action" and event.get("name") == FALLBACK_ACTION:
+            return True
+    return False
 
 
 class ActionTopicMenu(Action):
@@ -46,25 +90,46 @@ class ActionTopicMenu(Action):
 
 
 class ActionFallbackTopics(Action):
-    """Say we did not understand and offer the topics.
+    """Two-stage fallback.
 
-    The user's turn is reverted so that an unrecognised message does not become
-    part of the dialogue history the policies learn from.
+    1st time: "Did you mean …?" with the two most likely topics as buttons (or,
+    if not one word was recognised, the menu).
+    2nd time in a row: give up politely, offer the menu and an officer.
+    The user's turn is reverted so an unrecognised message does not become part
+    of the dialogue history the policies learn from.
     """
 
     def name(self) -> str:
-        return "action_fallback_topics"
+        return FALLBACK_ACTION
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         locale = tracker_locale(tracker)
-        dispatcher.utter_message(
-            text=gettext(
-                "Sorry, I did not understand. Please choose a topic below "
-                "or write your question in a few words.",
-                locale,
-            ),
-            buttons=topic_buttons(locale),
-        )
+        if previous_turn_was_fallback(tracker):
+            dispatcher.utter_message(
+                text=gettext(
+                    "Sorry, I still cannot understand. Please choose a topic, or talk to an "
+                    "officer of your commune.",
+                    locale,
+                ),
+                buttons=topic_buttons(locale),
+            )
+            return [UserUtteranceReverted()]
+        guesses = [] if nothing_recognised(tracker) else likely_topics(tracker)
+        if guesses:
+            dispatcher.utter_message(
+                text=gettext("Did you want to ask about…?", locale),
+                buttons=[topic_button(i, locale) for i in guesses]
+                + [{"title": gettext("Something else", locale), "payload": "/help"}],
+            )
+        else:
+            dispatcher.utter_message(
+                text=gettext(
+                    "Sorry, I did not understand. Please choose a topic below "
+                    "or write your question in a few words.",
+                    locale,
+                ),
+                buttons=topic_buttons(locale),
+            )
         return [UserUtteranceReverted()]
