@@ -10,12 +10,13 @@ RASA_PY := .venv-rasa/bin/python
 # PostgreSQL for the second test pass; CI=true makes it mandatory.
 TEST_DATABASE_URL ?= postgresql://root@127.0.0.1:5432/test
 
-.PHONY: help run test test-sqlite test-postgres install catalogs extract lock bench train clean
+.PHONY: help run test install catalogs extract lock bench train eval-nlu clean
 
 help:
 	@echo "make run    start Lối Về (web chat on http://127.0.0.1:8000/)"
 	@echo "make test   run all tests (SQLite, then PostgreSQL)"
 	@echo "make bench  latency, start-up and memory numbers (bench/latency.py)"
+	@echo "make eval-nlu  held-out NLU evaluation (reports/heldout*.md)"
 	@echo "make lock   re-resolve requirements/*.lock;  make extract  refresh catalogs"
 
 run: install catalogs
@@ -33,6 +34,13 @@ bench: install catalogs
 
 train: install
 	$(APP_PY) -m bot train
+
+# Held-out NLU evaluation: per-slice accuracy/macro-F1, entities, confusions,
+# calibration, 3-fold CV; writes reports/heldout.md (+ _confusion.png). The
+# fresh set (never looked at while tuning) goes to reports/heldout_fresh.md.
+eval-nlu: train
+	PYTHONPATH=. RASA_TELEMETRY_ENABLED=false $(RASA_PY) -m nlu.evaluate
+	PYTHONPATH=. RASA_TELEMETRY_ENABLED=false $(RASA_PY) -m nlu.evaluate --heldout tests/nlu/heldout_fresh.yml --cv 0
 
 install: .venv/.installed .venv-rasa/.installed
 

@@ -118,8 +118,6 @@ def main() -> int:
         url = args.url.rstrip("/")
     else:
         tmp = Path(tempfile.mkdtemp(prefix="loive-bench-"))
-        token = "bench-" + os.urandom(8).hex()
-        os.environ["LOIVE_RASA_TOKEN"] = token
         product = start_product(tmp, f"sqlite:///{tmp / 'var' / 'loive.db'}")
         ready = product.wait_ready()
         url = product.url
@@ -130,6 +128,7 @@ def main() -> int:
         print("/api/messages, 20 users: " + summary(asyncio.run(messages_latency(url, 20, max(1, args.requests // 20)))))
         if product:
             rasa_url = f"http://127.0.0.1:{product.env['LOIVE_RASA_PORT']}"
+            token = product.env["LOIVE_RASA_TOKEN"]
             print("Rasa /model/parse:       " + summary(parse_latency(rasa_url, token, args.requests)))
             parts = rss_by_part(product.proc.pid)
             print("RSS: " + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(parts.items()))

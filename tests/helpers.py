@@ -84,6 +84,12 @@ class Product:
     env: dict[str, str]
     var_dir: Path
 
+    def rasa_parse(self, text: str) -> dict:
+        r = httpx.post(f"http://127.0.0.1:{self.env['LOIVE_RASA_PORT']}/model/parse",
+                       params={"token": self.env["LOIVE_RASA_TOKEN"]}, json={"text": text}, timeout=30)
+        r.raise_for_status()
+        return r.json()
+
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
@@ -125,6 +131,7 @@ def start_product(tmp: Path, database_url: str) -> Product:
         "LOIVE_RASA_PORT": str(free_port()),
         "LOIVE_ACTIONS_PORT": str(free_port()),
         "LOIVE_VAR_DIR": str(var_dir),
+        "LOIVE_RASA_TOKEN": "test-" + os.urandom(8).hex(),
         "DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
     }

@@ -162,3 +162,21 @@ def test_crashed_action_server_is_reported_and_restarted(product):
     assert new_pid != actions_pid
     assert not [p for p in group if alive(p)], "the crashed child's worker processes were left running"
     assert titles(product.say("after-restart", "xin chào")[1]) == TOPIC_TITLES_VI
+
+
+def test_headline_sentence_gets_loan_topic_amount_and_date(product):
+    text = "toi ra tu thang 3 nam 2024 muon vay 50tr mo tiem sua xe"
+    parsed = product.rasa_parse(text)
+    assert parsed["intent"]["name"] == "ask_loan"
+    found = {(e["entity"], e["value"]) for e in parsed["entities"]}
+    assert found == {("date", "2024-03"), ("money", 50000000)}
+    assert product.say("headline", text)[0]["text"].startswith("Vay vốn")
+
+
+def test_two_stage_fallback_through_the_stack(product):
+    first = product.say("two-stage", "zzqx vvbn")
+    assert first[0]["text"].startswith("Xin lỗi, tôi chưa hiểu")
+    second = product.say("two-stage", "qqwz ppxk")
+    assert second[0]["text"].startswith("Xin lỗi, tôi vẫn chưa hiểu")
+    # The user can carry on normally afterwards.
+    assert product.say("two-stage", "/ask_loan")[0]["text"].startswith("Vay vốn")
