@@ -39,7 +39,7 @@ def main(argv: list[str]) -> int:
             model = train_nlu(str(config), "data/nlu", output=tmp, fixed_model_name="bench")
             train_s = time.perf_counter() - t0
             size_mb = Path(model).stat().st_size / 1e6
-            result = evaluate_model(Path(model), load_heldout())
+            result = evaluate_model(Path(model), load_heldout()[0])
         rows.append((config.relative_to(ROOT), train_s, size_mb, result))
         s = result["slices"]
         print(f"{str(config.relative_to(ROOT)):28} train {train_s:6.1f} s  load {result['load_s']:5.2f} s  "

@@ -204,15 +204,18 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT)
-            intent = message.get(INTENT) or {}
-            if not text or intent.get(INTENT_NAME_KEY) == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+            if not text:
                 continue
             words = self._words(text)
             if words and not any(w in self.vocabulary for w in words):
+                # Confidence 1.0 marks "nothing recognised" (also when the
+                # FallbackClassifier already fell back), so the fallback action
+                # shows the menu instead of guessing.
                 fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
                 message.data[INTENT] = fallback
-                message.data.setdefault(INTENT_RANKING_KEY, [])
-                message.data[INTENT_RANKING_KEY].insert(0, dict(fallback))
+                ranking = [r for r in message.data.get(INTENT_RANKING_KEY, [])
+                           if r.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME]
+                message.data[INTENT_RANKING_KEY] = [dict(fallback), *ranking]
         return messages
 
 

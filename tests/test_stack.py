@@ -42,7 +42,8 @@ def test_button_payload_is_understood(product):
     [
         ("toi muon vay von", "Vay vốn:"),  # no diacritics
         ("tôi muốn vay 50tr mở tiệm sửa xe", "Vay vốn:"),  # abbreviation
-        ("làm cccd ở đâu", "Giấy tờ"),
+        ("làm cccd ở đâu", "Căn cước"),
+        ("giấy tờ", "Anh/chị cần hỏi về loại giấy tờ nào?"),
         ("cam on nhe", "Không có gì ạ."),
         ("tạm biệt", "Chào anh/chị, chúc anh/chị"),
     ],
