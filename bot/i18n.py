@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext as _gettext
+import re
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 from babel.dates import format_date as _babel_format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
+
+from bot.domain.periods import Period
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
@@ -25,6 +28,7 @@ DEFAULT_LOCALE = "vi"
 SUPPORTED_LOCALES = ("vi", "en")
 _BABEL_LOCALES = {"vi": "vi_VN", "en": "en_US"}
 _DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
+_PERIOD_PARTS = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 
 
 class CatalogMissing(RuntimeError):
@@ -74,3 +78,28 @@ def format_date(value: dt.date, locale: str | None = None) -> str:
     """``date(2025, 6, 1)`` → ``01/06/2025`` (vi)."""
     code = normalize_locale(locale)
     return _babel_format_date(value, _DATE_PATTERNS[code], locale=_BABEL_LOCALES[code])
+
+
+def format_period(value: str | Period, locale: str | None = None) -> str:
+    """A period as the law states it: ``P120M`` → ``120 tháng``, ``P5Y`` → ``5 năm``,
+    ``P1Y6M`` → ``1 năm 6 tháng`` (vi). A ``Period`` is shown in years and months."""
+    if isinstance(value, str):
+        Period.parse(value)  # validate
+        years, months, weeks, days = (int(g) if g else 0 for g in _PERIOD_PARTS.match(value).groups())
+        days += 7 * weeks
+    else:
+        (years, months), days = divmod(value.months, 12), value.days
+    parts = []
+    if years:
+        parts.append(ngettext("%(n)d year", "%(n)d years", years, locale) % {"n": years})
+    if months:
+        parts.append(ngettext("%(n)d month", "%(n)d months", months, locale) % {"n": months})
+    if days:
+        parts.append(ngettext("%(n)d day", "%(n)d days", days, locale) % {"n": days})
+    return " ".join(parts)
+
+
+def format_rate(value: str | Decimal, locale: str | None = None) -> str:
+    """``"6.24"`` → ``6,24%/năm`` (vi): a yearly interest rate."""
+    number = format_decimal(Decimal(str(value)), locale=_BABEL_LOCALES[normalize_locale(locale)])
+    return gettext("%(rate)s%% a year", locale) % {"rate": number}

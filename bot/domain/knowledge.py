@@ -1,0 +1,292 @@
+"""The knowledge base: versioned legal facts and answers from ``data/knowledge/*.yml``.
+
+Every file has ``entries`` (answers shown to people) and/or ``facts`` (figures
+the answers and the calculators use). Both carry their legal ``sources``,
+``effective_from`` / ``effective_to`` (``effective_to`` is the first day the
+item no longer applies), ``last_verified`` and ``verified``; unverified items
+name the office to confirm with (``confirm_with``). Lookups take the date they
+are asked for, so an answer is the one valid on that day.
+
+Answer templates use ``{money:fact.id}``, ``{rate:fact.id}``, ``{period:fact.id}``,
+``{date:fact.id}`` or ``{fact.id}``; the fact valid on the same day is filled in.
+
+A malformed file stops loading with ``KnowledgeError`` naming the file, the entry
+and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot import PROJECT_ROOT
+from bot.domain.periods import Period
+from nlu.text import fold
+
+KNOWLEDGE_DIR = PROJECT_ROOT / "data" / "knowledge"
+FACT_KINDS = ("money", "rate", "period", "number", "date", "text", "table", "list")
+_PLACEHOLDER = re.compile(r"\{(?:(money|rate|period|date|number):)?([a-z0-9_.]+)\}")
+
+
+class KnowledgeError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Source:
+    document: str
+    article: str = ""
+    clause: str = ""
+
+    def cite(self) -> str:
+        return " ".join(p for p in (self.clause, self.article, self.document) if p)
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    file: str
+    sources: tuple[Source, ...]
+    effective_from: dt.date
+    effective_to: dt.date | None
+    last_verified: dt.date
+    verified: bool
+    confirm_with: str
+
+    def valid_on(self, day: dt.date) -> bool:
+        return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
+
+
+@dataclass(frozen=True)
+class Fact(Item):
+    kind: str = "text"
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Entry(Item):
+    topic: str = ""
+    intents: tuple[str, ...] = ()
+    answer: str = ""
+    change_note: str = ""
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An entry rendered for a day: the text, the citation, and whether to caution."""
+
+    entry: Entry
+    text: str
+    citation: str
+    verified: bool
+    confirm_with: str
+    facts: tuple[Fact, ...] = field(default_factory=tuple)
+
+
+def _err(file: str, item: str, fld: str, message: str) -> KnowledgeError:
+    return KnowledgeError(f"{file}: entry '{item}': field '{fld}': {message}")
+
+
+def _date(raw: Any, file: str, item: str, fld: str, required: bool = True) -> dt.date | None:
+    if raw is None and not required:
+        return None
+    if isinstance(raw, dt.date):
+        return raw
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        raise _err(file, item, fld, f"expected a date YYYY-MM-DD, got {raw!r}") from None
+
+
+def _common(raw: dict, file: str, item: str) -> dict[str, Any]:
+    sources_raw = raw.get("sources")
+    if not isinstance(sources_raw, list) or not sources_raw:
+        raise _err(file, item, "sources", "expected a non-empty list of {document, article, clause}")
+    sources = []
+    for i, s in enumerate(sources_raw):
+        if not isinstance(s, dict) or not isinstance(s.get("document"), str) or not s["document"].strip():
+            raise _err(file, item, f"sources[{i}].document", "required text")
+        sources.append(Source(s["document"].strip(), str(s.get("article") or "").strip(),
+                              str(s.get("clause") or "").strip()))
+    verified = raw.get("verified")
+    if not isinstance(verified, bool):
+        raise _err(file, item, "verified", "expected true or false")
+    confirm_with = raw.get("confirm_with") or ""
+    if not verified and not str(confirm_with).strip():
+        raise _err(file, item, "confirm_with", "an unverified item must name the office to confirm with")
+    start = _date(raw.get("effective_from"), file, item, "effective_from")
+    end = _date(raw.get("effective_to"), file, item, "effective_to", required=False)
+    if end is not None and end <= start:
+        raise _err(file, item, "effective_to", "must be after effective_from")
+    return {
+        "id": item, "file": file, "sources": tuple(sources), "effective_from": start, "effective_to": end,
+        "last_verified": _date(raw.get("last_verified"), file, item, "last_verified"),
+        "verified": verified, "confirm_with": str(confirm_with).strip(),
+    }
+
+
+def _check_value(kind: str, value: Any, file: str, item: str) -> Any:
+    ok = {
+        "money": lambda v: isinstance(v, int) and v >= 0,
+        "rate": lambda v: isinstance(v, (int, float, str)) and Decimal(str(v)) >= 0,
+        "period": lambda v: isinstance(v, str) and bool(Period.parse(v)),
+        "number": lambda v: isinstance(v, (int, float)),
+        "date": lambda v: isinstance(v, dt.date),
+        "text": lambda v: isinstance(v, str) and v.strip(),
+        "table": lambda v: isinstance(v, list) and all(isinstance(r, dict) for r in v) and v,
+        "list": lambda v: isinstance(v, list) and v,
+    }[kind]
+    try:
+        good = ok(value)
+    except (ValueError, ArithmeticError):
+        good = False
+    if not good:
+        raise _err(file, item, "value", f"not a valid {kind}: {value!r}")
+    return value
+
+
+class KnowledgeBase:
+    def __init__(self, facts: Iterable[Fact], entries: Iterable[Entry]) -> None:
+        self.facts = list(facts)
+        self.entries = list(entries)
+
+    # --- loading ----------------------------------------------------------------
+
+    @classmethod
+    def load(cls, directory: Path = KNOWLEDGE_DIR) -> "KnowledgeBase":
+        facts: list[Fact] = []
+        entries: list[Entry] = []
+        files = sorted(Path(directory).glob("*.yml"))
+        if not files:
+            raise KnowledgeError(f"{directory}: no knowledge files (*.yml)")
+        for path in files:
+            name = path.name
+            try:
+                doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as exc:
+                raise KnowledgeError(f"{name}: not valid YAML: {exc}") from None
+            if not isinstance(doc, dict) or set(doc) - {"facts", "entries"}:
+                raise KnowledgeError(f"{name}: expected top-level keys 'facts' and/or 'entries'")
+            for raw in doc.get("facts") or []:
+                item = str(raw.get("id") or "?") if isinstance(raw, dict) else "?"
+                if not isinstance(raw, dict) or not raw.get("id"):
+                    raise _err(name, item, "id", "every fact needs an id")
+                kind = raw.get("kind")
+                if kind not in FACT_KINDS:
+                    raise _err(name, item, "kind", f"one of {', '.join(FACT_KINDS)}")
+                facts.append(Fact(**_common(raw, name, item), kind=kind,
+                                  value=_check_value(kind, raw.get("value"), name, item)))
+            for raw in doc.get("entries") or []:
+                item = str(raw.get("id") or "?") if isinstance(raw, dict) else "?"
+                if not isinstance(raw, dict) or not raw.get("id"):
+                    raise _err(name, item, "id", "every entry needs an id")
+                answer = raw.get("answer")
+                if not isinstance(answer, str) or not answer.strip():
+                    raise _err(name, item, "answer", "required Vietnamese text")
+                intents = raw.get("intents") or []
+                if not isinstance(intents, list) or not all(isinstance(i, str) for i in intents):
+                    raise _err(name, item, "intents", "expected a list of intent names")
+                keywords = raw.get("keywords") or []
+                if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
+                    raise _err(name, item, "keywords", "expected a list of phrases")
+                entries.append(Entry(**_common(raw, name, item), topic=str(raw.get("topic") or ""),
+                                     intents=tuple(intents), answer=answer.strip(),
+                                     change_note=str(raw.get("change_note") or "").strip(),
+                                     keywords=tuple(fold(k) for k in keywords)))
+        kb = cls(facts, entries)
+        kb._check_references()
+        return kb
+
+    def _check_references(self) -> None:
+        ids = [i.id for i in self.facts]
+        for e in self.entries:
+            for kind, fact_id in _PLACEHOLDER.findall(e.answer):
+                versions = [f for f in self.facts if f.id == fact_id]
+                if not versions:
+                    raise _err(e.file, e.id, "answer", f"refers to unknown fact '{fact_id}'")
+                # The fact must cover every day the entry is valid.
+                if not any(f.effective_from <= e.effective_from for f in versions):
+                    raise _err(e.file, e.id, "answer", f"fact '{fact_id}' is not valid from {e.effective_from}")
+        for fid in set(ids):
+            versions = sorted((f for f in self.facts if f.id == fid), key=lambda f: f.effective_from)
+            for a, b in zip(versions, versions[1:]):
+                if a.effective_to is None or a.effective_to > b.effective_from:
+                    raise _err(b.file, fid, "effective_from", "overlaps an earlier version of the same fact")
+
+    # --- lookups ----------------------------------------------------------------
+
+    def fact(self, fact_id: str, on: dt.date) -> Fact:
+        for f in self.facts:
+            if f.id == fact_id and f.valid_on(on):
+                return f
+        raise KeyError(f"no fact '{fact_id}' valid on {on.isoformat()}")
+
+    def value(self, fact_id: str, on: dt.date) -> Any:
+        return self.fact(fact_id, on).value
+
+    def entries_for(self, intent: str, on: dt.date, text: str = "") -> list[Entry]:
+        """The entries answering ``intent`` on that day. Entries with keywords
+        answer only when the message names one of them, and then they answer
+        instead of the general ones ("Nghị định 61" → the job-creation loan)."""
+        valid = [e for e in self.entries if intent in e.intents and e.valid_on(on)]
+        folded = f" {' '.join(re.findall(r'[0-9a-z/]+', fold(text)))} "
+        named = [e for e in valid if any(f" {k} " in folded for k in e.keywords)]
+        return named or [e for e in valid if not e.keywords]
+
+    def entry(self, entry_id: str, on: dt.date) -> Entry:
+        for e in self.entries:
+            if e.id == entry_id and e.valid_on(on):
+                return e
+        raise KeyError(f"no entry '{entry_id}' valid on {on.isoformat()}")
+
+    # --- rendering --------------------------------------------------------------
+
+    def render(self, entry: Entry, on: dt.date, formatters: "Formatters",
+               extra: dict[str, str] | None = None) -> Answer:
+        used: list[Fact] = []
+
+        def fill(m: re.Match[str]) -> str:
+            kind, fact_id = m.group(1), m.group(2)
+            if extra and fact_id in extra:
+                return extra[fact_id]
+            f = self.fact(fact_id, on)
+            used.append(f)
+            return formatters.format(kind or f.kind, f.value)
+
+        text = _PLACEHOLDER.sub(fill, entry.answer)
+        if entry.change_note:
+            text = f"{text}\n{_PLACEHOLDER.sub(fill, entry.change_note)}"
+        items: list[Item] = [entry, *used]
+        # A short citation: the entry's own sources, plus facts' sources from
+        # documents the entry does not already cite (e.g. the current rate).
+        sources: list[Source] = list(entry.sources)
+        for it in used:
+            for s in it.sources:
+                if all(s.document != c.document for c in sources):
+                    sources.append(s)
+        unverified = [it for it in items if not it.verified]
+        return Answer(
+            entry=entry, text=text, citation="; ".join(s.cite() for s in sources),
+            verified=not unverified,
+            confirm_with=(unverified[0].confirm_with if unverified else ""),
+            facts=tuple(used),
+        )
+
+
+class Formatters:
+    """How fact values read in an answer; built by the caller with its locale."""
+
+    def __init__(self, money, date, period, rate) -> None:  # noqa: ANN001
+        self._fmt = {"money": money, "date": date, "period": period, "rate": rate}
+
+    def format(self, kind: str, value: Any) -> str:
+        fmt = self._fmt.get(kind)
+        return fmt(value) if fmt else str(value)
