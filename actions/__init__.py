@@ -4,6 +4,7 @@ Strings come from the gettext catalogs in ``bot/locale`` (``bot.i18n``); domain
 rules live in plain Python modules that these actions call.
 """
 
+from actions.answers import ActionAnswer
 from actions.menu import ActionFallbackTopics, ActionTopicMenu
 
-__all__ = ["ActionTopicMenu", "ActionFallbackTopics"]
+__all__ = ["ActionAnswer", "ActionTopicMenu", "ActionFallbackTopics"]

@@ -39,6 +39,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.domain.clock import today_in_vietnam
 from nlu import crisis as vcrisis
 from nlu import entities as ventities
 from nlu import text as vtext
@@ -217,20 +218,6 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
                            if r.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME]
                 message.data[INTENT_RANKING_KEY] = [dict(fallback), *ranking]
         return messages
-
-
-# Vietnam has one time zone and no daylight saving time.
-VIETNAM_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
-# Evaluation only: pin "today" so that relative dates ("năm ngoái") in the
-# held-out set resolve the same way on every day the evaluation runs.
-TODAY_ENV = "LOIVE_NLU_TODAY"
-
-
-def today_in_vietnam() -> dt.date:
-    pinned = os.environ.get(TODAY_ENV)
-    if pinned:
-        return dt.date.fromisoformat(pinned)
-    return dt.datetime.now(VIETNAM_TZ).date()
 
 
 @DefaultV1Recipe.register(

@@ -188,7 +188,7 @@ async def _parse_all(agent: Any, texts: list[str]) -> tuple[list[dict], list[flo
 def evaluate_model(model: Path, rows: list[dict]) -> dict[str, Any]:
     from rasa.core.agent import Agent
 
-    os.environ["LOIVE_NLU_TODAY"] = HELDOUT_TODAY
+    os.environ["LOIVE_TODAY"] = HELDOUT_TODAY
     t0 = time.perf_counter()
     agent = Agent.load(str(model))
     load_s = time.perf_counter() - t0

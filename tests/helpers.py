@@ -18,6 +18,7 @@ import httpx
 
 from bot import PROJECT_ROOT
 
+TODAY = "2026-11-22"
 TOPIC_TITLES_VI = ["Vay vốn", "Xóa án tích", "Giấy tờ", "Báo cáo định kỳ", "Gặp cán bộ"]
 
 
@@ -132,6 +133,7 @@ def start_product(tmp: Path, database_url: str) -> Product:
         "LOIVE_ACTIONS_PORT": str(free_port()),
         "LOIVE_VAR_DIR": str(var_dir),
         "LOIVE_RASA_TOKEN": "test-" + os.urandom(8).hex(),
+        "LOIVE_TODAY": TODAY,  # answers depend on the law in force that day
         "DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
     }

@@ -89,6 +89,8 @@ GOOD_FACT = """
          "    effective_from: 2024-01-01\n    last_verified: 2026-01-01\n    verified: true\n",
          r"entry 'e1': field 'answer': refers to unknown fact 'x.nothing'"),
         ("facts:\n  - {kind: money}\n", r"field 'id'"),
+        ("facts:" + GOOD_FACT.replace("[{document: Luật X}]", "[{document: Luật X, article: Điều 1, 2}]"),
+         r"field 'sources\[0\]': unknown keys"),
         ("other: 1\n", r"bad.yml: expected top-level keys"),
         ("facts: [\n", r"bad.yml: not valid YAML"),
     ],

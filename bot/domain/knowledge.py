@@ -114,6 +114,10 @@ def _common(raw: dict, file: str, item: str) -> dict[str, Any]:
     for i, s in enumerate(sources_raw):
         if not isinstance(s, dict) or not isinstance(s.get("document"), str) or not s["document"].strip():
             raise _err(file, item, f"sources[{i}].document", "required text")
+        unknown = set(s) - {"document", "article", "clause"}
+        if unknown:
+            raise _err(file, item, f"sources[{i}]", f"unknown keys {sorted(map(str, unknown))} "
+                                                     "(quote values that contain commas)")
         sources.append(Source(s["document"].strip(), str(s.get("article") or "").strip(),
                               str(s.get("clause") or "").strip()))
     verified = raw.get("verified")
@@ -212,9 +216,16 @@ class KnowledgeBase:
                 versions = [f for f in self.facts if f.id == fact_id]
                 if not versions:
                     raise _err(e.file, e.id, "answer", f"refers to unknown fact '{fact_id}'")
-                # The fact must cover every day the entry is valid.
-                if not any(f.effective_from <= e.effective_from for f in versions):
-                    raise _err(e.file, e.id, "answer", f"fact '{fact_id}' is not valid from {e.effective_from}")
+                # Some version of the fact must cover every day the entry is valid:
+                # check the entry's first day and each day a version stops applying.
+                days = {e.effective_from} | {
+                    f.effective_to for f in versions
+                    if f.effective_to and e.effective_from <= f.effective_to
+                    and (e.effective_to is None or f.effective_to < e.effective_to)
+                }
+                for day in sorted(days):
+                    if not any(f.valid_on(day) for f in versions):
+                        raise _err(e.file, e.id, "answer", f"fact '{fact_id}' is not valid on {day}")
         for fid in set(ids):
             versions = sorted((f for f in self.facts if f.id == fid), key=lambda f: f.effective_from)
             for a, b in zip(versions, versions[1:]):

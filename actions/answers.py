@@ -1,0 +1,59 @@
+"""Answers of fact from the knowledge base: the entry valid today, with its citation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.menu import tracker_locale
+from bot.domain.clock import today_in_vietnam
+from bot.domain.knowledge import Answer, Formatters, KnowledgeBase
+from bot.i18n import format_date, format_money, format_period, format_rate, gettext
+
+# Loaded (and schema-checked) when the action server starts: a malformed file
+# stops it with a message naming the file, entry and field.
+KNOWLEDGE = KnowledgeBase.load()
+
+
+def formatters(locale: str) -> Formatters:
+    return Formatters(
+        money=lambda v: format_money(v, locale),
+        date=lambda v: format_date(v, locale),
+        period=lambda v: format_period(v, locale),
+        rate=lambda v: format_rate(v, locale),
+    )
+
+
+def answer_text(answer: Answer, locale: str) -> str:
+    """The answer, a caution if any part is unverified, and the citation line."""
+    parts = [answer.text]
+    if not answer.verified:
+        parts.append(gettext("Some of this is not fully verified: please confirm with %(office)s.", locale)
+                     % {"office": answer.confirm_with})
+    parts.append(gettext("Based on: %(citation)s", locale) % {"citation": answer.citation})
+    return "\n".join(parts)
+
+
+class ActionAnswer(Action):
+    def name(self) -> str:
+        return "action_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        locale = tracker_locale(tracker)
+        latest = tracker.latest_message or {}
+        intent = (latest.get("intent") or {}).get("name") or ""
+        today = today_in_vietnam()
+        entries = KNOWLEDGE.entries_for(intent, today, latest.get("text") or "")
+        if not entries:
+            dispatcher.utter_message(text=gettext(
+                "I do not have a checked answer to this yet. Please ask the police of your commune.", locale))
+            return []
+        fmt = formatters(locale)
+        for entry in entries:
+            dispatcher.utter_message(text=answer_text(KNOWLEDGE.render(entry, today, fmt), locale))
+        return []

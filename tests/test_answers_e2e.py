@@ -1,0 +1,58 @@
+"""Answers of fact through the running product: cited, valid on the (pinned)
+day, the same with or without diacritics."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.stack
+
+
+def last_line(replies: list[dict]) -> str:
+    return replies[-1]["text"].splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "text, expect, source",
+    [
+        ("Tôi mới ra tù, vay vốn làm ăn được bao nhiêu?", "6,24%/năm", "Quyết định 22/2023/QĐ-TTg"),
+        ("toi moi ra tu vay von lam an duoc bao nhieu", "6,24%/năm", "Quyết định 22/2023/QĐ-TTg"),
+        ("e ms ra tu mún vay 30tr dc ko", "100.000.000\u00a0₫", "Quyết định 22/2023/QĐ-TTg"),
+        ("Nghị định 61 cho vay tối đa bao nhiêu?", "Nghị định 61/2015 đã được thay thế", "Nghị định 338/2025/NĐ-CP"),
+        ("nghi dinh 61 cho vay toi da bao nhieu", "Nghị định 61/2015 đã được thay thế", "Nghị định 338/2025/NĐ-CP"),
+        ("Xin phiếu lý lịch tư pháp ở đâu?", "Công an tỉnh", "Nghị định 216/2026/NĐ-CP"),
+        ("xin phieu ly lich tu phap o dau", "Công an tỉnh", "Nghị định 216/2026/NĐ-CP"),
+        ("Mất căn cước thì làm lại thế nào?", "70.000\u00a0₫", "Luật Căn cước 2023"),
+        ("mat can cuoc lam lai the nao", "70.000\u00a0₫", "Luật Căn cước 2023"),
+        ("Ra tù về quê thì đăng ký thường trú thế nào?", "không làm mất nơi thường trú", "Luật Cư trú 2020"),
+        ("ra tu ve que dang ky thuong tru the nao", "không làm mất nơi thường trú", "Luật Cư trú 2020"),
+        ("Đang tha tù trước thời hạn có được đi làm xa không?", "không được xuất cảnh", "Nghị định 231/2026/NĐ-CP"),
+        ("dang tha tu truoc thoi han co duoc di lam xa khong", "không được xuất cảnh", "Nghị định 231/2026/NĐ-CP"),
+        ("Ra tù rồi có được hỗ trợ học nghề không?", "Học nghề", "Nghị định 49/2020/NĐ-CP"),
+        ("ra tu roi co duoc ho tro hoc nghe khong", "Học nghề", "Nghị định 49/2020/NĐ-CP"),
+        ("Bao lâu thì được xóa án tích?", "đương nhiên được xóa án tích", "Bộ luật Hình sự 2015"),
+        ("bao lau thi duoc xoa an tich", "đương nhiên được xóa án tích", "Bộ luật Hình sự 2015"),
+    ],
+)
+def test_answers_are_cited_and_current(product, text, expect, source):
+    replies = product.say(f"kb-{abs(hash(text))}", text)
+    body = "\n".join(r["text"] for r in replies)
+    assert expect in body, body
+    assert last_line(replies).startswith("Căn cứ: ") and source in last_line(replies), body
+
+
+def test_unverified_answers_say_whom_to_ask(product):
+    body = product.say("kb-unverified", "xin lý lịch tư pháp ở đâu")[-1]["text"]
+    assert "chưa được kiểm chứng đầy đủ, anh/chị hãy hỏi lại Công an tỉnh" in body
+
+
+@pytest.mark.parametrize("text", ["chán sống lắm rồi", "toi khong muon song nua", "mấy ngày r ko có j ăn"])
+def test_crisis_gets_emergency_numbers_and_a_person(product, text):
+    [reply] = product.say(f"crisis-{abs(hash(text))}", text)
+    assert "115" in reply["text"]
+    assert [b["payload"] for b in reply["buttons"]] == ["/request_human"]
+
+
+@pytest.mark.parametrize("text", ["cho tôi gặp cán bộ", "cho toi noi chuyen voi nguoi that"])
+def test_asking_for_a_person_gets_the_handoff_reply(product, text):
+    assert "công an xã" in product.say(f"human-{abs(hash(text))}", text)[0]["text"]
