@@ -5,6 +5,10 @@ rules live in plain Python modules that these actions call.
 """
 
 from actions.answers import ActionAnswer
+from actions.expungement import ActionExpungementResult, ActionExpungementStart, ValidateExpungementForm
 from actions.menu import ActionFallbackTopics, ActionTopicMenu
 
-__all__ = ["ActionAnswer", "ActionTopicMenu", "ActionFallbackTopics"]
+__all__ = [
+    "ActionAnswer", "ActionTopicMenu", "ActionFallbackTopics",
+    "ActionExpungementStart", "ActionExpungementResult", "ValidateExpungementForm",
+]

@@ -570,11 +570,16 @@ def _find_penalties(ft: str, orig: str, durations: list[Entity]) -> list[_Candid
             if _accents_ok(orig, m.start(), m.end(), overrides):
                 found.append((m.start(), m.end(), "penalty_type", kind))
     duration_ends = {d.end for d in durations}
-    for m in _BARE_TU_RE.finditer(ft):  # "3 năm tù"
-        gap = re.search(r"\s+$", ft[: m.start()])
-        if gap and gap.start() in duration_ends and _accents_ok(
-            orig, m.start(), m.end(), _TU_PRISON
-        ):
+    duration_starts = {d.start for d in durations}
+    for m in _BARE_TU_RE.finditer(ft):
+        if not _accents_ok(orig, m.start(), m.end(), _TU_PRISON):
+            continue
+        before = re.search(r"\s+$", ft[: m.start()])
+        after = re.match(r"\s+", ft[m.end():])
+        if before and before.start() in duration_ends:  # "3 năm tù"
+            found.append((m.start(), m.end(), "penalty_type", "prison"))
+        elif (after and m.end() + after.end() in duration_starts  # "tù 5 năm"
+              and not re.search(r"(?<![a-z])ra\s+$", ft[: m.start()])):  # not "ra tù 5 năm (rồi)"
             found.append((m.start(), m.end(), "penalty_type", "prison"))
     return found
 

@@ -85,3 +85,52 @@ def test_a_fallback_further_back_does_not_count():
 def test_locale_comes_from_message_metadata(locale, text):
     [reply] = call("action_topic_menu", message("help", 0.9, [], locale), [USER])["responses"]
     assert reply["text"] == text
+
+
+# --- the expungement form's extraction (pure) ---------------------------------
+
+import datetime as _dt  # noqa: E402
+
+from actions.expungement import extract, still_needed  # noqa: E402
+
+_TODAY = _dt.date(2026, 11, 22)
+
+
+def _msg(text, entities=(), intent="ask_expungement"):
+    return {"text": text, "intent": {"name": intent}, "entities": [{"entity": e, "value": v} for e, v in entities]}
+
+
+def test_one_message_fills_every_slot_it_can():
+    m = _msg("tù 3 năm, ra tù 01/06/2023, đã bồi thường xong",
+             [("duration", "P3Y"), ("penalty_type", "prison"), ("date", "2023-06-01")])
+    assert extract(m, None, _TODAY) == {"exp_penalty": "prison", "exp_prison_term": "P3Y",
+                                        "exp_completed_on": "2023-06-01", "exp_other_done": True}
+
+
+@pytest.mark.parametrize("answer, value", [("17", 17), ("trên 18", 18), ("lúc đó 16 tuổi", 16),
+                                           ("dưới 16", 15), ("dưới 18", None),
+                                           ("à nhầm, tù 7 năm", None), ("ra tù 01/06/2023", None)])
+def test_age_answers(answer, value):
+    got = extract(_msg(answer, intent="inform"), "exp_age_group", _TODAY).get("exp_age_group")
+    assert got == value
+
+
+def test_yes_no_fills_only_the_question_asked():
+    assert extract(_msg("ko", intent="deny"), "exp_new_crime", _TODAY) == {"exp_new_crime": False}
+    assert extract(_msg("ko", intent="deny"), None, _TODAY) == {}
+
+
+def test_cancel_words_stop_but_not_inside_other_words():
+    assert extract(_msg("thôi"), "exp_penalty", _TODAY) == {"exp_cancelled": True}
+    assert extract(_msg("tôi bị đuổi thôi việc"), "exp_penalty", _TODAY) == {}
+    assert still_needed({"exp_cancelled": True}, _TODAY) == []
+
+
+def test_questions_follow_the_calculator():
+    assert still_needed({}, _TODAY)[0] == "exp_penalty"
+    assert still_needed({"exp_penalty": "prison"}, _TODAY)[0] == "exp_prison_term"
+    done = {"exp_penalty": "suspended", "exp_completed_on": "2024-03-15", "exp_age_group": "adult",
+            "exp_special_chapter": False, "exp_new_crime": False, "exp_supplementary": "none",
+            "exp_other_done": True}
+    assert still_needed(done, _TODAY) == []
+    assert still_needed({**done, "exp_supplementary": "yes"}, _TODAY) == ["exp_supplementary_until"]

@@ -393,3 +393,16 @@ def test_parse_date(text, value):
 )
 def test_parse_duration(text, value):
     assert parse_duration(text) == value
+
+
+@pytest.mark.parametrize(
+    "text, penalty",
+    [
+        ("tù 5 năm, ra tù 01/06/2023", "prison"),
+        ("tu 3 nam ra tu 01/06/2023", "prison"),
+        ("ra tù 5 năm rồi", None),  # time since release, not a term
+    ],
+)
+def test_bare_tu_before_a_duration(text, penalty):
+    found = [e.value for e in extract(text, TODAY) if e.entity == "penalty_type"]
+    assert found == ([penalty] if penalty else [])

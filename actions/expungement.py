@@ -1,0 +1,305 @@
+"""The expungement conversation: a Rasa form whose questions are exactly what
+the calculator (bot.domain.expungement) still needs, filled from everything the
+person says, in one message or several, correctable, and cancellable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import KNOWLEDGE, answer_text, formatters
+from actions.menu import tracker_locale
+from bot import PROJECT_ROOT
+from bot.domain.clock import today_in_vietnam
+from bot.domain.expungement import PENALTIES, Case, InvalidInput, Result, calculate
+from bot.domain.periods import Period
+from bot.i18n import format_date, format_period, gettext
+from nlu.text import fold
+
+FORM = "expungement_form"
+# Calculator input → the slot that holds it (the order of questions is the calculator's).
+SLOT_FOR = {
+    "penalty": "exp_penalty", "prison_term": "exp_prison_term", "completed_on": "exp_completed_on",
+    "age_at_offence": "exp_age_group", "minor_serious": "exp_minor_serious",
+    "special_chapter": "exp_special_chapter", "supplementary_until": "exp_supplementary",
+    "other_decisions_done": "exp_other_done", "new_crime": "exp_new_crime",
+    "new_penalty": "exp_new_penalty", "new_prison_term": "exp_new_prison_term",
+    "new_completed_on": "exp_new_completed_on",
+}
+SLOTS = (*SLOT_FOR.values(), "exp_supplementary_until", "exp_cancelled")
+YES_NO_SLOTS = ("exp_minor_serious", "exp_special_chapter", "exp_other_done", "exp_new_crime")
+AGE_GROUPS = ("adult", "minor", "child")
+_CANCEL = {fold(p) for p in yaml.safe_load(
+    (PROJECT_ROOT / "data" / "normalization" / "cancel.yml").read_text(encoding="utf-8"))["phrases"]}
+# A number answering "how old": not one of a duration, a date or an amount.
+_AGE_RE = re.compile(r"(?:(?P<rel>tren|hon|du|duoi|chua du)\s+)?(?<![\d/.-])(?P<n>\d{1,2})"
+                     r"(?![\d/.-]|\s*(?:nam|thang|ngay|tuan|tr|trieu|k|ty)\b)")
+_PAID_RE = re.compile(r"(da|xong)\s+(nop|tra|boi thuong|thi hanh)|(nop|tra|boi thuong)\s+(du|xong|het)")
+_UNPAID_RE = re.compile(r"chua\s+(nop|tra|boi thuong|thi hanh|xong)")
+
+
+def _entities(message: dict) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    for e in message.get("entities") or []:
+        found.setdefault(e.get("entity"), []).append(e.get("value"))
+    return found
+
+
+def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, Any]:
+    """Slot values in one message. Entities that fit the question asked fill it;
+    others fill their usual slot (so "à nhầm, tù 4 năm" corrects the term)."""
+    text = message.get("text") or ""
+    folded = fold(text).strip(" .!?")
+    intent = (message.get("intent") or {}).get("name")
+    ents = _entities(message)
+    out: dict[str, Any] = {}
+    if folded in _CANCEL:
+        return {"exp_cancelled": True}
+    new_phase = bool(requested and requested.startswith("exp_new_"))
+    prefix = "exp_new_" if new_phase else "exp_"
+    if ents.get("penalty_type"):
+        out[f"{prefix}penalty"] = ents["penalty_type"][-1]
+    durations = ents.get("duration") or []
+    if durations and (requested in ("exp_prison_term", "exp_new_prison_term")
+                      or "prison" in (ents.get("penalty_type") or [])):
+        out[f"{prefix}prison_term"] = durations[0]
+    dates = sorted(str(d) for d in ents.get("date") or [])
+    if dates:
+        if requested in ("exp_supplementary", "exp_supplementary_until"):
+            out["exp_supplementary_until"] = dates[-1]
+            out["exp_supplementary"] = "until"
+        else:
+            out[f"{prefix}completed_on"] = dates[-1]  # the latest date: release comes after the offence
+    groups = ents.get("age_group") or []
+    if groups:
+        out["exp_age_group"] = groups[-1]
+    elif (requested == "exp_age_group" and not (ents.get("duration") or ents.get("date") or ents.get("money"))
+          and (age := _age_answer(folded, today)) is not None):
+        out["exp_age_group"] = age
+    if _UNPAID_RE.search(folded):
+        out["exp_other_done"] = False
+    elif _PAID_RE.search(folded):
+        out["exp_other_done"] = True
+    if requested in YES_NO_SLOTS and intent in ("affirm", "deny"):
+        out[requested] = intent == "affirm"
+    if requested == "exp_supplementary" and intent in ("affirm", "deny"):
+        out["exp_supplementary"] = "none" if intent == "deny" else "yes"
+    return out
+
+
+def _age_answer(folded: str, today: dt.date) -> int | None:
+    """An answer to "how old were you": "17", "17 tuổi", "trên 18", "dưới 16".
+    "dưới 18" does not say whether the person was under 16: ask again."""
+    m = _AGE_RE.search(folded)
+    if not m:
+        return None
+    n, rel = int(m["n"]), m["rel"]
+    if rel in ("duoi", "chua du"):
+        no_record = KNOWLEDGE.value("blhs.d107.no_record_below_age", today)
+        return n - 1 if n <= no_record else None
+    return n
+
+
+def _age_years(group: Any, today: dt.date) -> int | None:
+    if isinstance(group, int):
+        return group
+    adult = KNOWLEDGE.value("blhs.adult_age", today)
+    no_record = KNOWLEDGE.value("blhs.d107.no_record_below_age", today)
+    return {"adult": adult, "minor": no_record, "child": no_record - 1}.get(group)
+
+
+def _date(value: Any) -> dt.date | None:
+    if not value:
+        return None
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}", text):  # month only: count from its last day (the later, safer date)
+        year, month = map(int, text.split("-"))
+        nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+        return nxt - dt.timedelta(days=1)
+    return dt.date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+
+
+def case_from_slots(slots: dict[str, Any], today: dt.date) -> Case:
+    def period(v: Any) -> Period | None:
+        return Period.parse(v) if v else None
+
+    supplementary = slots.get("exp_supplementary")
+    return Case(
+        penalty=slots.get("exp_penalty"),
+        prison_term=period(slots.get("exp_prison_term")),
+        completed_on=_date(slots.get("exp_completed_on")),
+        age_at_offence=_age_years(slots.get("exp_age_group"), today),
+        minor_serious=slots.get("exp_minor_serious"),
+        special_chapter=slots.get("exp_special_chapter"),
+        no_supplementary=True if supplementary == "none" else None,
+        supplementary_until=_date(slots.get("exp_supplementary_until")) if supplementary == "until" else None,
+        other_decisions_done=slots.get("exp_other_done"),
+        new_crime=slots.get("exp_new_crime"),
+        new_penalty=slots.get("exp_new_penalty"),
+        new_prison_term=period(slots.get("exp_new_prison_term")),
+        new_completed_on=_date(slots.get("exp_new_completed_on")),
+    )
+
+
+def still_needed(slots: dict[str, Any], today: dt.date) -> list[str]:
+    """Slots still to ask, in the calculator's order ([] when it can answer)."""
+    if slots.get("exp_cancelled"):
+        return []
+    if slots.get("exp_supplementary") == "yes" and not slots.get("exp_supplementary_until"):
+        return ["exp_supplementary_until"]
+    try:
+        result = calculate(case_from_slots(slots, today), KNOWLEDGE, today)
+    except InvalidInput:
+        return []  # the result action explains what is wrong
+    return [SLOT_FOR[m] for m in result.missing]
+
+
+class ValidateExpungementForm(FormValidationAction):
+    def name(self) -> str:
+        return f"validate_{FORM}"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: dict[str, Any]) -> list[str]:
+        return still_needed(dict(tracker.slots), today_in_vietnam())
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: dict[str, Any]) -> list[EventType]:
+        values = extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"), today_in_vietnam())
+        return [SlotSet(k, v) for k, v in values.items()]
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: dict[str, Any]) -> list[EventType]:
+        """The extracted values (Rasa needs them back, or it rejects the form),
+        with impossible answers reset and explained so they are asked again."""
+        locale = tracker_locale(tracker)
+        today = today_in_vietnam()
+        extracted = extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"), today)
+        events: list[EventType] = [SlotSet(k, v) for k, v in extracted.items()]
+        for slot in ("exp_completed_on", "exp_new_completed_on", "exp_supplementary_until"):
+            value = tracker.get_slot(slot)
+            if value and _date(value) is None:
+                dispatcher.utter_message(text=gettext(
+                    "Please tell me the month and year too (and the day if you remember).", locale))
+                events.append(SlotSet(slot, None))
+            elif value and slot != "exp_supplementary_until" and _date(value) > today:
+                dispatcher.utter_message(text=gettext("That date is in the future. Please check it.", locale))
+                events.append(SlotSet(slot, None))
+        for slot in ("exp_penalty", "exp_new_penalty"):
+            if tracker.get_slot(slot) and tracker.get_slot(slot) not in PENALTIES:
+                events.append(SlotSet(slot, None))
+        try:
+            calculate(case_from_slots({**tracker.slots, **{e["name"]: e["value"] for e in events}}, today),
+                      KNOWLEDGE, today)  # later SlotSets win: corrections override extractions
+        except InvalidInput as exc:
+            if exc.field in ("prison_term", "new_prison_term"):
+                dispatcher.utter_message(text=gettext("That prison term is not possible. Please check it.", locale))
+                events.append(SlotSet(SLOT_FOR[exc.field], None))
+        return events
+
+
+class ActionExpungementStart(Action):
+    """ask_expungement: with facts in the message, calculate; without, the
+    general answer and an offer to calculate."""
+
+    def name(self) -> str:
+        return "action_expungement_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        today = today_in_vietnam()
+        latest = tracker.latest_message or {}
+        values = extract(latest, None, today)
+        values.pop("exp_cancelled", None)
+        wants_calculation = (latest.get("intent") or {}).get("name") == "calc_expungement"
+        if values or wants_calculation:
+            reset = [SlotSet(s, None) for s in SLOTS]
+            return [*reset, *(SlotSet(k, v) for k, v in values.items()), FollowupAction(FORM)]
+        locale = tracker_locale(tracker)
+        for entry in KNOWLEDGE.entries_for("ask_expungement", today, latest.get("text") or ""):
+            dispatcher.utter_message(
+                text=answer_text(KNOWLEDGE.render(entry, today, formatters(locale)), locale),
+                buttons=[{"title": gettext("Calculate my date", locale), "payload": "/calc_expungement"}],
+            )
+        return []
+
+
+class ActionExpungementResult(Action):
+    def name(self) -> str:
+        return "action_expungement_result"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        locale = tracker_locale(tracker)
+        today = today_in_vietnam()
+        reset = [SlotSet(s, None) for s in SLOTS]
+        if tracker.get_slot("exp_cancelled"):
+            dispatcher.utter_message(text=gettext("All right, I have stopped the calculation.", locale))
+            return reset
+        try:
+            result = calculate(case_from_slots(dict(tracker.slots), today), KNOWLEDGE, today)
+        except InvalidInput:
+            dispatcher.utter_message(text=gettext(
+                "I could not calculate this from what you told me. Please ask the police of your commune.", locale))
+            return reset
+        dispatcher.utter_message(text=result_text(result, today, locale))
+        return reset
+
+
+def result_text(r: Result, today: dt.date, locale: str) -> str:
+    def d(day: dt.date) -> str:
+        return format_date(day, locale)
+
+    lines: list[str] = []
+    if r.route == "no_record":
+        lines.append(gettext("From what you told me, you are not considered to have a criminal record.", locale))
+    elif r.route == "not_yet":
+        lines.append(gettext(
+            "The record cannot be cleared until the other decisions of the judgment (compensation, court "
+            "fees, fines) are carried out. The waiting period of %(wait)s ends on %(end)s.", locale)
+            % {"wait": format_period(r.wait, locale), "end": d(r.period_end)})
+    elif r.route == "court":
+        lines.append(gettext(
+            "For this crime the record is cleared by the court: you may apply to the court that tried the "
+            "case from %(date)s (waiting period %(wait)s).", locale)
+            % {"date": d(r.date), "wait": format_period(r.wait, locale)})
+    elif r.date and r.date <= today:
+        lines.append(gettext(
+            "Your record was cleared automatically on %(date)s (waiting period %(wait)s, ended on %(end)s). "
+            "A criminal record certificate no. 1 should now say \"no criminal record\".", locale)
+            % {"date": d(r.date), "wait": format_period(r.wait, locale), "end": d(r.period_end)})
+    else:
+        lines.append(gettext(
+            "Your record will be cleared automatically on %(date)s (waiting period %(wait)s, ending on "
+            "%(end)s), if you commit no new crime before then.", locale)
+            % {"date": d(r.date), "wait": format_period(r.wait, locale), "end": d(r.period_end)})
+    if "supplementary_longer" in r.notes:
+        lines.append(gettext("The date follows the end of your supplementary penalty, which lasts longer.", locale))
+    if "supplementary_running" in r.blocking:
+        lines.append(gettext("Your supplementary penalty must be completed first.", locale))
+    if r.early_date:
+        lines.append(gettext("With clear progress and a merit, you may ask the court earlier, from %(date)s.", locale)
+                     % {"date": d(r.early_date)})
+    facts = [KNOWLEDGE.fact(f, today) for f in r.facts]
+    cites: list[str] = []
+    for f in facts:
+        for s in f.sources:
+            if s.cite() not in cites:
+                cites.append(s.cite())
+    rule = KNOWLEDGE.render(KNOWLEDGE.entry("expungement.counting_rule", today), today, formatters(locale))
+    if r.route != "no_record":
+        lines.append(rule.text)
+    unverified = [f for f in facts if not f.verified] + ([] if rule.verified or r.route == "no_record" else [rule.entry])
+    if unverified:
+        lines.append(gettext("Some of this is not fully verified: please confirm with %(office)s.", locale)
+                     % {"office": unverified[0].confirm_with})
+    if r.route != "no_record":
+        cites += [s.cite() for s in rule.entry.sources if s.cite() not in cites]
+    lines.append(gettext("Based on: %(citation)s", locale) % {"citation": "; ".join(cites)})
+    return "\n".join(lines)

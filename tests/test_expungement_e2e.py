@@ -1,0 +1,87 @@
+"""The expungement calculation as a conversation through the running product
+(today pinned to 2026-11-22)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+pytestmark = pytest.mark.stack
+_ids = itertools.count()
+
+ADULT = '/inform{"age_group": "adult"}'
+MINOR = '/inform{"age_group": "minor"}'
+CHILD = '/inform{"age_group": "child"}'
+
+
+def chat(product, *turns: str) -> list[list[dict]]:
+    user = f"exp-{next(_ids)}"
+    return [product.say(user, t) for t in turns]
+
+
+def text(replies: list[dict]) -> str:
+    return "\n".join(r["text"] for r in replies)
+
+
+HEADLINE = "Tôi bị tù 3 năm, chấp hành xong ngày 01/06/2023, đã nộp đủ tiền bồi thường, khi nào được xóa án tích?"
+HEADLINE_PLAIN = "toi bi tu 3 nam, chap hanh xong ngay 01/06/2023, da nop du tien boi thuong, khi nao duoc xoa an tich?"
+
+
+@pytest.mark.parametrize("question, answers", [
+    (HEADLINE, [ADULT, "/deny", "/deny", "/deny"]),
+    (HEADLINE_PLAIN, ["tren 18", "khong", "ko", "khong co"]),
+])
+def test_headline_question_gets_the_date_and_its_basis(product, question, answers):
+    turns = chat(product, question, *answers)
+    assert "bao nhiêu tuổi" in text(turns[0])  # only what is missing is asked
+    final = text(turns[-1])
+    assert "đương nhiên được xóa án tích từ ngày 02/06/2025" in final
+    assert "thời hạn 2 năm, kết thúc hết ngày 01/06/2025" in final
+    assert "Căn cứ: khoản 2 Điều 70 Bộ luật Hình sự 2015 (sửa đổi 2017); Điều 147–148 Bộ luật Dân sự 2015" in final
+
+
+def test_questions_come_with_buttons_for_closed_choices(product):
+    [first, second] = chat(product, "/calc_expungement", "/inform{\"penalty_type\": \"suspended\"}")
+    assert "Án treo" in [b["title"] for b in first[-1]["buttons"]]
+    assert "ngày nào" in second[-1]["text"]
+
+
+def test_suspended_sentence_via_buttons(product):
+    turns = chat(product, "/calc_expungement", '/inform{"penalty_type": "suspended"}', "15/03/2024",
+                 ADULT, "/deny", "/deny", "/deny", "/affirm")
+    assert "từ ngày 16/03/2025" in text(turns[-1])
+
+
+def test_an_answer_can_be_corrected(product):
+    turns = chat(product, "tù 3 năm, ra tù 01/06/2023, xóa án tích khi nào", "à nhầm, tù 7 năm", ADULT,
+                 "/deny", "/deny", "/deny", "/affirm")
+    assert "từ ngày 02/06/2026" in text(turns[-1]) and "thời hạn 3 năm" in text(turns[-1])
+
+
+def test_thoi_leaves_the_form_cleanly(product):
+    turns = chat(product, "/calc_expungement", "tù 2 năm", "thôi", "xin chào")
+    assert turns[2][0]["text"] == "Vâng, tôi đã dừng việc tính."
+    assert turns[3][0]["text"].startswith("Xin chào anh/chị")
+
+
+def test_future_date_is_refused_and_asked_again(product):
+    turns = chat(product, "/calc_expungement", "tù 2 năm", "01/06/2027")
+    assert "Ngày này chưa tới" in text(turns[-1]) and "ngày nào" in turns[-1][-1]["text"]
+
+
+def test_national_security_crime_goes_to_court(product):
+    turns = chat(product, "tù 5 năm, ra tù 01/06/2023, khi nào xóa án tích", ADULT, "/affirm", "/deny", "/deny", "/affirm")
+    assert "Tòa án" in text(turns[-1]) and "02/06/2026" in text(turns[-1])
+
+
+def test_offence_before_16_means_no_record(product):
+    turns = chat(product, "tù 3 năm, ra tù 01/06/2023, khi nào xóa án tích", CHILD)
+    assert "không bị coi là có án tích" in text(turns[-1])
+    assert "Điều 107" in text(turns[-1])
+
+
+def test_unpaid_compensation_blocks(product):
+    turns = chat(product, "tu 3 nam ra tu 01/06/2023 chua boi thuong xong, bao gio xoa an tich", ADULT,
+                 "/deny", "/deny", "/deny")
+    assert "bồi thường, án phí, tiền phạt" in text(turns[-1])
