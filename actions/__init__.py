@@ -6,9 +6,11 @@ rules live in plain Python modules that these actions call.
 
 from actions.answers import ActionAnswer
 from actions.expungement import ActionExpungementResult, ActionExpungementStart, ValidateExpungementForm
+from actions.loans import ActionLoanResult, ActionLoanStart, ValidateLoanForm
 from actions.menu import ActionFallbackTopics, ActionTopicMenu
 
 __all__ = [
     "ActionAnswer", "ActionTopicMenu", "ActionFallbackTopics",
     "ActionExpungementStart", "ActionExpungementResult", "ValidateExpungementForm",
+    "ActionLoanStart", "ActionLoanResult", "ValidateLoanForm",
 ]

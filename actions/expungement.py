@@ -9,14 +9,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import KNOWLEDGE, answer_text, formatters
+from actions.common import caution_and_citation, day_of, entities_of, is_cancel
 from actions.menu import tracker_locale
-from bot import PROJECT_ROOT
 from bot.domain.clock import today_in_vietnam
 from bot.domain.expungement import PENALTIES, Case, InvalidInput, Result, calculate
 from bot.domain.periods import Period
@@ -36,20 +35,11 @@ SLOT_FOR = {
 SLOTS = (*SLOT_FOR.values(), "exp_supplementary_until", "exp_cancelled")
 YES_NO_SLOTS = ("exp_minor_serious", "exp_special_chapter", "exp_other_done", "exp_new_crime")
 AGE_GROUPS = ("adult", "minor", "child")
-_CANCEL = {fold(p) for p in yaml.safe_load(
-    (PROJECT_ROOT / "data" / "normalization" / "cancel.yml").read_text(encoding="utf-8"))["phrases"]}
 # A number answering "how old": not one of a duration, a date or an amount.
 _AGE_RE = re.compile(r"(?:(?P<rel>tren|hon|du|duoi|chua du)\s+)?(?<![\d/.-])(?P<n>\d{1,2})"
                      r"(?![\d/.-]|\s*(?:nam|thang|ngay|tuan|tr|trieu|k|ty)\b)")
 _PAID_RE = re.compile(r"(da|xong)\s+(nop|tra|boi thuong|thi hanh)|(nop|tra|boi thuong)\s+(du|xong|het)")
 _UNPAID_RE = re.compile(r"chua\s+(nop|tra|boi thuong|thi hanh|xong)")
-
-
-def _entities(message: dict) -> dict[str, list[Any]]:
-    found: dict[str, list[Any]] = {}
-    for e in message.get("entities") or []:
-        found.setdefault(e.get("entity"), []).append(e.get("value"))
-    return found
 
 
 def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, Any]:
@@ -58,9 +48,9 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
     text = message.get("text") or ""
     folded = fold(text).strip(" .!?")
     intent = (message.get("intent") or {}).get("name")
-    ents = _entities(message)
+    ents = entities_of(message)
     out: dict[str, Any] = {}
-    if folded in _CANCEL:
+    if is_cancel(message):
         return {"exp_cancelled": True}
     new_phase = bool(requested and requested.startswith("exp_new_"))
     prefix = "exp_new_" if new_phase else "exp_"
@@ -115,17 +105,6 @@ def _age_years(group: Any, today: dt.date) -> int | None:
     return {"adult": adult, "minor": no_record, "child": no_record - 1}.get(group)
 
 
-def _date(value: Any) -> dt.date | None:
-    if not value:
-        return None
-    text = str(value)
-    if re.fullmatch(r"\d{4}-\d{2}", text):  # month only: count from its last day (the later, safer date)
-        year, month = map(int, text.split("-"))
-        nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-        return nxt - dt.timedelta(days=1)
-    return dt.date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
-
-
 def case_from_slots(slots: dict[str, Any], today: dt.date) -> Case:
     def period(v: Any) -> Period | None:
         return Period.parse(v) if v else None
@@ -134,17 +113,17 @@ def case_from_slots(slots: dict[str, Any], today: dt.date) -> Case:
     return Case(
         penalty=slots.get("exp_penalty"),
         prison_term=period(slots.get("exp_prison_term")),
-        completed_on=_date(slots.get("exp_completed_on")),
+        completed_on=day_of(slots.get("exp_completed_on")),
         age_at_offence=_age_years(slots.get("exp_age_group"), today),
         minor_serious=slots.get("exp_minor_serious"),
         special_chapter=slots.get("exp_special_chapter"),
         no_supplementary=True if supplementary == "none" else None,
-        supplementary_until=_date(slots.get("exp_supplementary_until")) if supplementary == "until" else None,
+        supplementary_until=day_of(slots.get("exp_supplementary_until")) if supplementary == "until" else None,
         other_decisions_done=slots.get("exp_other_done"),
         new_crime=slots.get("exp_new_crime"),
         new_penalty=slots.get("exp_new_penalty"),
         new_prison_term=period(slots.get("exp_new_prison_term")),
-        new_completed_on=_date(slots.get("exp_new_completed_on")),
+        new_completed_on=day_of(slots.get("exp_new_completed_on")),
     )
 
 
@@ -184,11 +163,11 @@ class ValidateExpungementForm(FormValidationAction):
         events: list[EventType] = [SlotSet(k, v) for k, v in extracted.items()]
         for slot in ("exp_completed_on", "exp_new_completed_on", "exp_supplementary_until"):
             value = tracker.get_slot(slot)
-            if value and _date(value) is None:
+            if value and day_of(value) is None:
                 dispatcher.utter_message(text=gettext(
                     "Please tell me the month and year too (and the day if you remember).", locale))
                 events.append(SlotSet(slot, None))
-            elif value and slot != "exp_supplementary_until" and _date(value) > today:
+            elif value and slot != "exp_supplementary_until" and day_of(value) > today:
                 dispatcher.utter_message(text=gettext("That date is in the future. Please check it.", locale))
                 events.append(SlotSet(slot, None))
         for slot in ("exp_penalty", "exp_new_penalty"):
@@ -286,20 +265,13 @@ def result_text(r: Result, today: dt.date, locale: str) -> str:
     if r.early_date:
         lines.append(gettext("With clear progress and a merit, you may ask the court earlier, from %(date)s.", locale)
                      % {"date": d(r.early_date)})
-    facts = [KNOWLEDGE.fact(f, today) for f in r.facts]
-    cites: list[str] = []
-    for f in facts:
-        for s in f.sources:
-            if s.cite() not in cites:
-                cites.append(s.cite())
     rule = KNOWLEDGE.render(KNOWLEDGE.entry("expungement.counting_rule", today), today, formatters(locale))
     if r.route != "no_record":
         lines.append(rule.text)
-    unverified = [f for f in facts if not f.verified] + ([] if rule.verified or r.route == "no_record" else [rule.entry])
-    if unverified:
-        lines.append(gettext("Some of this is not fully verified: please confirm with %(office)s.", locale)
-                     % {"office": unverified[0].confirm_with})
-    if r.route != "no_record":
-        cites += [s.cite() for s in rule.entry.sources if s.cite() not in cites]
-    lines.append(gettext("Based on: %(citation)s", locale) % {"citation": "; ".join(cites)})
+        if not rule.verified:  # the counting rule is an interpretation: say whom to ask
+            lines.append(gettext("Some of this is not fully verified: please confirm with %(office)s.", locale)
+                         % {"office": rule.confirm_with})
+    closing = caution_and_citation(r.facts, today, locale,
+                                   tail=rule.entry.sources if r.route != "no_record" else ())
+    lines += closing if rule.verified or r.route == "no_record" else closing[-1:]
     return "\n".join(lines)

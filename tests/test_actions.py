@@ -134,3 +134,31 @@ def test_questions_follow_the_calculator():
             "exp_other_done": True}
     assert still_needed(done, _TODAY) == []
     assert still_needed({**done, "exp_supplementary": "yes"}, _TODAY) == ["exp_supplementary_until"]
+
+
+def test_expungement_result_text_has_date_rule_and_basis():
+    from actions.answers import KNOWLEDGE
+    from actions.expungement import result_text
+    from bot.domain.expungement import Case, calculate
+    from bot.domain.periods import Period
+
+    case = Case(penalty="prison", prison_term=Period.parse("P3Y"), completed_on=_dt.date(2023, 6, 1),
+                age_at_offence=30, special_chapter=False, no_supplementary=True,
+                other_decisions_done=True, new_crime=False)
+    out = result_text(calculate(case, KNOWLEDGE, _TODAY), _TODAY, "vi")
+    assert "từ ngày 02/06/2025" in out and "Cách tính:" in out
+    assert out.splitlines()[-1] == ("Căn cứ: khoản 2 Điều 70 Bộ luật Hình sự 2015 (sửa đổi 2017); "
+                                    "Điều 147–148 Bộ luật Dân sự 2015")
+
+
+def test_loan_result_messages_are_two_and_cited_once_per_document():
+    from actions.answers import KNOWLEDGE
+    from actions.loans import result_messages
+    from bot.domain.loans import LoanCase, precheck
+
+    result = precheck(LoanCase(purpose="production", has_certificate=True, completed_on=_dt.date(2024, 3, 31)),
+                      KNOWLEDGE, _TODAY)
+    fits, how = result_messages(result.programmes, "vi")
+    assert "100.000.000\u00a0₫" in fits
+    citation = how.splitlines()[-1]
+    assert citation.count("Quyết định 22/2023/QĐ-TTg") == 1 and "Nghị định 338/2025/NĐ-CP" in citation

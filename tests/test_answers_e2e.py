@@ -17,7 +17,7 @@ def last_line(replies: list[dict]) -> str:
     [
         ("Tôi mới ra tù, vay vốn làm ăn được bao nhiêu?", "6,24%/năm", "Quyết định 22/2023/QĐ-TTg"),
         ("toi moi ra tu vay von lam an duoc bao nhieu", "6,24%/năm", "Quyết định 22/2023/QĐ-TTg"),
-        ("e ms ra tu mún vay 30tr dc ko", "100.000.000\u00a0₫", "Quyết định 22/2023/QĐ-TTg"),
+        ("e ms ra tu mún vay von dc bn v", "100.000.000\u00a0₫", "Quyết định 22/2023/QĐ-TTg"),
         ("Nghị định 61 cho vay tối đa bao nhiêu?", "Nghị định 61/2015 đã được thay thế", "Nghị định 338/2025/NĐ-CP"),
         ("nghi dinh 61 cho vay toi da bao nhieu", "Nghị định 61/2015 đã được thay thế", "Nghị định 338/2025/NĐ-CP"),
         ("Xin phiếu lý lịch tư pháp ở đâu?", "Công an tỉnh", "Nghị định 216/2026/NĐ-CP"),

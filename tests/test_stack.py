@@ -42,7 +42,7 @@ def test_button_payload_is_understood(product):
     "text, starts",
     [
         ("toi muon vay von", "Người đã chấp hành xong án phạt tù có thể vay vốn"),  # no diacritics
-        ("tôi muốn vay 50tr mở tiệm sửa xe", "Người đã chấp hành xong án phạt tù có thể vay vốn"),
+        ("tôi muốn vay 50tr mở tiệm sửa xe", "Anh/chị đã có giấy chứng nhận chấp hành xong"),  # pre-check
         ("làm lại cccd ở đâu", "Thẻ căn cước bị tạm giữ"),
         ("giấy tờ", "Anh/chị cần hỏi về loại giấy tờ nào?"),
         ("cam on nhe", "Không có gì ạ."),
@@ -172,7 +172,8 @@ def test_headline_sentence_gets_loan_topic_amount_and_date(product):
     assert parsed["intent"]["name"] == "ask_loan"
     found = {(e["entity"], e["value"]) for e in parsed["entities"]}
     assert found == {("date", "2024-03"), ("money", 50000000)}
-    assert product.say("headline", text)[0]["text"].startswith("Người đã chấp hành xong")
+    # A personal case: the pre-check asks only what is missing.
+    assert product.say("headline", text)[0]["text"].startswith("Anh/chị đã có giấy chứng nhận")
 
 
 def test_two_stage_fallback_through_the_stack(product):

@@ -1,0 +1,61 @@
+"""Pieces shared by the calculation forms: message entities, cancel phrases,
+dates from entity values, and citation lines for the facts a result used."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import yaml
+
+from actions.answers import KNOWLEDGE
+from bot import PROJECT_ROOT
+from bot.i18n import gettext
+from nlu.text import fold
+
+_CANCEL = {fold(p) for p in yaml.safe_load(
+    (PROJECT_ROOT / "data" / "normalization" / "cancel.yml").read_text(encoding="utf-8"))["phrases"]}
+
+
+def entities_of(message: dict) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    for e in message.get("entities") or []:
+        found.setdefault(e.get("entity"), []).append(e.get("value"))
+    return found
+
+
+def is_cancel(message: dict) -> bool:
+    """The whole message is a cancel phrase ("thôi", "hủy"), not a word inside it."""
+    return fold(message.get("text") or "").strip(" .!?") in _CANCEL
+
+
+def day_of(value: Any) -> dt.date | None:
+    """An entity date as a day; a month alone counts as its last day (the later,
+    safer date); a year alone is not a day."""
+    if not value:
+        return None
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}", text):
+        year, month = map(int, text.split("-"))
+        return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    return dt.date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+
+
+def caution_and_citation(fact_ids: list[str], day: dt.date, locale: str, lead=(), tail=()) -> list[str]:
+    """The closing lines of a calculated answer: a caution naming the office if
+    any fact used is unverified, then "Căn cứ: …" naming each document once
+    (``lead`` sources first, e.g. an entry's article range; then the facts';
+    then ``tail``)."""
+    facts = [KNOWLEDGE.fact(f, day) for f in fact_ids]
+    cited: list = []
+    for source in [*lead, *(s for f in facts for s in f.sources), *tail]:
+        if all(source.document != c.document for c in cited):
+            cited.append(source)
+    lines = []
+    unverified = [f for f in facts if not f.verified]
+    if unverified:
+        lines.append(gettext("Some of this is not fully verified: please confirm with %(office)s.", locale)
+                     % {"office": unverified[0].confirm_with})
+    lines.append(gettext("Based on: %(citation)s", locale) % {"citation": "; ".join(s.cite() for s in cited)})
+    return lines

@@ -1,0 +1,216 @@
+"""The loan pre-check as a conversation: asks only what bot.domain.loans.precheck
+still needs (purpose, certificate, completion date), uses an amount or a date
+said in the same message, and answers with the programmes that fit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import KNOWLEDGE, answer_text, formatters
+from actions.common import caution_and_citation, day_of, entities_of, is_cancel
+from actions.menu import tracker_locale
+from bot.domain.clock import today_in_vietnam
+from bot.domain.loans import LoanCase, Programme, precheck
+from bot.i18n import N_, format_date, format_money, format_period, format_rate, gettext
+from nlu.text import fold
+
+FORM = "loan_form"
+SLOT_FOR = {"purpose": "loan_purpose", "has_certificate": "loan_has_certificate",
+            "completed_on": "loan_completed_on"}
+SLOTS = (*SLOT_FOR.values(), "loan_amount", "loan_cancelled")
+_TRAINING = re.compile(r"\b(hoc nghe|hoc lai|di hoc|dao tao|hoc phi)\b")
+_PRODUCTION = re.compile(r"\b(lam an|san xuat|kinh doanh|buon ban|mo (tiem|quan|cua hang|xuong)|chan nuoi|"
+                         r"trong trot|nuoi|lam nghe|tao viec lam|mua xe)\b")
+_HAS_CERT = re.compile(r"\b(co|da co|da nhan)\s+giay\b")
+_NO_CERT = re.compile(r"\b(chua co|khong co|mat|chua nhan)\s+giay\b")
+
+
+def extract(message: dict, requested: str | None) -> dict[str, Any]:
+    if is_cancel(message):
+        return {"loan_cancelled": True}
+    ents = entities_of(message)
+    folded = fold(message.get("text") or "")
+    intent = (message.get("intent") or {}).get("name")
+    out: dict[str, Any] = {}
+    if ents.get("loan_purpose"):
+        out["loan_purpose"] = ents["loan_purpose"][-1]
+    elif _TRAINING.search(folded):
+        out["loan_purpose"] = "training"
+    elif _PRODUCTION.search(folded):
+        out["loan_purpose"] = "production"
+    if ents.get("money"):
+        out["loan_amount"] = int(ents["money"][-1])
+    dates = sorted(str(d) for d in ents.get("date") or [])
+    if dates:
+        out["loan_completed_on"] = dates[-1]
+    if _NO_CERT.search(folded):
+        out["loan_has_certificate"] = False
+    elif _HAS_CERT.search(folded):
+        out["loan_has_certificate"] = True
+    if requested == "loan_has_certificate" and intent in ("affirm", "deny"):
+        out["loan_has_certificate"] = intent == "affirm"
+    return out
+
+
+def case_from_slots(slots: dict[str, Any]) -> LoanCase:
+    return LoanCase(purpose=slots.get("loan_purpose"), amount=slots.get("loan_amount"),
+                    has_certificate=slots.get("loan_has_certificate"),
+                    completed_on=day_of(slots.get("loan_completed_on")))
+
+
+def still_needed(slots: dict[str, Any], today: dt.date) -> list[str]:
+    if slots.get("loan_cancelled"):
+        return []
+    try:
+        return [SLOT_FOR[m] for m in precheck(case_from_slots(slots), KNOWLEDGE, today).missing]
+    except ValueError:
+        return []
+
+
+class ValidateLoanForm(FormValidationAction):
+    def name(self) -> str:
+        return f"validate_{FORM}"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: dict[str, Any]) -> list[str]:
+        return still_needed(dict(tracker.slots), today_in_vietnam())
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: dict[str, Any]) -> list[EventType]:
+        values = extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"))
+        return [SlotSet(k, v) for k, v in values.items()]
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: dict[str, Any]) -> list[EventType]:
+        locale = tracker_locale(tracker)
+        extracted = extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"))
+        events: list[EventType] = [SlotSet(k, v) for k, v in extracted.items()]
+        value = tracker.get_slot("loan_completed_on")
+        if value and day_of(value) is None:
+            dispatcher.utter_message(text=gettext(
+                "Please tell me the month and year too (and the day if you remember).", locale))
+            events.append(SlotSet("loan_completed_on", None))
+        elif value and day_of(value) > today_in_vietnam():
+            dispatcher.utter_message(text=gettext("That date is in the future. Please check it.", locale))
+            events.append(SlotSet("loan_completed_on", None))
+        return events
+
+
+class ActionLoanStart(Action):
+    """ask_loan: a personal case (an amount or a release date in the message) is
+    pre-checked at once; a general question gets the cited answer and an offer."""
+
+    def name(self) -> str:
+        return "action_loan_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        today = today_in_vietnam()
+        latest = tracker.latest_message or {}
+        locale = tracker_locale(tracker)
+        entries = KNOWLEDGE.entries_for("ask_loan", today, latest.get("text") or "")
+        named_rules = any(e.keywords for e in entries)  # "Nghị định 61 …": answer about those rules
+        ents = entities_of(latest)
+        wants_check = (latest.get("intent") or {}).get("name") == "check_loan"
+        if wants_check or (not named_rules and (ents.get("money") or ents.get("date"))):
+            values = extract(latest, None)
+            values.pop("loan_cancelled", None)
+            return [*(SlotSet(s, None) for s in SLOTS), *(SlotSet(k, v) for k, v in values.items()),
+                    FollowupAction(FORM)]
+        fmt = formatters(locale)
+        for i, entry in enumerate(entries):
+            buttons = ([{"title": gettext("Check if I can borrow", locale), "payload": "/check_loan"}]
+                       if i == len(entries) - 1 and not named_rules else [])
+            dispatcher.utter_message(text=answer_text(KNOWLEDGE.render(entry, today, fmt), locale), buttons=buttons)
+        return []
+
+
+class ActionLoanResult(Action):
+    def name(self) -> str:
+        return "action_loan_result"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        locale = tracker_locale(tracker)
+        today = today_in_vietnam()
+        reset = [SlotSet(s, None) for s in SLOTS]
+        if tracker.get_slot("loan_cancelled"):
+            dispatcher.utter_message(text=gettext("All right, I have stopped the calculation.", locale))
+            return reset
+        try:
+            result = precheck(case_from_slots(dict(tracker.slots)), KNOWLEDGE, today)
+        except ValueError:
+            dispatcher.utter_message(text=gettext(
+                "I could not calculate this from what you told me. Please ask the police of your commune.", locale))
+            return reset
+        for message in result_messages(result.programmes, locale):
+            dispatcher.utter_message(text=message)
+        return reset
+
+
+REASONS = {
+    "need_certificate": N_("You need the certificate of having completed the prison sentence (or of amnesty). "
+                        "On conditional early release it is issued when the probation ends."),
+    "deadline_passed": N_("The application had to be made within the time limit after completing the sentence."),
+    "outstanding_same_purpose": N_("An unpaid loan from the Social Policy Bank for the same purpose must be repaid first."),
+    "get_on_commune_list": N_("You must be on the list drawn up by the commune police and confirmed by the commune "
+                           "People's Committee: ask the commune police."),
+    "confirm_commune_list": N_("Ask the commune police to confirm you are on their list for this loan."),
+    "confirm_no_outstanding_loan": N_("You must have no unpaid loan from the Social Policy Bank for the same purpose."),
+    "amount_over_cap": N_("The amount you want is more than the maximum."),
+}
+
+
+def _programme_lines(p: Programme, locale: str) -> list[str]:
+    if p.id == "qd22":
+        amount = format_money(p.max_amount, locale)
+        if p.per_month:
+            amount = gettext("%(amount)s a month", locale) % {"amount": amount}
+        head = {
+            "eligible": gettext("You can apply for the loan for people who completed a prison sentence: "
+                                "up to %(amount)s, at %(rate)s.", locale),
+            "check": gettext("The loan for people who completed a prison sentence may fit: "
+                             "up to %(amount)s, at %(rate)s.", locale),
+            "not_eligible": gettext("The loan for people who completed a prison sentence does not fit now.", locale),
+        }[p.status] % {"amount": amount, "rate": format_rate(p.rate, locale)}
+        lines = [head]
+        if p.collateral == "none" and p.status != "not_eligible":
+            lines.append(gettext("No collateral is needed.", locale))
+        if p.term:
+            lines.append(gettext("Longest term: %(term)s.", locale) % {"term": format_period(p.term, locale)})
+        if p.deadline and p.status != "not_eligible":
+            lines.append(gettext("Apply before %(date)s.", locale) % {"date": format_date(p.deadline, locale)})
+        elif "deadline_passed" in p.reasons:
+            lines.append(gettext("The time limit ended on %(date)s.", locale) % {"date": format_date(p.deadline, locale)})
+    else:
+        rate = (gettext("about %(rate)s (our calculation from the rule: ask the bank)", locale)
+                % {"rate": format_rate(p.rate, locale)}) if p.rate_computed else str(p.rate)
+        lines = [gettext("The job-creation loan may also fit: up to %(amount)s, for up to %(term)s, "
+                         "interest %(rate)s; the bank appraises your plan.", locale)
+                 % {"amount": format_money(p.max_amount, locale), "term": format_period(p.term, locale), "rate": rate}]
+    lines += ["• " + gettext(REASONS[r], locale) for r in p.reasons if r in REASONS]
+    return lines
+
+
+def result_messages(programmes: list[Programme], locale: str) -> list[str]:
+    """Two short messages for a phone: what fits; then papers, where, and the basis."""
+    by_id = {p.id: p for p in programmes}
+    qd22, jobs = by_id["qd22"], by_id.get("jobs")
+    fits = _programme_lines(qd22, locale)
+    if jobs and jobs.status != "not_applicable":
+        fits += _programme_lines(jobs, locale)
+    how: list[str] = []
+    if qd22.status != "not_eligible":
+        how.append(gettext("Papers to prepare:", locale))
+        how += [f"– {d}" for d in qd22.documents]
+    how.append(gettext("Where: %(places)s.", locale) % {"places": "; ".join(qd22.where)})
+    facts = list(dict.fromkeys(qd22.facts + (jobs.facts if jobs else [])))
+    day = qd22.rules_on or today_in_vietnam()
+    how += caution_and_citation(facts, day, locale, lead=KNOWLEDGE.entry("loan.qd22", day).sources)
+    return ["\n".join(fits), "\n".join(how)]
