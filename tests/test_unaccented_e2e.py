@@ -1,0 +1,62 @@
+"""Conversations typed the way many people type: without diacritics, with
+abbreviations. Each must reach the same answer as the accented question."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+pytestmark = pytest.mark.stack
+_ids = itertools.count()
+
+
+@pytest.mark.parametrize(
+    "typed, expect",
+    [
+        ("chao ban", "Xin chào anh/chị!"),
+        ("alo co ai ko", "Xin chào anh/chị!"),
+        ("cam on nhieu nha", "Không có gì ạ."),
+        ("thoi chao nhe", "Chào anh/chị, chúc anh/chị"),
+        ("ban giup dc gi", "Anh/chị muốn hỏi về việc gì?"),
+        ("gia vang hom nay bn", "Xin lỗi, việc này nằm ngoài"),
+        ("ra tu roi vay von o dau", "Người đã chấp hành xong án phạt tù có thể vay vốn"),
+        ("lai suat vay von cho ng ra tu bn", "6,24%/năm"),
+        ("vay von co can the chap ko", "cá nhân không phải thế chấp"),
+        ("nd 61 con ap dung ko", "Nghị định 61/2015 đã được thay thế"),
+        ("bao lau thi het an tich", "đương nhiên được xóa án tích"),
+        ("lam giay to sau khi ra tu", "Anh/chị cần hỏi về loại giấy tờ nào?"),
+        ("lam lltp o dau", "Phiếu lý lịch tư pháp do Công an tỉnh"),
+        ("le phi xin ly lich tu phap bn", "200.000\u00a0₫"),
+        ("phieu lltp so 1 va so 2 khac nhau the nao", "phiếu số 2"),
+        ("dang ky tam tru the nao", "đăng ký tạm trú"),
+        ("ho khau cua toi con ko sau khi di tu", "không làm mất nơi thường trú"),
+        ("mat cccd lam lai mat bao lau", "7 ngày làm việc"),
+        ("dang an treo co dc di nuoc ngoai ko", "không được xuất cảnh"),
+        ("ra tu kiem viec lam o dau", "Trung tâm dịch vụ việc làm"),
+        ("co hoi cho viec lam ko", "hội chợ việc làm"),
+        ("toi muon bao cao thang nay", "Báo cáo định kỳ"),
+        ("cho toi gap can bo", "công an xã"),
+        ("toi ko muon song nua", "115"),
+        ("em bi duoi khoi nha roi", "115"),
+    ],
+)
+def test_typed_without_diacritics(product, typed, expect):
+    replies = product.say(f"plain-{next(_ids)}", typed)
+    assert expect in "\n".join(r["text"] for r in replies), replies
+
+
+def test_expungement_calculation_without_diacritics(product):
+    user = f"plain-{next(_ids)}"
+    product.say(user, "an treo 2 nam, het thu thach 15/03/2024, bao gio xoa an tich")
+    for answer in ("tren 18", "khong", "ko", "khong co"):
+        replies = product.say(user, answer)
+    replies = product.say(user, "da xong")
+    assert "từ ngày 16/03/2025" in "\n".join(r["text"] for r in replies)
+
+
+def test_loan_check_in_teencode(product):
+    user = f"plain-{next(_ids)}"
+    product.say(user, "e ra tu t5/2025 mun vay 40tr nuoi heo")
+    replies = product.say(user, "da co giay r")
+    assert "100.000.000\u00a0₫" in "\n".join(r["text"] for r in replies)
