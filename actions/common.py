@@ -4,12 +4,18 @@ dates from entity values, and citation lines for the facts a result used."""
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 import re
 from typing import Any
 
 import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import KNOWLEDGE
+from actions.menu import tracker_locale
+from bot.domain.clock import today_in_vietnam
 from bot import PROJECT_ROOT
 from bot.i18n import gettext
 from nlu.text import fold
@@ -59,3 +65,31 @@ def caution_and_citation(fact_ids: list[str], day: dt.date, locale: str, lead=()
                      % {"office": unverified[0].confirm_with})
     lines.append(gettext("Based on: %(citation)s", locale) % {"citation": "; ".join(s.cite() for s in cited)})
     return lines
+
+
+class CalculationResult(Action, ABC):
+    """The end of a calculation form: say the result (or that it was stopped, or
+    that the inputs cannot be right) and clear the form's slots."""
+
+    slots: tuple[str, ...] = ()
+    cancel_slot: str = ""
+
+    @abstractmethod
+    def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
+        """The result messages; raise ValueError when the inputs cannot be right."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        locale = tracker_locale(tracker)
+        reset = [SlotSet(s, None) for s in self.slots]
+        if tracker.get_slot(self.cancel_slot):
+            dispatcher.utter_message(text=gettext("All right, I have stopped the calculation.", locale))
+            return reset
+        try:
+            messages = self.messages(tracker, today_in_vietnam(), locale)
+        except ValueError:
+            messages = [gettext(
+                "I could not calculate this from what you told me. Please ask the police of your commune.", locale)]
+        for message in messages:
+            dispatcher.utter_message(text=message)
+        return reset

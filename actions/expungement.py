@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import KNOWLEDGE, answer_text, formatters
-from actions.common import caution_and_citation, day_of, entities_of, is_cancel
+from actions.common import CalculationResult, caution_and_citation, day_of, entities_of, is_cancel
 from actions.menu import tracker_locale
 from bot.domain.clock import today_in_vietnam
 from bot.domain.expungement import PENALTIES, Case, InvalidInput, Result, calculate
@@ -209,26 +209,16 @@ class ActionExpungementStart(Action):
         return []
 
 
-class ActionExpungementResult(Action):
+class ActionExpungementResult(CalculationResult):
+    slots = SLOTS
+    cancel_slot = "exp_cancelled"
+
     def name(self) -> str:
         return "action_expungement_result"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        locale = tracker_locale(tracker)
-        today = today_in_vietnam()
-        reset = [SlotSet(s, None) for s in SLOTS]
-        if tracker.get_slot("exp_cancelled"):
-            dispatcher.utter_message(text=gettext("All right, I have stopped the calculation.", locale))
-            return reset
-        try:
-            result = calculate(case_from_slots(dict(tracker.slots), today), KNOWLEDGE, today)
-        except InvalidInput:
-            dispatcher.utter_message(text=gettext(
-                "I could not calculate this from what you told me. Please ask the police of your commune.", locale))
-            return reset
-        dispatcher.utter_message(text=result_text(result, today, locale))
-        return reset
+    def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
+        result = calculate(case_from_slots(dict(tracker.slots), today), KNOWLEDGE, today)
+        return [result_text(result, today, locale)]
 
 
 def result_text(r: Result, today: dt.date, locale: str) -> str:

@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import KNOWLEDGE, answer_text, formatters
-from actions.common import caution_and_citation, day_of, entities_of, is_cancel
+from actions.common import CalculationResult, caution_and_citation, day_of, entities_of, is_cancel
 from actions.menu import tracker_locale
 from bot.domain.clock import today_in_vietnam
 from bot.domain.loans import LoanCase, Programme, precheck
@@ -131,27 +131,16 @@ class ActionLoanStart(Action):
         return []
 
 
-class ActionLoanResult(Action):
+class ActionLoanResult(CalculationResult):
+    slots = SLOTS
+    cancel_slot = "loan_cancelled"
+
     def name(self) -> str:
         return "action_loan_result"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        locale = tracker_locale(tracker)
-        today = today_in_vietnam()
-        reset = [SlotSet(s, None) for s in SLOTS]
-        if tracker.get_slot("loan_cancelled"):
-            dispatcher.utter_message(text=gettext("All right, I have stopped the calculation.", locale))
-            return reset
-        try:
-            result = precheck(case_from_slots(dict(tracker.slots)), KNOWLEDGE, today)
-        except ValueError:
-            dispatcher.utter_message(text=gettext(
-                "I could not calculate this from what you told me. Please ask the police of your commune.", locale))
-            return reset
-        for message in result_messages(result.programmes, locale):
-            dispatcher.utter_message(text=message)
-        return reset
+    def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
+        result = precheck(case_from_slots(dict(tracker.slots)), KNOWLEDGE, today)
+        return result_messages(result.programmes, locale)
 
 
 REASONS = {
