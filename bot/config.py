@@ -42,6 +42,11 @@ class Settings:
     # one per run when this is empty.
     rasa_token: str = ""
     rasa_timeout_s: float = 30.0
+    # Key for hashing enrollment codes (HMAC); shared by every replica. When
+    # empty, a random key is created once in var/secret.key.
+    secret_key: str = ""
+    enroll_code_days: int = 7
+    telegram_bot_username: str = ""
     log_level: str = "INFO"
 
     @property
@@ -51,6 +56,19 @@ class Settings:
     @property
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.actions_port}"
+
+    def secret(self) -> bytes:
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.var_dir / "secret.key"
+        if not path.exists():
+            import secrets
+
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
 
     @property
     def effective_database_url(self) -> str:
@@ -74,4 +92,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rasa_token=e.get("LOIVE_RASA_TOKEN", ""),
         rasa_timeout_s=float(e.get("LOIVE_RASA_TIMEOUT", "30")),
         log_level=e.get("LOG_LEVEL", "INFO").upper(),
+        secret_key=e.get("LOIVE_SECRET_KEY", ""),
+        enroll_code_days=_int(e, "LOIVE_ENROLL_CODE_DAYS", 7),
+        telegram_bot_username=e.get("TELEGRAM_BOT_USERNAME", ""),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import DateTime, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -60,3 +60,196 @@ class ChannelIdentity(Base):
     locale: Mapped[str] = mapped_column(String(8), default="vi")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_inbound_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Linked by enrollment; one person may have several channels.
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"), nullable=True, index=True)
+
+
+# --- people, places and who may see whom --------------------------------------
+#
+# Criminal-record data is sensitive personal data: collect the minimum. A person
+# is a role, a display name and a commune; nothing about the offence is stored.
+
+ROLES = ("supervisee", "mentor", "officer", "admin")
+
+
+class Commune(Base):
+    __tablename__ = "communes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when the person's data was erased; the row stays so that references
+    # (alerts, audit entries) keep pointing somewhere, with no personal data.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class MentorAssignment(Base):
+    """Who helps whom (TT 10/2024 Điều 10: one helper per person at a time)."""
+
+    __tablename__ = "mentor_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentor_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    supervisee_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class OfficerCommune(Base):
+    __tablename__ = "officer_communes"
+    __table_args__ = (UniqueConstraint("officer_id", "commune_id", name="uq_officer_commune"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id"), index=True)
+
+
+class Consent(Base):
+    """What a person agreed to, which text version, when and on which channel."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    text_version: Mapped[str] = mapped_column(String(32))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EnrollmentCode(Base):
+    """One-time code linking a chat to a person. Only its hash is stored."""
+
+    __tablename__ = "enrollment_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class EnrollmentAttempt(Base):
+    """Every code typed, to rate-limit guessing per chat identity."""
+
+    __tablename__ = "enrollment_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_id: Mapped[str] = mapped_column(ForeignKey("channel_identities.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --- check-ins, reminders, alerts ---------------------------------------------
+
+SCHEDULE_KINDS = ("weekly", "monthly", "monthly_window")
+
+
+class CheckinSchedule(Base):
+    """When a supervisee reports: weekly (weekday 0=Monday), monthly (day of
+    month), or a window at the start of each month (NĐ 231/2026: first 5 days)."""
+
+    __tablename__ = "checkin_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    weekday: Mapped[int | None] = mapped_column(nullable=True)
+    day_of_month: Mapped[int | None] = mapped_column(nullable=True)
+    window_days: Mapped[int] = mapped_column(default=1)
+    grace_hours: Mapped[int] = mapped_column(default=24)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Checkin(Base):
+    __tablename__ = "checkins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Deterministic key (person:window start) so a retried submission is stored once.
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    window_start: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    channel: Mapped[str] = mapped_column(String(16))
+    at_registered_address: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    activity: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    wellbeing: Mapped[int | None] = mapped_column(nullable=True)
+    needs: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    worrying: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+REMINDER_STATUSES = ("pending", "claimed", "sent", "failed", "cancelled")
+
+
+class Reminder(Base):
+    """Outbox row: the database, not memory, holds every reminder. ``key`` is
+    deterministic (kind:person:due-date), so regenerating never duplicates."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    critical: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+ALERT_STATUSES = ("open", "acknowledged", "excused", "resolved")
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AuditEntry(Base):
+    """Who read or changed whose data. Never message bodies."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    detail: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class Heartbeat(Base):
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

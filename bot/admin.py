@@ -1,0 +1,114 @@
+"""``python -m bot admin …``: the administrators' command line.
+
+Fixed contracts (other tools rely on them): ``add-commune NAME``; ``add-person
+--role … --name … --commune NAME [--mentor PERSON_ID]`` prints the new id as its
+last line; ``enroll-code PERSON_ID`` prints the code as its last line. The
+database is ``DATABASE_URL``, as for the running product. Help is in the
+locale of ``LOIVE_LOCALE`` (Vietnamese by default, ``en`` for English).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from bot import people
+from bot.config import load_settings
+from bot.i18n import format_date, gettext
+from bot.storage.db import make_engine, make_sessionmaker
+from bot.storage.migrate import upgrade
+from bot.storage.models import ROLES, SCHEDULE_KINDS
+
+ACTOR = "cli"
+
+
+def parser(locale: str) -> argparse.ArgumentParser:
+    _ = lambda text: gettext(text, locale)  # noqa: E731  (extracted by Babel as `_`)
+    ap = argparse.ArgumentParser(prog="python -m bot admin", description=_("Administer Lối Về: communes, people, "
+                                                                           "enrollment codes, alerts, data."))
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    c = sub.add_parser("add-commune", help=_("add a commune"))
+    c.add_argument("name", metavar="NAME", help=_("commune name"))
+    p = sub.add_parser("add-person", help=_("add a person; prints the new id last"))
+    p.add_argument("--role", required=True, choices=[r for r in ROLES if r != "admin"], help=_("role"))
+    p.add_argument("--name", required=True, help=_("display name"))
+    p.add_argument("--commune", required=True, help=_("commune name"))
+    p.add_argument("--mentor", metavar="PERSON_ID", help=_("mentor of this supervisee"))
+    e = sub.add_parser("enroll-code", help=_("issue a one-time enrollment code; prints it last"))
+    e.add_argument("person_id", metavar="PERSON_ID")
+    m = sub.add_parser("assign-mentor", help=_("assign a mentor to a supervisee"))
+    m.add_argument("supervisee_id", metavar="SUPERVISEE_ID")
+    m.add_argument("mentor_id", metavar="MENTOR_ID")
+    sc = sub.add_parser("set-schedule", help=_("set a supervisee's check-in schedule"))
+    sc.add_argument("person_id", metavar="PERSON_ID")
+    sc.add_argument("--kind", required=True, choices=SCHEDULE_KINDS, help=_("schedule kind"))
+    sc.add_argument("--weekday", type=int, help=_("weekly: 0 = Monday … 6 = Sunday"))
+    sc.add_argument("--day", type=int, dest="day_of_month", help=_("monthly: day of the month (1–28)"))
+    sc.add_argument("--window-days", type=int, default=1, help=_("monthly_window: days at the start of the month"))
+    sc.add_argument("--grace-hours", type=int, default=24, help=_("hours of grace before a check-in counts as missed"))
+    lp = sub.add_parser("list-people", help=_("list people"))
+    lp.add_argument("--commune", help=_("commune name"))
+    lp.add_argument("--role", choices=ROLES, help=_("role"))
+    la = sub.add_parser("list-alerts", help=_("list alerts"))
+    la.add_argument("--status", default="open", help=_("alert status (open, acknowledged, excused, resolved; all)"))
+    ex = sub.add_parser("export", help=_("print everything stored about one person, as JSON"))
+    ex.add_argument("person_id", metavar="PERSON_ID")
+    er = sub.add_parser("erase", help=_("erase one person's personal data"))
+    er.add_argument("person_id", metavar="PERSON_ID")
+    er.add_argument("--yes", action="store_true", help=_("confirm the erasure"))
+    return ap
+
+
+def main(argv: list[str]) -> int:
+    settings = load_settings()
+    locale = settings.locale
+    args = parser(locale).parse_args(argv)
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    try:
+        with sessions.begin() as s:
+            return _run(args, s, settings, locale)
+    except (people.NotFound, people.Invalid) as exc:
+        print(gettext("error: %(message)s", locale) % {"message": exc}, file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+
+
+def _run(args: argparse.Namespace, s, settings, locale: str) -> int:  # noqa: ANN001
+    if args.command == "add-commune":
+        print(people.add_commune(s, args.name, ACTOR).id)
+    elif args.command == "add-person":
+        p = people.add_person(s, args.role, args.name, args.commune, ACTOR, mentor_id=args.mentor)
+        print(p.id)
+    elif args.command == "enroll-code":
+        issued = people.issue_enrollment_code(s, args.person_id, settings.secret(), settings.enroll_code_days, ACTOR)
+        print(gettext("Valid until %(date)s, once.", locale) % {"date": format_date(issued.expires_at.date(), locale)})
+        if settings.telegram_bot_username:
+            print(f"https://t.me/{settings.telegram_bot_username}?start={issued.code}")
+        print(issued.code)
+    elif args.command == "assign-mentor":
+        people.assign_mentor(s, args.supervisee_id, args.mentor_id, ACTOR)
+    elif args.command == "set-schedule":
+        people.set_schedule(s, args.person_id, args.kind, ACTOR, weekday=args.weekday,
+                            day_of_month=args.day_of_month, window_days=args.window_days,
+                            grace_hours=args.grace_hours)
+    elif args.command == "list-people":
+        for p in people.list_people(s, ACTOR, args.commune, args.role):
+            print(f"{p.id}\t{p.role}\t{p.display_name}")
+    elif args.command == "list-alerts":
+        for a in people.list_alerts(s, ACTOR, None if args.status == "all" else args.status):
+            print(f"{a.id}\t{a.status}\t{a.severity}\t{a.type}\t{a.person_id}\t{a.created_at.isoformat()}")
+    elif args.command == "export":
+        print(json.dumps(people.export_person(s, args.person_id, ACTOR), ensure_ascii=False, indent=1))
+    elif args.command == "erase":
+        if not args.yes:
+            print(gettext("This erases the person's personal data for good. Run again with --yes to confirm.",
+                          locale), file=sys.stderr)
+            return 2
+        counts = people.erase_person(s, args.person_id, ACTOR)
+        print(gettext("Erased: %(checkins)d check-ins, %(channels)d chat links. Kept: the access log.", locale)
+              % counts)
+    return 0

@@ -1,0 +1,248 @@
+"""People, communes, assignments and enrollment codes: the service layer used by
+the admin CLI and (next) the chat. Every read or change of a person's data is
+written to the audit log with who did it; message bodies are never logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.storage.models import (
+    ROLES,
+    SCHEDULE_KINDS,
+    Alert,
+    AuditEntry,
+    ChannelIdentity,
+    Checkin,
+    CheckinSchedule,
+    Commune,
+    Consent,
+    EnrollmentCode,
+    MentorAssignment,
+    OfficerCommune,
+    Person,
+    Reminder,
+    utcnow,
+)
+
+# No 0/O, 1/I/L: codes are read aloud and typed from paper. 31^8 ≈ 8.5·10^11.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Invalid(ValueError):
+    pass
+
+
+def audit(s: Session, actor: str, action: str, subject_id: str | None, **detail: Any) -> None:
+    s.add(AuditEntry(actor=actor, action=action, subject_id=subject_id,
+                     detail=json.dumps(detail, ensure_ascii=False)[:500] if detail else None))
+
+
+def commune_by_name(s: Session, name: str) -> Commune:
+    commune = s.scalar(select(Commune).where(Commune.name == name.strip()))
+    if commune is None:
+        raise NotFound(f"commune {name!r} not found (add it with: admin add-commune {name!r})")
+    return commune
+
+
+def add_commune(s: Session, name: str, actor: str) -> Commune:
+    name = name.strip()
+    if not name:
+        raise Invalid("the commune name is empty")
+    existing = s.scalar(select(Commune).where(Commune.name == name))
+    if existing:
+        return existing
+    commune = Commune(name=name)
+    s.add(commune)
+    s.flush()
+    audit(s, actor, "add_commune", None, commune_id=commune.id)
+    return commune
+
+
+def person(s: Session, person_id: str) -> Person:
+    p = s.get(Person, person_id)
+    if p is None or p.erased_at is not None:
+        raise NotFound(f"no person with id {person_id!r}")
+    return p
+
+
+def add_person(s: Session, role: str, name: str, commune_name: str, actor: str,
+               mentor_id: str | None = None) -> Person:
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}")
+    if not name.strip():
+        raise Invalid("the name is empty")
+    commune = commune_by_name(s, commune_name)
+    if mentor_id and role != "supervisee":
+        raise Invalid("--mentor is only for a supervisee")
+    p = Person(role=role, display_name=name.strip(), commune_id=commune.id)
+    s.add(p)
+    s.flush()
+    if role == "officer":
+        s.add(OfficerCommune(officer_id=p.id, commune_id=commune.id))
+    if mentor_id:
+        assign_mentor(s, p.id, mentor_id, actor)
+    audit(s, actor, "add_person", p.id, role=role, commune_id=commune.id)
+    return p
+
+
+def assign_mentor(s: Session, supervisee_id: str, mentor_id: str, actor: str) -> None:
+    supervisee, mentor = person(s, supervisee_id), person(s, mentor_id)
+    if supervisee.role != "supervisee" or mentor.role != "mentor":
+        raise Invalid("a mentor (role mentor) is assigned to a supervisee (role supervisee)")
+    now = utcnow()
+    s.execute(update(MentorAssignment)
+              .where(MentorAssignment.supervisee_id == supervisee_id, MentorAssignment.ended_at.is_(None))
+              .values(ended_at=now))  # one helper at a time
+    s.add(MentorAssignment(mentor_id=mentor_id, supervisee_id=supervisee_id, assigned_at=now))
+    audit(s, actor, "assign_mentor", supervisee_id, mentor_id=mentor_id)
+
+
+def set_schedule(s: Session, person_id: str, kind: str, actor: str, *, weekday: int | None = None,
+                 day_of_month: int | None = None, window_days: int = 1, grace_hours: int = 24) -> CheckinSchedule:
+    p = person(s, person_id)
+    if p.role != "supervisee":
+        raise Invalid("check-in schedules are for supervisees")
+    if kind not in SCHEDULE_KINDS:
+        raise Invalid(f"kind must be one of {', '.join(SCHEDULE_KINDS)}")
+    if kind == "weekly" and (weekday is None or not 0 <= weekday <= 6):
+        raise Invalid("a weekly schedule needs --weekday 0 (Monday) to 6 (Sunday)")
+    if kind == "monthly" and (day_of_month is None or not 1 <= day_of_month <= 28):
+        raise Invalid("a monthly schedule needs --day 1 to 28")
+    if kind == "monthly_window" and not 1 <= window_days <= 28:
+        raise Invalid("--window-days must be 1 to 28")
+    if not 0 <= grace_hours <= 24 * 14:
+        raise Invalid("--grace-hours must be 0 to 336")
+    sched = s.scalar(select(CheckinSchedule).where(CheckinSchedule.person_id == person_id))
+    if sched is None:
+        sched = CheckinSchedule(person_id=person_id, kind=kind)
+        s.add(sched)
+    sched.kind, sched.weekday, sched.day_of_month = kind, weekday, day_of_month
+    sched.window_days, sched.grace_hours, sched.active = window_days, grace_hours, True
+    audit(s, actor, "set_schedule", person_id, kind=kind)
+    return sched
+
+
+# --- enrollment codes ------------------------------------------------------------
+
+
+def code_digest(code: str, secret: bytes) -> str:
+    normalized = "".join(ch for ch in code.upper() if ch.isalnum())
+    return hmac.new(secret, normalized.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    code: str
+    expires_at: dt.datetime
+
+
+def issue_enrollment_code(s: Session, person_id: str, secret: bytes, days: int, actor: str,
+                          now: dt.datetime | None = None) -> IssuedCode:
+    p = person(s, person_id)
+    now = now or utcnow()
+    # A new code replaces any unused one: only the latest piece of paper works.
+    s.execute(update(EnrollmentCode)
+              .where(EnrollmentCode.person_id == p.id, EnrollmentCode.used_at.is_(None),
+                     EnrollmentCode.expires_at > now)
+              .values(expires_at=now))
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    expires = now + dt.timedelta(days=days)
+    s.add(EnrollmentCode(person_id=p.id, code_hash=code_digest(code, secret), created_at=now, expires_at=expires))
+    audit(s, actor, "issue_enrollment_code", p.id)
+    return IssuedCode(code, expires)
+
+
+# --- lists, export, erase ---------------------------------------------------------
+
+
+def list_people(s: Session, actor: str, commune_name: str | None = None, role: str | None = None) -> list[Person]:
+    q = select(Person).where(Person.erased_at.is_(None)).order_by(Person.created_at)
+    if commune_name:
+        q = q.where(Person.commune_id == commune_by_name(s, commune_name).id)
+    if role:
+        q = q.where(Person.role == role)
+    people = list(s.scalars(q))
+    audit(s, actor, "list_people", None, count=len(people))
+    return people
+
+
+def list_alerts(s: Session, actor: str, status: str | None = "open") -> list[Alert]:
+    q = select(Alert).order_by(Alert.created_at)
+    if status:
+        q = q.where(Alert.status == status)
+    alerts = list(s.scalars(q))
+    audit(s, actor, "list_alerts", None, count=len(alerts))
+    return alerts
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
+def _row(obj: Any, *fields: str) -> dict[str, Any]:
+    return {f: _iso(getattr(obj, f)) for f in fields}
+
+
+def export_person(s: Session, person_id: str, actor: str) -> dict[str, Any]:
+    """Everything stored about one person, for them or for the office that holds it."""
+    p = person(s, person_id)
+    commune = s.get(Commune, p.commune_id)
+    data = {
+        "person": {**_row(p, "id", "role", "display_name", "created_at"), "commune": commune.name if commune else None},
+        "channels": [_row(i, "channel", "external_id", "locale", "created_at", "last_inbound_at")
+                     for i in s.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id == p.id))],
+        "consents": [_row(c, "text_version", "accepted", "channel", "at")
+                     for c in s.scalars(select(Consent).where(Consent.person_id == p.id))],
+        "schedule": [_row(c, "kind", "weekday", "day_of_month", "window_days", "grace_hours", "active")
+                     for c in s.scalars(select(CheckinSchedule).where(CheckinSchedule.person_id == p.id))],
+        "checkins": [_row(c, "at", "channel", "window_start", "at_registered_address", "activity", "wellbeing",
+                          "needs", "note", "worrying")
+                     for c in s.scalars(select(Checkin).where(Checkin.person_id == p.id))],
+        "alerts": [_row(a, "type", "severity", "status", "reason_code", "created_at")
+                   for a in s.scalars(select(Alert).where(Alert.person_id == p.id))],
+        "mentor_assignments": [_row(m, "mentor_id", "supervisee_id", "assigned_at", "ended_at")
+                               for m in s.scalars(select(MentorAssignment).where(
+                                   (MentorAssignment.supervisee_id == p.id) | (MentorAssignment.mentor_id == p.id)))],
+    }
+    audit(s, actor, "export_person", p.id)
+    return data
+
+
+def erase_person(s: Session, person_id: str, actor: str) -> dict[str, int]:
+    """Erase a person's personal data. Kept: the bare person row (no name) and
+    the audit log, so that who accessed what stays accountable; alerts keep
+    their type and dates but lose the link to any message."""
+    p = person(s, person_id)
+    counts = {
+        "checkins": len(list(s.scalars(select(Checkin.id).where(Checkin.person_id == p.id)))),
+        "channels": len(list(s.scalars(select(ChannelIdentity.id).where(ChannelIdentity.person_id == p.id)))),
+    }
+    for model in (Checkin, Consent, CheckinSchedule, EnrollmentCode, Reminder):
+        s.query(model).filter(model.person_id == p.id).delete(synchronize_session=False)
+    # Unlink and forget the platform ids; the conversation ids stay opaque.
+    for identity in s.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id == p.id)):
+        identity.person_id = None
+        identity.external_id = f"erased:{identity.id}"
+    s.execute(update(MentorAssignment)
+              .where(((MentorAssignment.supervisee_id == p.id) | (MentorAssignment.mentor_id == p.id)),
+                     MentorAssignment.ended_at.is_(None))
+              .values(ended_at=utcnow()))
+    p.display_name = ""
+    p.erased_at = utcnow()
+    audit(s, actor, "erase_person", p.id, **counts)
+    return counts
