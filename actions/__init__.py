@@ -5,6 +5,7 @@ rules live in plain Python modules that these actions call.
 """
 
 from actions.answers import ActionAnswer
+from actions.enrollment import ActionAskEnrollConsent, ActionEnrollFinish, ActionEnrollStart, ValidateEnrollForm
 from actions.expungement import ActionExpungementResult, ActionExpungementStart, ValidateExpungementForm
 from actions.loans import ActionLoanResult, ActionLoanStart, ValidateLoanForm
 from actions.menu import ActionFallbackTopics, ActionTopicMenu
@@ -13,4 +14,5 @@ __all__ = [
     "ActionAnswer", "ActionTopicMenu", "ActionFallbackTopics",
     "ActionExpungementStart", "ActionExpungementResult", "ValidateExpungementForm",
     "ActionLoanStart", "ActionLoanResult", "ValidateLoanForm",
+    "ActionEnrollStart", "ActionAskEnrollConsent", "ValidateEnrollForm", "ActionEnrollFinish",
 ]

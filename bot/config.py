@@ -46,6 +46,8 @@ class Settings:
     # empty, a random key is created once in var/secret.key.
     secret_key: str = ""
     enroll_code_days: int = 7
+    # Brute-force limit: failed code attempts per chat within an hour.
+    enroll_max_failures: int = 5
     telegram_bot_username: str = ""
     log_level: str = "INFO"
 
@@ -94,5 +96,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=e.get("LOG_LEVEL", "INFO").upper(),
         secret_key=e.get("LOIVE_SECRET_KEY", ""),
         enroll_code_days=_int(e, "LOIVE_ENROLL_CODE_DAYS", 7),
+        enroll_max_failures=_int(e, "LOIVE_ENROLL_MAX_FAILURES", 5),
         telegram_bot_username=e.get("TELEGRAM_BOT_USERNAME", ""),
     )

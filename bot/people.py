@@ -9,11 +9,12 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.storage.models import (
@@ -26,6 +27,7 @@ from bot.storage.models import (
     CheckinSchedule,
     Commune,
     Consent,
+    EnrollmentAttempt,
     EnrollmentCode,
     MentorAssignment,
     OfficerCommune,
@@ -160,7 +162,9 @@ def issue_enrollment_code(s: Session, person_id: str, secret: bytes, days: int, 
               .where(EnrollmentCode.person_id == p.id, EnrollmentCode.used_at.is_(None),
                      EnrollmentCode.expires_at > now)
               .values(expires_at=now))
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    code = ""
+    while not any(ch.isdigit() for ch in code) or code.isdigit():  # so find_code() never mistakes a word
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     expires = now + dt.timedelta(days=days)
     s.add(EnrollmentCode(person_id=p.id, code_hash=code_digest(code, secret), created_at=now, expires_at=expires))
     audit(s, actor, "issue_enrollment_code", p.id)
@@ -246,3 +250,69 @@ def erase_person(s: Session, person_id: str, actor: str) -> dict[str, int]:
     p.erased_at = utcnow()
     audit(s, actor, "erase_person", p.id, **counts)
     return counts
+
+
+# --- enrollment in chat ------------------------------------------------------------
+
+CONSENT_VERSION = "consent-2026-11"
+CODE_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9])([{CODE_ALPHABET}{CODE_ALPHABET.lower()}]{{{CODE_LENGTH}}})(?![A-Za-z0-9])")
+
+
+@dataclass(frozen=True)
+class Redemption:
+    status: str                  # "ok" | "invalid" | "rate_limited" | "already_linked"
+    person_id: str | None = None
+
+
+def find_code(text: str) -> str | None:
+    """An enrollment code inside a message ("mã của tôi là K7P2QXMA", "/start K7P2QXMA")."""
+    for m in CODE_IN_TEXT.finditer(text or ""):
+        candidate = m.group(1).upper()
+        if any(ch.isdigit() for ch in candidate):  # codes are never plain words
+            return candidate
+    return None
+
+
+def check_code(s: Session, identity_id: str, code: str, secret: bytes, *, max_failures: int,
+               window: dt.timedelta, now: dt.datetime | None = None) -> Redemption:
+    """Is this code valid for this chat right now? Records the attempt; too many
+    failures from one chat within ``window`` refuse further tries (brute force).
+    Expired, used and unknown codes all answer "invalid": no oracle for guessers."""
+    now = now or utcnow()
+    failures = s.scalar(select(func.count()).select_from(EnrollmentAttempt).where(
+        EnrollmentAttempt.identity_id == identity_id, EnrollmentAttempt.succeeded.is_(False),
+        EnrollmentAttempt.at > now - window))
+    if failures >= max_failures:
+        return Redemption("rate_limited")
+    row = s.scalar(select(EnrollmentCode).where(EnrollmentCode.code_hash == code_digest(code, secret)))
+    ok = row is not None and row.used_at is None and row.expires_at > now
+    s.add(EnrollmentAttempt(identity_id=identity_id, at=now, succeeded=ok))
+    if not ok:
+        return Redemption("invalid")
+    identity = s.get(ChannelIdentity, identity_id)
+    if identity is not None and identity.person_id == row.person_id:
+        return Redemption("already_linked", row.person_id)
+    return Redemption("ok", row.person_id)
+
+
+def enroll(s: Session, identity_id: str, code: str, secret: bytes, accepted: bool,
+           now: dt.datetime | None = None) -> str | None:
+    """Record the consent answer; when accepted, use up the code and link this
+    chat to the person. Returns the person id when linked."""
+    now = now or utcnow()
+    row = s.scalar(select(EnrollmentCode).where(EnrollmentCode.code_hash == code_digest(code, secret))
+                   .with_for_update())
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    identity = s.get(ChannelIdentity, identity_id)
+    if identity is None:
+        return None
+    s.add(Consent(person_id=row.person_id, text_version=CONSENT_VERSION, accepted=accepted,
+                  channel=identity.channel, at=now))
+    if not accepted:
+        audit(s, f"identity:{identity_id}", "consent_refused", row.person_id)
+        return None
+    row.used_at = now
+    identity.person_id = row.person_id
+    audit(s, f"identity:{identity_id}", "enrolled", row.person_id, channel=identity.channel)
+    return row.person_id

@@ -5,6 +5,7 @@ replies (text + buttons) for the channel to render."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.gateway.rasa_client import RasaClient, Reply
 from bot.i18n import normalize_locale
+from bot.people import find_code
 from bot.storage.models import ChannelIdentity, new_id, utcnow
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,24 @@ def resolve_identity(
     return row.id, row.locale
 
 
+_START = re.compile(r"^\s*/start(?:\s+|$)", re.IGNORECASE)
+
+
+def as_rasa_text(text: str) -> str:
+    """Enrollment codes reach Rasa as an intent payload: a message that is only a
+    code, or a deep link "/start CODE", becomes /enroll{"enrollment_code": CODE}.
+    Everything else (including Rasa button payloads) passes unchanged."""
+    stripped = text.strip()
+    start = _START.match(stripped)
+    rest = stripped[start.end():] if start else stripped
+    code = find_code(rest)
+    if code and (start or rest.upper() == code):
+        return '/enroll{"enrollment_code": "%s"}' % code
+    if start:  # "/start" without a (valid-looking) code: a greeting
+        return "/greet"
+    return text
+
+
 class Core:
     def __init__(self, sessions: sessionmaker[Session], rasa: RasaClient) -> None:
         self.sessions = sessions
@@ -76,7 +96,7 @@ class Core:
             resolve_identity, self.sessions, msg.channel, msg.external_id, msg.locale
         )
         replies = await self.rasa.send(
-            conversation_id, msg.text, {"channel": msg.channel, "locale": locale}
+            conversation_id, as_rasa_text(msg.text), {"channel": msg.channel, "locale": locale}
         )
         # Never log message bodies or platform ids: the opaque id and counts only.
         log.info(

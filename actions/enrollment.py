@@ -1,0 +1,139 @@
+"""Enrollment in chat: a one-time code from the officer links this chat to a
+person, after the person reads and accepts what is stored and who sees it.
+Anonymous users keep full access to questions and answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session, sessionmaker
+
+from actions.common import entities_of, is_cancel
+from actions.menu import tracker_locale
+from bot import people
+from bot.config import Settings, load_settings
+from bot.i18n import gettext
+from bot.storage.db import make_engine, make_sessionmaker
+from bot.storage.migrate import upgrade
+
+FORM = "enroll_form"
+SLOTS = ("enroll_code", "enroll_consent")
+
+
+@lru_cache(maxsize=1)
+def database() -> tuple[Settings, sessionmaker[Session]]:
+    settings = load_settings()
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)  # idempotent; the gateway normally got there first
+    return settings, make_sessionmaker(engine)
+
+
+def _code(message: dict) -> str | None:
+    codes = entities_of(message).get("enrollment_code") or []
+    return str(codes[-1]).upper() if codes else people.find_code(message.get("text") or "")
+
+
+class ActionEnrollStart(Action):
+    def name(self) -> str:
+        return "action_enroll_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        locale = tracker_locale(tracker)
+        code = _code(tracker.latest_message or {})
+        if not code:
+            dispatcher.utter_message(text=gettext(
+                "Please send the 8-character enrollment code your officer gave you.", locale))
+            return []
+        settings, sessions = database()
+        with sessions.begin() as s:
+            result = people.check_code(s, tracker.sender_id, code, settings.secret(),
+                                       max_failures=settings.enroll_max_failures, window=dt.timedelta(hours=1))
+        if result.status == "rate_limited":
+            dispatcher.utter_message(text=gettext(
+                "Too many wrong codes. Please try again in an hour, or ask your officer.", locale))
+            return []
+        if result.status == "invalid":
+            dispatcher.utter_message(text=gettext(
+                "This code is not right or has expired. Please check it, or ask your officer for a new one.", locale))
+            return []
+        if result.status == "already_linked":
+            dispatcher.utter_message(text=gettext("This chat is already registered.", locale))
+            return []
+        return [SlotSet("enroll_code", code), SlotSet("enroll_consent", None), FollowupAction(FORM)]
+
+
+class ActionAskEnrollConsent(Action):
+    def name(self) -> str:
+        return "action_ask_enroll_consent"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        locale = tracker_locale(tracker)
+        dispatcher.utter_message(
+            text=gettext(
+                "To get reminders and report here, Lối Về will store: your name, commune, report schedule and "
+                "what you report. Only the mentor assigned to you and your commune officers can see it. You can "
+                "ask your commune officer to erase it at any time. Do you agree?", locale),
+            buttons=[{"title": gettext("I agree", locale), "payload": "/affirm"},
+                     {"title": gettext("I do not agree", locale), "payload": "/deny"}],
+        )
+        return []
+
+
+class ValidateEnrollForm(FormValidationAction):
+    def name(self) -> str:
+        return f"validate_{FORM}"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: dict[str, Any]) -> list[str]:
+        return [] if tracker.get_slot("enroll_consent") is not None else ["enroll_consent"]
+
+    def _value(self, tracker: Tracker) -> bool | None:
+        latest = tracker.latest_message or {}
+        if is_cancel(latest):
+            return False
+        intent = (latest.get("intent") or {}).get("name")
+        return {"affirm": True, "deny": False}.get(intent)
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: dict[str, Any]) -> list[EventType]:
+        value = self._value(tracker)
+        return [] if value is None else [SlotSet("enroll_consent", value)]
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: dict[str, Any]) -> list[EventType]:
+        value = self._value(tracker)  # Rasa needs the extracted value back
+        return [] if value is None else [SlotSet("enroll_consent", value)]
+
+
+class ActionEnrollFinish(Action):
+    def name(self) -> str:
+        return "action_enroll_finish"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        locale = tracker_locale(tracker)
+        code, accepted = tracker.get_slot("enroll_code"), bool(tracker.get_slot("enroll_consent"))
+        reset = [SlotSet(s, None) for s in SLOTS]
+        if not code:
+            return reset
+        settings, sessions = database()
+        with sessions.begin() as s:
+            linked = people.enroll(s, tracker.sender_id, code, settings.secret(), accepted)
+        if linked:
+            dispatcher.utter_message(text=gettext(
+                "Thank you. This chat is now registered: you will get reminders here and can report by "
+                "writing \"báo cáo\".", locale))
+        elif accepted:
+            dispatcher.utter_message(text=gettext(
+                "This code is not right or has expired. Please check it, or ask your officer for a new one.", locale))
+        else:
+            dispatcher.utter_message(text=gettext(
+                "All right, nothing is linked. You can still ask me any question.", locale))
+        return reset
