@@ -5,6 +5,7 @@ rules live in plain Python modules that these actions call.
 """
 
 from actions.answers import ActionAnswer
+from actions.checkin import ActionAskCiConfirm, ActionCheckinFinish, ActionCheckinStart, ValidateCheckinForm
 from actions.enrollment import ActionAskEnrollConsent, ActionEnrollFinish, ActionEnrollStart, ValidateEnrollForm
 from actions.expungement import ActionExpungementResult, ActionExpungementStart, ValidateExpungementForm
 from actions.loans import ActionLoanResult, ActionLoanStart, ValidateLoanForm
@@ -15,4 +16,5 @@ __all__ = [
     "ActionExpungementStart", "ActionExpungementResult", "ValidateExpungementForm",
     "ActionLoanStart", "ActionLoanResult", "ValidateLoanForm",
     "ActionEnrollStart", "ActionAskEnrollConsent", "ValidateEnrollForm", "ActionEnrollFinish",
+    "ActionCheckinStart", "ActionAskCiConfirm", "ValidateCheckinForm", "ActionCheckinFinish",
 ]

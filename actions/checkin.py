@@ -1,0 +1,168 @@
+"""The periodic check-in in chat (for enrolled people): address, activity,
+wellbeing, needs, an optional note, a summary to confirm; stored once per
+window; worrying answers alert the mentor and officers at once."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import entities_of, is_cancel
+from actions.enrollment import database
+from actions.menu import tracker_locale
+from bot import checkins
+from bot.domain.clock import today_in_vietnam
+from bot.i18n import N_, gettext
+from nlu.crisis import CrisisLexicon
+from nlu.text import fold
+
+FORM = "checkin_form"
+ORDER = ("ci_address", "ci_activity", "ci_wellbeing", "ci_need", "ci_note", "ci_confirm")
+SLOTS = (*ORDER, "ci_cancelled")
+CHOICES = {"ci_address": checkins.ADDRESS, "ci_activity": checkins.ACTIVITY, "ci_need": checkins.NEED}
+# Free-text answers, matched without diacritics.
+CUES = {
+    "ci_address": [("none", r"khong co (cho|nha)|ngu ngoai|vo gia cu"), ("moved", r"chuyen|doi cho|o cho khac"),
+                   ("same", r"van o|van song|nhu cu|o nha|\bcon o\b")],
+    "ci_activity": [("looking", r"tim viec|that nghiep|chua co viec|nghi viec"), ("studying", r"\bhoc\b"),
+                    ("working", r"di lam|lam viec|co viec|lam (tho|phu)|lam thue")],
+    "ci_need": [("urgent", r"gap|khan cap|ngay bay gio"), ("job", r"viec"), ("loan", r"\bvay\b|von"),
+                ("papers", r"giay to|can cuoc|ly lich"), ("housing", r"\bnha\b|cho o"),
+                ("health", r"suc khoe|benh|thuoc|kham"), ("nothing", r"^(khong|ko|chua|khong can)\b")],
+}
+LABELS = {
+    "same": N_("still at the registered address"), "moved": N_("moved"), "none": N_("no place to live"),
+    "working": N_("working"), "looking": N_("looking for work"), "studying": N_("studying"), "other": N_("other"),
+    "nothing": N_("nothing"), "job": N_("a job"), "loan": N_("a loan"), "papers": N_("papers"),
+    "housing": N_("housing"), "health": N_("health"), "urgent": N_("urgent help"),
+}
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> CrisisLexicon:
+    return CrisisLexicon.load()
+
+
+def extract(message: dict, requested: str | None) -> dict[str, Any]:
+    if is_cancel(message):
+        return {"ci_cancelled": True}
+    if requested not in ORDER:
+        return {}
+    intent = (message.get("intent") or {}).get("name")
+    text = message.get("text") or ""
+    folded = fold(text)
+    choice = (entities_of(message).get("choice") or [None])[-1]
+    if requested == "ci_confirm":
+        return {"ci_confirm": intent == "affirm"} if intent in ("affirm", "deny") else {}
+    if requested == "ci_note":
+        if text.startswith("/"):
+            return {"ci_note": ""} if intent == "deny" else {}
+        return {"ci_note": text.strip()}
+    if requested == "ci_wellbeing":
+        value = choice or (m.group(1) if (m := re.search(r"(?<!\d)([1-5])(?!\d)", folded)) else None)
+        return {"ci_wellbeing": int(value)} if value else {}
+    if choice in CHOICES.get(requested, ()):
+        return {requested: choice}
+    for value, pattern in CUES.get(requested, []):
+        if re.search(pattern, folded):
+            return {requested: value}
+    if requested == "ci_address" and intent in ("affirm", "deny"):
+        return {"ci_address": "same" if intent == "affirm" else "moved"}
+    return {}
+
+
+class ActionCheckinStart(Action):
+    def name(self) -> str:
+        return "action_checkin_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        _, sessions = database()
+        with sessions() as s:
+            person = checkins.person_for_identity(s, tracker.sender_id)
+        if person is None or person.role != "supervisee":
+            dispatcher.utter_message(text=gettext(
+                "Check-ins here are for people registered with their officer. If you have an enrollment "
+                "code, send it to me; otherwise please report to your commune police as arranged.",
+                tracker_locale(tracker)))
+            return []
+        return [*(SlotSet(s, None) for s in SLOTS), FollowupAction(FORM)]
+
+
+class ValidateCheckinForm(FormValidationAction):
+    def name(self) -> str:
+        return f"validate_{FORM}"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: dict[str, Any]) -> list[str]:
+        if tracker.get_slot("ci_cancelled"):
+            return []
+        return [s for s in ORDER if tracker.get_slot(s) is None]
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: dict[str, Any]) -> list[EventType]:
+        values = extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"))
+        return [SlotSet(k, v) for k, v in values.items()]
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: dict[str, Any]) -> list[EventType]:
+        values = extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"))
+        return [SlotSet(k, v) for k, v in values.items()]  # Rasa needs the extracted values back
+
+
+class ActionAskCiConfirm(Action):
+    def name(self) -> str:
+        return "action_ask_ci_confirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        locale = tracker_locale(tracker)
+        t = lambda v: gettext(LABELS[v], locale)  # noqa: E731
+        summary = gettext("Your report: %(address)s; %(activity)s; feeling %(wellbeing)s/5; needs: %(need)s.",
+                          locale) % {"address": t(tracker.get_slot("ci_address")),
+                                     "activity": t(tracker.get_slot("ci_activity")),
+                                     "wellbeing": tracker.get_slot("ci_wellbeing"),
+                                     "need": t(tracker.get_slot("ci_need"))}
+        if tracker.get_slot("ci_note"):
+            summary += "\n" + gettext("Note: %(note)s", locale) % {"note": tracker.get_slot("ci_note")}
+        dispatcher.utter_message(text=summary + "\n" + gettext("Send it?", locale),
+                                 buttons=[{"title": gettext("Send", locale), "payload": "/affirm"},
+                                          {"title": gettext("Cancel", locale), "payload": "/deny"}])
+        return []
+
+
+class ActionCheckinFinish(Action):
+    def name(self) -> str:
+        return "action_checkin_finish"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        locale = tracker_locale(tracker)
+        reset = [SlotSet(s, None) for s in SLOTS]
+        if tracker.get_slot("ci_cancelled") or not tracker.get_slot("ci_confirm"):
+            dispatcher.utter_message(text=gettext("All right, the report was not sent.", locale))
+            return reset
+        answers = checkins.Answers(
+            address=tracker.get_slot("ci_address"), activity=tracker.get_slot("ci_activity"),
+            wellbeing=int(tracker.get_slot("ci_wellbeing")), need=tracker.get_slot("ci_need"),
+            note=tracker.get_slot("ci_note") or "")
+        channel = ((tracker.latest_message or {}).get("metadata") or {}).get("channel") or "unknown"
+        _, sessions = database()
+        with sessions.begin() as s:
+            person = checkins.person_for_identity(s, tracker.sender_id)
+            if person is None:
+                return reset
+            _, reasons = checkins.record(s, person, channel, answers, lexicon(), today_in_vietnam())
+        dispatcher.utter_message(text=gettext("Thank you, your report is recorded.", locale))
+        if reasons:
+            dispatcher.utter_message(text=gettext(
+                "I have let your mentor and your commune officer know, so someone can help you soon.", locale))
+        if {"no_shelter", "crisis_words", "urgent_help"} & set(reasons):
+            dispatcher.utter_message(text=gettext(
+                "If you are in danger right now, call 115 (emergency) or 113 (police).", locale))
+        return reset

@@ -1,0 +1,117 @@
+"""Check-ins: stored once per reporting window, and worrying answers raised at
+once as alerts to the person's mentor and commune officers (outbox rows that
+the dispatcher delivers). Everything keyed, so a retry never duplicates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.schedule import window_on_or_before
+from bot.people import audit
+from bot.storage.models import (
+    Alert,
+    ChannelIdentity,
+    Checkin,
+    CheckinSchedule,
+    MentorAssignment,
+    OfficerCommune,
+    Person,
+    Reminder,
+    utcnow,
+)
+from nlu.crisis import CrisisLexicon
+
+ADDRESS = ("same", "moved", "none")
+ACTIVITY = ("working", "looking", "studying", "other")
+NEED = ("nothing", "job", "loan", "papers", "housing", "health", "urgent")
+WELLBEING_WORRYING_AT_OR_BELOW = 2  # on the 1–5 scale asked in the check-in
+
+
+@dataclass(frozen=True)
+class Answers:
+    address: str
+    activity: str
+    wellbeing: int
+    need: str
+    note: str = ""
+
+
+def person_for_identity(s: Session, identity_id: str) -> Person | None:
+    identity = s.get(ChannelIdentity, identity_id)
+    if identity is None or identity.person_id is None:
+        return None
+    person = s.get(Person, identity.person_id)
+    return person if person is not None and person.erased_at is None else None
+
+
+def worrying_reasons(a: Answers, lexicon: CrisisLexicon) -> list[str]:
+    reasons = []
+    if a.address == "none":
+        reasons.append("no_shelter")
+    if a.wellbeing <= WELLBEING_WORRYING_AT_OR_BELOW:
+        reasons.append("low_wellbeing")
+    if a.need == "urgent":
+        reasons.append("urgent_help")
+    if a.note and lexicon.matches(a.note):
+        reasons.append("crisis_words")
+    return reasons
+
+
+def record(s: Session, person: Person, channel: str, a: Answers, lexicon: CrisisLexicon,
+           today: dt.date, now: dt.datetime | None = None) -> tuple[Checkin, list[str]]:
+    """Store (or update) this window's check-in; raise alerts if it is worrying.
+    Returns the check-in and the worrying reasons."""
+    if a.address not in ADDRESS or a.activity not in ACTIVITY or a.need not in NEED or not 1 <= a.wellbeing <= 5:
+        raise ValueError("invalid check-in answers")
+    now = now or utcnow()
+    schedule = s.scalar(select(CheckinSchedule).where(CheckinSchedule.person_id == person.id,
+                                                      CheckinSchedule.active.is_(True)))
+    window_start = (window_on_or_before(schedule.kind, today, weekday=schedule.weekday,
+                                        day_of_month=schedule.day_of_month, window_days=schedule.window_days).start
+                    if schedule else today)
+    key = f"{person.id}:{window_start.isoformat()}"
+    checkin = s.scalar(select(Checkin).where(Checkin.key == key))
+    if checkin is None:
+        checkin = Checkin(key=key, person_id=person.id, window_start=window_start, channel=channel)
+        s.add(checkin)
+    reasons = worrying_reasons(a, lexicon)
+    checkin.at, checkin.channel = now, channel
+    checkin.at_registered_address = a.address == "same"
+    checkin.activity, checkin.wellbeing, checkin.needs = a.activity, a.wellbeing, a.need
+    checkin.note = a.note or None
+    checkin.worrying = bool(reasons)
+    s.flush()
+    audit(s, f"person:{person.id}", "checkin", person.id, window=window_start.isoformat(), worrying=bool(reasons))
+    if reasons:
+        raise_alert(s, person, f"worrying:{key}", "worrying_checkin",
+                    "critical" if {"no_shelter", "crisis_words", "urgent_help"} & set(reasons) else "high", now)
+    return checkin, reasons
+
+
+def recipients(s: Session, person: Person) -> list[str]:
+    """Who is told about this person: the active mentor and the commune's officers."""
+    mentors = s.scalars(select(MentorAssignment.mentor_id).where(
+        MentorAssignment.supervisee_id == person.id, MentorAssignment.ended_at.is_(None)))
+    officers = s.scalars(select(OfficerCommune.officer_id).where(OfficerCommune.commune_id == person.commune_id))
+    return list(dict.fromkeys([*mentors, *officers]))
+
+
+def raise_alert(s: Session, person: Person, key: str, kind: str, severity: str, now: dt.datetime) -> Alert:
+    """One alert per key, and one outbox row per recipient: critical ones bypass
+    quiet hours. Idempotent: the same key raises nothing new."""
+    alert = s.scalar(select(Alert).where(Alert.key == key))
+    if alert is not None:
+        return alert
+    alert = Alert(key=key, person_id=person.id, commune_id=person.commune_id, type=kind, severity=severity,
+                  created_at=now, updated_at=now)
+    s.add(alert)
+    s.flush()
+    for recipient in recipients(s, person):
+        s.add(Reminder(key=f"alert:{alert.id}:{recipient}", kind=f"alert_{kind}", person_id=recipient,
+                       due_at=now, next_attempt_at=now, critical=severity == "critical"))
+    audit(s, "system", "raise_alert", person.id, alert_id=alert.id, type=kind, severity=severity)
+    return alert
