@@ -14,6 +14,7 @@ import json
 import sys
 
 from bot import people
+from bot.alerts import REASON_CODES, act_on_alert
 from bot.config import load_settings
 from bot.i18n import format_date, gettext
 from bot.storage.db import make_engine, make_sessionmaker
@@ -52,6 +53,11 @@ def parser(locale: str) -> argparse.ArgumentParser:
     lp.add_argument("--role", choices=ROLES, help=_("role"))
     la = sub.add_parser("list-alerts", help=_("list alerts"))
     la.add_argument("--status", default="open", help=_("alert status (open, acknowledged, excused, resolved; all)"))
+    al = sub.add_parser("alert", help=_("acknowledge, excuse or resolve an alert, with a reason"))
+    al.add_argument("alert_id", type=int, metavar="ALERT_ID")
+    al.add_argument("--status", required=True, choices=["acknowledged", "excused", "resolved"], help=_("new status"))
+    al.add_argument("--reason", required=True, choices=REASON_CODES, help=_("reason code"))
+    al.add_argument("--by", required=True, metavar="PERSON_ID", help=_("the officer or mentor acting"))
     ex = sub.add_parser("export", help=_("print everything stored about one person, as JSON"))
     ex.add_argument("person_id", metavar="PERSON_ID")
     er = sub.add_parser("erase", help=_("erase one person's personal data"))
@@ -101,6 +107,9 @@ def _run(args: argparse.Namespace, s, settings, locale: str) -> int:  # noqa: AN
     elif args.command == "list-alerts":
         for a in people.list_alerts(s, ACTOR, None if args.status == "all" else args.status):
             print(f"{a.id}\t{a.status}\t{a.severity}\t{a.type}\t{a.person_id}\t{a.created_at.isoformat()}")
+    elif args.command == "alert":
+        a = act_on_alert(s, args.alert_id, args.status, args.reason, args.by)
+        print(f"{a.id}\t{a.status}\t{a.reason_code}")
     elif args.command == "export":
         print(json.dumps(people.export_person(s, args.person_id, ACTOR), ensure_ascii=False, indent=1))
     elif args.command == "erase":

@@ -10,19 +10,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.alerts import raise_alert
 from bot.domain.schedule import window_on_or_before
 from bot.people import audit
-from bot.storage.models import (
-    Alert,
-    ChannelIdentity,
-    Checkin,
-    CheckinSchedule,
-    MentorAssignment,
-    OfficerCommune,
-    Person,
-    Reminder,
-    utcnow,
-)
+from bot.storage.models import ChannelIdentity, Checkin, CheckinSchedule, Person, utcnow
 from nlu.crisis import CrisisLexicon
 
 ADDRESS = ("same", "moved", "none")
@@ -90,28 +81,3 @@ def record(s: Session, person: Person, channel: str, a: Answers, lexicon: Crisis
         raise_alert(s, person, f"worrying:{key}", "worrying_checkin",
                     "critical" if {"no_shelter", "crisis_words", "urgent_help"} & set(reasons) else "high", now)
     return checkin, reasons
-
-
-def recipients(s: Session, person: Person) -> list[str]:
-    """Who is told about this person: the active mentor and the commune's officers."""
-    mentors = s.scalars(select(MentorAssignment.mentor_id).where(
-        MentorAssignment.supervisee_id == person.id, MentorAssignment.ended_at.is_(None)))
-    officers = s.scalars(select(OfficerCommune.officer_id).where(OfficerCommune.commune_id == person.commune_id))
-    return list(dict.fromkeys([*mentors, *officers]))
-
-
-def raise_alert(s: Session, person: Person, key: str, kind: str, severity: str, now: dt.datetime) -> Alert:
-    """One alert per key, and one outbox row per recipient: critical ones bypass
-    quiet hours. Idempotent: the same key raises nothing new."""
-    alert = s.scalar(select(Alert).where(Alert.key == key))
-    if alert is not None:
-        return alert
-    alert = Alert(key=key, person_id=person.id, commune_id=person.commune_id, type=kind, severity=severity,
-                  created_at=now, updated_at=now)
-    s.add(alert)
-    s.flush()
-    for recipient in recipients(s, person):
-        s.add(Reminder(key=f"alert:{alert.id}:{recipient}", kind=f"alert_{kind}", person_id=recipient,
-                       due_at=now, next_attempt_at=now, critical=severity == "critical"))
-    audit(s, "system", "raise_alert", person.id, alert_id=alert.id, type=kind, severity=severity)
-    return alert

@@ -316,3 +316,38 @@ def enroll(s: Session, identity_id: str, code: str, secret: bytes, accepted: boo
     identity.person_id = row.person_id
     audit(s, f"identity:{identity_id}", "enrolled", row.person_id, channel=identity.channel)
     return row.person_id
+
+
+# --- who may see whom ------------------------------------------------------------
+
+
+def visible_people(s: Session, viewer_id: str) -> list[Person]:
+    """The people a viewer may see: a mentor their current supervisees, an
+    officer the people of their communes, an admin everyone, anyone else nobody
+    but themselves. Audited."""
+    viewer = person(s, viewer_id)
+    q = select(Person).where(Person.erased_at.is_(None))
+    if viewer.role == "mentor":
+        q = q.where(Person.id.in_(select(MentorAssignment.supervisee_id).where(
+            MentorAssignment.mentor_id == viewer.id, MentorAssignment.ended_at.is_(None))))
+    elif viewer.role == "officer":
+        q = q.where(Person.commune_id.in_(select(OfficerCommune.commune_id).where(
+            OfficerCommune.officer_id == viewer.id)))
+    elif viewer.role != "admin":
+        q = q.where(Person.id == viewer.id)
+    found = list(s.scalars(q.order_by(Person.created_at)))
+    audit(s, f"person:{viewer.id}", "list_people", None, count=len(found))
+    return found
+
+
+def visible_alerts(s: Session, viewer_id: str, status: str | None = "open") -> list[Alert]:
+    """Alerts about the people the viewer may see."""
+    ids = [p.id for p in visible_people(s, viewer_id)]
+    q = select(Alert).where(Alert.person_id.in_(ids)).order_by(Alert.created_at)
+    if status:
+        q = q.where(Alert.status == status)
+    return list(s.scalars(q))
+
+
+def may_see(s: Session, viewer_id: str, subject_id: str) -> bool:
+    return any(p.id == subject_id for p in visible_people(s, viewer_id))

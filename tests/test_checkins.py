@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from actions.checkin import extract
-from bot import PROJECT_ROOT, checkins, people
+from bot import PROJECT_ROOT, alerts, checkins, people
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.migrate import upgrade
-from bot.storage.models import Alert, Checkin, Reminder
+from bot.storage.models import Alert, Checkin, Person, Reminder
 from nlu.crisis import CrisisLexicon
 
 TODAY = dt.date(2026, 11, 3)
@@ -145,3 +145,18 @@ def test_enrolled_person_checks_in_and_a_worrying_answer_alerts(product):
         [alert] = s.scalars(select(Alert).where(Alert.person_id == sup))
         assert len(list(s.scalars(select(Reminder).where(Reminder.key.like(f"alert:{alert.id}:%"))))) == 2
     engine.dispose()
+
+
+def test_alerts_are_acted_on_within_scope_with_a_reason(s, lexicon):
+    sup, mentor, officer = setup(s)
+    checkins.record(s, sup, "web", checkins.Answers("same", "looking", 1, "nothing"), lexicon, TODAY)
+    [alert] = s.scalars(select(Alert).where(Alert.person_id == sup.id))
+    outsider = s.scalar(select(Person).where(Person.display_name == "Cán bộ xã khác",
+                                        Person.commune_id != sup.commune_id))
+    with pytest.raises(people.NotFound):
+        alerts.act_on_alert(s, alert.id, "resolved", "contacted", outsider.id)
+    with pytest.raises(people.Invalid):
+        alerts.act_on_alert(s, alert.id, "resolved", "because", officer.id)
+    done = alerts.act_on_alert(s, alert.id, "acknowledged", "contacted", officer.id)
+    assert (done.status, done.reason_code, done.updated_by) == ("acknowledged", "contacted", officer.id)
+    assert alerts.act_on_alert(s, alert.id, "resolved", "help_arranged", mentor.id).status == "resolved"
