@@ -71,3 +71,18 @@ def product(trained_model, stack_db_url, tmp_path_factory) -> Iterator[Product]:
         yield p
     finally:
         p.stop()
+
+
+@pytest.fixture
+def db_session(db_url):
+    """A session on a migrated database (SQLite, or PostgreSQL in that pass),
+    rolled back after the test."""
+    from bot.storage.db import make_engine, make_sessionmaker
+    from bot.storage.migrate import upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with make_sessionmaker(engine)() as session:
+        yield session
+        session.rollback()
+    engine.dispose()

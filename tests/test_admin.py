@@ -15,7 +15,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from bot import PROJECT_ROOT, people
-from bot.storage.db import make_engine, make_sessionmaker
+from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
 from bot.storage.models import AuditEntry, Base, ChannelIdentity, EnrollmentCode, MentorAssignment, Person
 
@@ -65,14 +65,8 @@ def test_help_is_vietnamese_by_default_and_english_on_request(db_url):
 
 
 @pytest.fixture
-def session(db_url):
-    engine = make_engine(db_url)
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    with sessions() as s:
-        yield s
-        s.rollback()
-    engine.dispose()
+def session(db_session):
+    return db_session
 
 
 def make_people(s):

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from actions.checkin import extract
 from bot import PROJECT_ROOT, alerts, checkins, people
 from bot.storage.db import make_engine, make_sessionmaker
-from bot.storage.migrate import upgrade
 from bot.storage.models import Alert, Checkin, Person, Reminder
 from nlu.crisis import CrisisLexicon
 
@@ -27,13 +26,8 @@ def lexicon() -> CrisisLexicon:
 
 
 @pytest.fixture
-def s(db_url):
-    engine = make_engine(db_url)
-    upgrade(engine)
-    with make_sessionmaker(engine)() as session:
-        yield session
-        session.rollback()
-    engine.dispose()
+def s(db_session):
+    return db_session
 
 
 def setup(s):

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from bot import PROJECT_ROOT, people
 from bot.gateway.core import as_rasa_text
 from bot.storage.db import make_engine, make_sessionmaker
-from bot.storage.migrate import upgrade
 from bot.storage.models import ChannelIdentity, Consent, EnrollmentCode
 
 SECRET = b"test-secret"
@@ -41,13 +40,8 @@ def test_gateway_turns_codes_into_an_enroll_payload(text, sent):
 
 
 @pytest.fixture
-def s(db_url):
-    engine = make_engine(db_url)
-    upgrade(engine)
-    with make_sessionmaker(engine)() as session:
-        yield session
-        session.rollback()
-    engine.dispose()
+def s(db_session):
+    return db_session
 
 
 def setup(s):

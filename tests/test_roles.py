@@ -7,18 +7,11 @@ import os
 import pytest
 
 from bot import people
-from bot.storage.db import make_engine, make_sessionmaker
-from bot.storage.migrate import upgrade
 
 
 @pytest.fixture
-def s(db_url):
-    engine = make_engine(db_url)
-    upgrade(engine)
-    with make_sessionmaker(engine)() as session:
-        yield session
-        session.rollback()
-    engine.dispose()
+def s(db_session):
+    return db_session
 
 
 def test_mentor_officer_and_supervisee_scopes(s):
