@@ -8,11 +8,11 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entities_of, is_cancel
+from actions.common import ExtractingForm, entities_of, is_cancel
 from actions.enrollment import database
 from actions.menu import tracker_locale
 from bot import checkins
@@ -94,7 +94,7 @@ class ActionCheckinStart(Action):
         return [*(SlotSet(s, None) for s in SLOTS), FollowupAction(FORM)]
 
 
-class ValidateCheckinForm(FormValidationAction):
+class ValidateCheckinForm(ExtractingForm):
     def name(self) -> str:
         return f"validate_{FORM}"
 
@@ -104,15 +104,8 @@ class ValidateCheckinForm(FormValidationAction):
             return []
         return [s for s in ORDER if tracker.get_slot(s) is None]
 
-    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: dict[str, Any]) -> list[EventType]:
-        values = extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"))
-        return [SlotSet(k, v) for k, v in values.items()]
-
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: dict[str, Any]) -> list[EventType]:
-        values = extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"))
-        return [SlotSet(k, v) for k, v in values.items()]  # Rasa needs the extracted values back
+    def extracted(self, tracker: Tracker) -> dict[str, Any]:
+        return extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"))
 
 
 class ActionAskCiConfirm(Action):

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import yaml
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -93,3 +93,25 @@ class CalculationResult(Action, ABC):
         for message in messages:
             dispatcher.utter_message(text=message)
         return reset
+
+
+class ExtractingForm(FormValidationAction, ABC):
+    """A form whose slots are read from each message by ``extracted()``. Rasa
+    needs the values back from validation as well (otherwise it rejects the
+    form as "nothing extracted"), followed by any ``corrections()``."""
+
+    @abstractmethod
+    def extracted(self, tracker: Tracker) -> dict[str, Any]:
+        """Slot values found in the latest message."""
+
+    def corrections(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """Events that reset impossible answers (after telling the person why)."""
+        return []
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: dict[str, Any]) -> list[EventType]:
+        return [SlotSet(k, v) for k, v in self.extracted(tracker).items()]
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: dict[str, Any]) -> list[EventType]:
+        return [*(SlotSet(k, v) for k, v in self.extracted(tracker).items()), *self.corrections(dispatcher, tracker)]

@@ -8,12 +8,12 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.common import entities_of, is_cancel
+from actions.common import ExtractingForm, entities_of, is_cancel
 from actions.menu import tracker_locale
 from bot import people
 from bot.config import Settings, load_settings
@@ -86,7 +86,7 @@ class ActionAskEnrollConsent(Action):
         return []
 
 
-class ValidateEnrollForm(FormValidationAction):
+class ValidateEnrollForm(ExtractingForm):
     def name(self) -> str:
         return f"validate_{FORM}"
 
@@ -94,22 +94,12 @@ class ValidateEnrollForm(FormValidationAction):
                              tracker: Tracker, domain: dict[str, Any]) -> list[str]:
         return [] if tracker.get_slot("enroll_consent") is not None else ["enroll_consent"]
 
-    def _value(self, tracker: Tracker) -> bool | None:
+    def extracted(self, tracker: Tracker) -> dict[str, Any]:
         latest = tracker.latest_message or {}
         if is_cancel(latest):
-            return False
-        intent = (latest.get("intent") or {}).get("name")
-        return {"affirm": True, "deny": False}.get(intent)
-
-    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: dict[str, Any]) -> list[EventType]:
-        value = self._value(tracker)
-        return [] if value is None else [SlotSet("enroll_consent", value)]
-
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: dict[str, Any]) -> list[EventType]:
-        value = self._value(tracker)  # Rasa needs the extracted value back
-        return [] if value is None else [SlotSet("enroll_consent", value)]
+            return {"enroll_consent": False}
+        value = {"affirm": True, "deny": False}.get((latest.get("intent") or {}).get("name"))
+        return {} if value is None else {"enroll_consent": value}
 
 
 class ActionEnrollFinish(Action):

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import KNOWLEDGE, answer_text, formatters
-from actions.common import CalculationResult, caution_and_citation, day_of, entities_of, is_cancel
+from actions.common import CalculationResult, ExtractingForm, caution_and_citation, day_of, entities_of, is_cancel
 from actions.menu import tracker_locale
 from bot.domain.clock import today_in_vietnam
 from bot.domain.expungement import PENALTIES, Case, InvalidInput, Result, calculate
@@ -140,7 +139,7 @@ def still_needed(slots: dict[str, Any], today: dt.date) -> list[str]:
     return [SLOT_FOR[m] for m in result.missing]
 
 
-class ValidateExpungementForm(FormValidationAction):
+class ValidateExpungementForm(ExtractingForm):
     def name(self) -> str:
         return f"validate_{FORM}"
 
@@ -148,19 +147,14 @@ class ValidateExpungementForm(FormValidationAction):
                              tracker: Tracker, domain: dict[str, Any]) -> list[str]:
         return still_needed(dict(tracker.slots), today_in_vietnam())
 
-    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: dict[str, Any]) -> list[EventType]:
-        values = extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"), today_in_vietnam())
-        return [SlotSet(k, v) for k, v in values.items()]
+    def extracted(self, tracker: Tracker) -> dict[str, Any]:
+        return extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"), today_in_vietnam())
 
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: dict[str, Any]) -> list[EventType]:
-        """The extracted values (Rasa needs them back, or it rejects the form),
-        with impossible answers reset and explained so they are asked again."""
+    def corrections(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """Impossible answers are reset, with the reason, so they are asked again."""
         locale = tracker_locale(tracker)
         today = today_in_vietnam()
-        extracted = extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"), today)
-        events: list[EventType] = [SlotSet(k, v) for k, v in extracted.items()]
+        events: list[EventType] = []
         for slot in ("exp_completed_on", "exp_new_completed_on", "exp_supplementary_until"):
             value = tracker.get_slot(slot)
             if value and day_of(value) is None:

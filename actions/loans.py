@@ -8,12 +8,12 @@ import datetime as dt
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import KNOWLEDGE, answer_text, formatters
-from actions.common import CalculationResult, caution_and_citation, day_of, entities_of, is_cancel
+from actions.common import CalculationResult, ExtractingForm, caution_and_citation, day_of, entities_of, is_cancel
 from actions.menu import tracker_locale
 from bot.domain.clock import today_in_vietnam
 from bot.domain.loans import LoanCase, Programme, precheck
@@ -73,7 +73,7 @@ def still_needed(slots: dict[str, Any], today: dt.date) -> list[str]:
         return []
 
 
-class ValidateLoanForm(FormValidationAction):
+class ValidateLoanForm(ExtractingForm):
     def name(self) -> str:
         return f"validate_{FORM}"
 
@@ -81,25 +81,20 @@ class ValidateLoanForm(FormValidationAction):
                              tracker: Tracker, domain: dict[str, Any]) -> list[str]:
         return still_needed(dict(tracker.slots), today_in_vietnam())
 
-    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: dict[str, Any]) -> list[EventType]:
-        values = extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"))
-        return [SlotSet(k, v) for k, v in values.items()]
+    def extracted(self, tracker: Tracker) -> dict[str, Any]:
+        return extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"))
 
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: dict[str, Any]) -> list[EventType]:
+    def corrections(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         locale = tracker_locale(tracker)
-        extracted = extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"))
-        events: list[EventType] = [SlotSet(k, v) for k, v in extracted.items()]
         value = tracker.get_slot("loan_completed_on")
         if value and day_of(value) is None:
             dispatcher.utter_message(text=gettext(
                 "Please tell me the month and year too (and the day if you remember).", locale))
-            events.append(SlotSet("loan_completed_on", None))
-        elif value and day_of(value) > today_in_vietnam():
+            return [SlotSet("loan_completed_on", None)]
+        if value and day_of(value) > today_in_vietnam():
             dispatcher.utter_message(text=gettext("That date is in the future. Please check it.", locale))
-            events.append(SlotSet("loan_completed_on", None))
-        return events
+            return [SlotSet("loan_completed_on", None)]
+        return []
 
 
 class ActionLoanStart(Action):
