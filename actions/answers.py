@@ -37,6 +37,15 @@ def answer_text(answer: Answer, locale: str) -> str:
     return "\n".join(parts)
 
 
+def utter_entries(dispatcher: CollectingDispatcher, entries: list, today, locale: str,  # noqa: ANN001
+                  buttons: list[dict[str, str]] | None = None) -> None:
+    """One message per knowledge entry, cited; ``buttons`` go on the last one."""
+    fmt = formatters(locale)
+    for i, entry in enumerate(entries):
+        dispatcher.utter_message(text=answer_text(KNOWLEDGE.render(entry, today, fmt), locale),
+                                 buttons=buttons if buttons and i == len(entries) - 1 else [])
+
+
 class ActionAnswer(Action):
     def name(self) -> str:
         return "action_answer"
@@ -53,7 +62,5 @@ class ActionAnswer(Action):
             dispatcher.utter_message(text=gettext(
                 "I do not have a checked answer to this yet. Please ask the police of your commune.", locale))
             return []
-        fmt = formatters(locale)
-        for entry in entries:
-            dispatcher.utter_message(text=answer_text(KNOWLEDGE.render(entry, today, fmt), locale))
+        utter_entries(dispatcher, entries, today, locale)
         return []

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import KNOWLEDGE
@@ -65,6 +65,11 @@ def caution_and_citation(fact_ids: list[str], day: dt.date, locale: str, lead=()
                      % {"office": unverified[0].confirm_with})
     lines.append(gettext("Based on: %(citation)s", locale) % {"citation": "; ".join(s.cite() for s in cited)})
     return lines
+
+
+def start_form(form: str, slots: tuple[str, ...], values: dict[str, Any]) -> list[EventType]:
+    """Clear the form's slots, keep what the message already said, run the form."""
+    return [*(SlotSet(s, None) for s in slots), *(SlotSet(k, v) for k, v in values.items()), FollowupAction(form)]
 
 
 class CalculationResult(Action, ABC):

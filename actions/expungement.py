@@ -9,11 +9,11 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import KNOWLEDGE, answer_text, formatters
-from actions.common import CalculationResult, ExtractingForm, caution_and_citation, day_of, entities_of, is_cancel
+from actions.answers import KNOWLEDGE, formatters, utter_entries
+from actions.common import CalculationResult, ExtractingForm, start_form, caution_and_citation, day_of, entities_of, is_cancel
 from actions.menu import tracker_locale
 from bot.domain.clock import today_in_vietnam
 from bot.domain.expungement import PENALTIES, Case, InvalidInput, Result, calculate
@@ -192,14 +192,10 @@ class ActionExpungementStart(Action):
         values.pop("exp_cancelled", None)
         wants_calculation = (latest.get("intent") or {}).get("name") == "calc_expungement"
         if values or wants_calculation:
-            reset = [SlotSet(s, None) for s in SLOTS]
-            return [*reset, *(SlotSet(k, v) for k, v in values.items()), FollowupAction(FORM)]
+            return start_form(FORM, SLOTS, values)
         locale = tracker_locale(tracker)
-        for entry in KNOWLEDGE.entries_for("ask_expungement", today, latest.get("text") or ""):
-            dispatcher.utter_message(
-                text=answer_text(KNOWLEDGE.render(entry, today, formatters(locale)), locale),
-                buttons=[{"title": gettext("Calculate my date", locale), "payload": "/calc_expungement"}],
-            )
+        utter_entries(dispatcher, KNOWLEDGE.entries_for("ask_expungement", today, latest.get("text") or ""), today,
+                      locale, [{"title": gettext("Calculate my date", locale), "payload": "/calc_expungement"}])
         return []
 
 

@@ -9,11 +9,11 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import KNOWLEDGE, answer_text, formatters
-from actions.common import CalculationResult, ExtractingForm, caution_and_citation, day_of, entities_of, is_cancel
+from actions.answers import KNOWLEDGE, utter_entries
+from actions.common import CalculationResult, ExtractingForm, start_form, caution_and_citation, day_of, entities_of, is_cancel
 from actions.menu import tracker_locale
 from bot.domain.clock import today_in_vietnam
 from bot.domain.loans import LoanCase, Programme, precheck
@@ -116,13 +116,9 @@ class ActionLoanStart(Action):
         if wants_check or (not named_rules and (ents.get("money") or ents.get("date"))):
             values = extract(latest, None)
             values.pop("loan_cancelled", None)
-            return [*(SlotSet(s, None) for s in SLOTS), *(SlotSet(k, v) for k, v in values.items()),
-                    FollowupAction(FORM)]
-        fmt = formatters(locale)
-        for i, entry in enumerate(entries):
-            buttons = ([{"title": gettext("Check if I can borrow", locale), "payload": "/check_loan"}]
-                       if i == len(entries) - 1 and not named_rules else [])
-            dispatcher.utter_message(text=answer_text(KNOWLEDGE.render(entry, today, fmt), locale), buttons=buttons)
+            return start_form(FORM, SLOTS, values)
+        check = [{"title": gettext("Check if I can borrow", locale), "payload": "/check_loan"}]
+        utter_entries(dispatcher, entries, today, locale, None if named_rules else check)
         return []
 
 
