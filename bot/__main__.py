@@ -6,6 +6,8 @@
   db upgrade  apply database migrations (db revision -m MSG: new migration)
   admin …     communes, people, enrollment codes, alerts, export, erase
               (python -m bot admin --help)
+  telegram …  set-webhook | delete-webhook | info: Telegram's webhook
+  zalo-bot …  set-webhook | delete-webhook | info: Zalo Bot's webhook
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("action", choices=["upgrade", "revision"])
     db.add_argument("-m", "--message", help="revision: what the new migration does")
     sub.add_parser("admin", help="administration (python -m bot admin --help)")
+    tg = sub.add_parser("telegram", help="Telegram webhook: set it (with the secret), delete it, or show it")
+    tg.add_argument("action", choices=["set-webhook", "delete-webhook", "info"])
+    zb = sub.add_parser("zalo-bot", help="Zalo Bot webhook: set it (with the secret), delete it, or show it")
+    zb.add_argument("action", choices=["set-webhook", "delete-webhook", "info"])
     args = parser.parse_args(argv)
 
     settings = load_settings()
@@ -74,6 +80,18 @@ def main(argv: list[str] | None = None) -> int:
             access_log=False,  # the core logs each turn without message bodies
             timeout_graceful_shutdown=5,
         )
+        return 0
+
+    if args.command == "telegram":
+        from bot.channels.telegram import manage_webhook
+
+        print(asyncio.run(manage_webhook(settings, args.action)))
+        return 0
+
+    if args.command == "zalo-bot":
+        from bot.channels.zalo_bot import manage_webhook as manage_zalo_bot
+
+        print(asyncio.run(manage_zalo_bot(settings, args.action)))
         return 0
 
     if args.command == "train":

@@ -13,13 +13,15 @@ import argparse
 import json
 import sys
 
-from bot import people
+from sqlalchemy import func, select
+
+from bot import people, reminders
 from bot.alerts import REASON_CODES, act_on_alert
 from bot.config import load_settings
 from bot.i18n import format_date, gettext
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.migrate import upgrade
-from bot.storage.models import ROLES, SCHEDULE_KINDS
+from bot.storage.models import REMINDER_STATUSES, ROLES, SCHEDULE_KINDS, Reminder, utcnow
 
 ACTOR = "cli"
 
@@ -32,7 +34,7 @@ def parser(locale: str) -> argparse.ArgumentParser:
     c = sub.add_parser("add-commune", help=_("add a commune"))
     c.add_argument("name", metavar="NAME", help=_("commune name"))
     p = sub.add_parser("add-person", help=_("add a person; prints the new id last"))
-    p.add_argument("--role", required=True, choices=[r for r in ROLES if r != "admin"], help=_("role"))
+    p.add_argument("--role", required=True, choices=ROLES, help=_("role (admins get the scheduler's alerts)"))
     p.add_argument("--name", required=True, help=_("display name"))
     p.add_argument("--commune", required=True, help=_("commune name"))
     p.add_argument("--mentor", metavar="PERSON_ID", help=_("mentor of this supervisee"))
@@ -41,6 +43,7 @@ def parser(locale: str) -> argparse.ArgumentParser:
     m = sub.add_parser("assign-mentor", help=_("assign a mentor to a supervisee"))
     m.add_argument("supervisee_id", metavar="SUPERVISEE_ID")
     m.add_argument("mentor_id", metavar="MENTOR_ID")
+    m.add_argument("--visit-days", type=int, default=30, help=_("remind the mentor to visit every N days"))
     sc = sub.add_parser("set-schedule", help=_("set a supervisee's check-in schedule"))
     sc.add_argument("person_id", metavar="PERSON_ID")
     sc.add_argument("--kind", required=True, choices=SCHEDULE_KINDS, help=_("schedule kind"))
@@ -60,6 +63,7 @@ def parser(locale: str) -> argparse.ArgumentParser:
     al.add_argument("--by", required=True, metavar="PERSON_ID", help=_("the officer or mentor acting"))
     ex = sub.add_parser("export", help=_("print everything stored about one person, as JSON"))
     ex.add_argument("person_id", metavar="PERSON_ID")
+    sub.add_parser("status", help=_("scheduler heartbeat and outbox counts"))
     er = sub.add_parser("erase", help=_("erase one person's personal data"))
     er.add_argument("person_id", metavar="PERSON_ID")
     er.add_argument("--yes", action="store_true", help=_("confirm the erasure"))
@@ -96,7 +100,7 @@ def _run(args: argparse.Namespace, s, settings, locale: str) -> int:  # noqa: AN
             print(f"https://t.me/{settings.telegram_bot_username}?start={issued.code}")
         print(issued.code)
     elif args.command == "assign-mentor":
-        people.assign_mentor(s, args.supervisee_id, args.mentor_id, ACTOR)
+        people.assign_mentor(s, args.supervisee_id, args.mentor_id, ACTOR, visit_every_days=args.visit_days)
     elif args.command == "set-schedule":
         people.set_schedule(s, args.person_id, args.kind, ACTOR, weekday=args.weekday,
                             day_of_month=args.day_of_month, window_days=args.window_days,
@@ -110,6 +114,15 @@ def _run(args: argparse.Namespace, s, settings, locale: str) -> int:  # noqa: AN
     elif args.command == "alert":
         a = act_on_alert(s, args.alert_id, args.status, args.reason, args.by)
         print(f"{a.id}\t{a.status}\t{a.reason_code}")
+    elif args.command == "status":
+        at = reminders.last_beat(s)
+        age = None if at is None else int((utcnow() - at).total_seconds())
+        print(gettext("scheduler: last tick %(age)s s ago", locale) % {"age": "-" if age is None else age}
+              + ("" if age is not None and age < reminders.STALLED_AFTER.total_seconds()
+                 else " " + gettext("(STALLED)", locale)))
+        counts = dict(s.execute(select(Reminder.status, func.count()).group_by(Reminder.status)).all())
+        print("outbox: " + " ".join(f"{k}={counts.get(k, 0)}" for k in REMINDER_STATUSES))
+        return 0 if age is not None and age < reminders.STALLED_AFTER.total_seconds() else 1
     elif args.command == "export":
         print(json.dumps(people.export_person(s, args.person_id, ACTOR), ensure_ascii=False, indent=1))
     elif args.command == "erase":

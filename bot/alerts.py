@@ -9,34 +9,46 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.outbox import enqueue
 from bot.people import Invalid, NotFound, audit, may_see, person
-from bot.storage.models import ALERT_STATUSES, Alert, MentorAssignment, OfficerCommune, Person, Reminder, utcnow
+from bot.storage.models import ALERT_STATUSES, Alert, MentorAssignment, OfficerCommune, Person, utcnow
 
+SEVERITIES = ("critical", "high", "normal")
 REASON_CODES = ("contacted", "visited", "help_arranged", "excused_health", "excused_work", "excused_other",
                 "false_alarm", "other")
 
 
-def recipients(s: Session, person: Person) -> list[str]:
+def mentors_of(s: Session, person: Person) -> list[str]:
+    return list(s.scalars(select(MentorAssignment.mentor_id).join(Person, Person.id == MentorAssignment.mentor_id)
+                          .where(MentorAssignment.supervisee_id == person.id, MentorAssignment.ended_at.is_(None),
+                                 Person.erased_at.is_(None))))
+
+
+def officers_of(s: Session, commune_id: int) -> list[str]:
+    return list(s.scalars(select(OfficerCommune.officer_id).join(Person, Person.id == OfficerCommune.officer_id)
+                          .where(OfficerCommune.commune_id == commune_id, Person.erased_at.is_(None))))
+
+
+def recipients(s: Session, person: Person, mentor: bool = True) -> list[str]:
     """Who is told about this person: the active mentor and the commune's officers."""
-    mentors = s.scalars(select(MentorAssignment.mentor_id).where(
-        MentorAssignment.supervisee_id == person.id, MentorAssignment.ended_at.is_(None)))
-    officers = s.scalars(select(OfficerCommune.officer_id).where(OfficerCommune.commune_id == person.commune_id))
-    return list(dict.fromkeys([*mentors, *officers]))
+    return list(dict.fromkeys([*(mentors_of(s, person) if mentor else []), *officers_of(s, person.commune_id)]))
 
 
-def raise_alert(s: Session, person: Person, key: str, kind: str, severity: str, now: dt.datetime) -> Alert:
-    """One alert per key, and one outbox row per recipient: critical ones bypass
-    quiet hours. Idempotent: the same key raises nothing new."""
+def raise_alert(s: Session, person: Person, key: str, kind: str, severity: str, now: dt.datetime,
+                mentor: bool = True, detail: str | None = None) -> Alert:
+    """One alert per key, and one outbox row per recipient (officers, and the
+    mentor unless ``mentor`` is False): critical ones bypass quiet hours.
+    Idempotent: the same key raises nothing new."""
     alert = s.scalar(select(Alert).where(Alert.key == key))
     if alert is not None:
         return alert
     alert = Alert(key=key, person_id=person.id, commune_id=person.commune_id, type=kind, severity=severity,
-                  created_at=now, updated_at=now)
+                  detail=detail, created_at=now, updated_at=now)
     s.add(alert)
     s.flush()
-    for recipient in recipients(s, person):
-        s.add(Reminder(key=f"alert:{alert.id}:{recipient}", kind=f"alert_{kind}", person_id=recipient,
-                       due_at=now, next_attempt_at=now, critical=severity == "critical"))
+    for recipient in recipients(s, person, mentor):
+        enqueue(s, f"alert:{alert.id}:{recipient}", "alert", recipient, now, critical=severity == "critical",
+                subject_id=person.id, alert_id=alert.id)
     audit(s, "system", "raise_alert", person.id, alert_id=alert.id, type=kind, severity=severity)
     return alert
 

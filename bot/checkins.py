@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.alerts import raise_alert
 from bot.domain.schedule import window_on_or_before
 from bot.people import audit
+from bot.reminders import streak_note
 from bot.storage.models import ChannelIdentity, Checkin, CheckinSchedule, Person, utcnow
 from nlu.crisis import CrisisLexicon
 
@@ -77,7 +78,9 @@ def record(s: Session, person: Person, channel: str, a: Answers, lexicon: Crisis
     checkin.worrying = bool(reasons)
     s.flush()
     audit(s, f"person:{person.id}", "checkin", person.id, window=window_start.isoformat(), worrying=bool(reasons))
+    streak_note(s, person.id, window_start, now)
     if reasons:
         raise_alert(s, person, f"worrying:{key}", "worrying_checkin",
-                    "critical" if {"no_shelter", "crisis_words", "urgent_help"} & set(reasons) else "high", now)
+                    "critical" if {"no_shelter", "crisis_words", "urgent_help"} & set(reasons) else "high", now,
+                    detail=",".join(reasons))
     return checkin, reasons

@@ -50,6 +50,35 @@ class Settings:
     enroll_max_failures: int = 5
     telegram_bot_username: str = ""
     log_level: str = "INFO"
+    # Each gateway runs the outbox dispatcher (it also delivers replies) and,
+    # unless LOIVE_SCHEDULER=0, the scheduler tick. Several may run at once.
+    scheduler: bool = True
+    tick_s: int = 60
+    # Retention: check-ins are deleted after this many days; finished outbox
+    # rows and web-chat inbox messages after LOIVE_OUTBOX_RETENTION_DAYS.
+    checkin_retention_days: int = 730
+    outbox_retention_days: int = 90
+    # Channels: each is on only when its token is set (see README, .env.example).
+    telegram_token: str = ""
+    telegram_webhook_url: str = ""     # public https URL of /webhooks/telegram; empty: polling
+    telegram_webhook_secret: str = ""  # X-Telegram-Bot-Api-Secret-Token; derived from the secret key if empty
+    telegram_api_base: str = "https://api.telegram.org/bot"
+    telegram_rate: float = 30.0        # messages/s for this replica
+    zalo_oa_app_id: str = ""
+    zalo_oa_secret_key: str = ""       # "OA Secret Key": webhook signatures
+    zalo_app_secret_key: str = ""      # "App Secret Key": token refresh
+    zalo_oa_access_token: str = ""     # first tokens; then rotated in the database
+    zalo_oa_refresh_token: str = ""
+    zalo_oa_api_base: str = "https://openapi.zalo.me"
+    zalo_oauth_base: str = "https://oauth.zaloapp.com"
+    zalo_zns_base: str = "https://business.openapi.zalo.me"
+    zalo_zns_template_id: str = ""     # reminders outside the 48 h window, if set
+    zalo_oa_rate: float = 10.0
+    zalo_bot_token: str = ""
+    zalo_bot_webhook_secret: str = ""  # X-Bot-Api-Secret-Token (8–256 chars)
+    zalo_bot_webhook_url: str = ""
+    zalo_bot_api_base: str = "https://bot-api.zaloplatforms.com"
+    zalo_bot_rate: float = 10.0
 
     @property
     def rasa_url(self) -> str:
@@ -98,4 +127,28 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         enroll_code_days=_int(e, "LOIVE_ENROLL_CODE_DAYS", 7),
         enroll_max_failures=_int(e, "LOIVE_ENROLL_MAX_FAILURES", 5),
         telegram_bot_username=e.get("TELEGRAM_BOT_USERNAME", ""),
+        scheduler=e.get("LOIVE_SCHEDULER", "1").strip().lower() not in ("0", "false", "no", "off"),
+        tick_s=max(5, _int(e, "LOIVE_TICK_S", 60)),
+        checkin_retention_days=max(1, _int(e, "LOIVE_RETENTION_DAYS", 730)),
+        outbox_retention_days=max(1, _int(e, "LOIVE_OUTBOX_RETENTION_DAYS", 90)),
+        telegram_token=e.get("TELEGRAM_BOT_TOKEN", ""),
+        telegram_webhook_url=e.get("TELEGRAM_WEBHOOK_URL", ""),
+        telegram_webhook_secret=e.get("TELEGRAM_WEBHOOK_SECRET", ""),
+        telegram_api_base=e.get("TELEGRAM_API_BASE") or "https://api.telegram.org/bot",
+        telegram_rate=float(e.get("TELEGRAM_RATE") or 30.0),
+        zalo_oa_app_id=e.get("ZALO_OA_APP_ID", ""),
+        zalo_oa_secret_key=e.get("ZALO_OA_SECRET_KEY", ""),
+        zalo_app_secret_key=e.get("ZALO_APP_SECRET_KEY", ""),
+        zalo_oa_access_token=e.get("ZALO_OA_ACCESS_TOKEN", ""),
+        zalo_oa_refresh_token=e.get("ZALO_OA_REFRESH_TOKEN", ""),
+        zalo_oa_api_base=e.get("ZALO_OA_API_BASE") or "https://openapi.zalo.me",
+        zalo_oauth_base=e.get("ZALO_OAUTH_BASE") or "https://oauth.zaloapp.com",
+        zalo_zns_base=e.get("ZALO_ZNS_BASE") or "https://business.openapi.zalo.me",
+        zalo_zns_template_id=e.get("ZALO_ZNS_TEMPLATE_ID", ""),
+        zalo_oa_rate=float(e.get("ZALO_OA_RATE") or 10.0),
+        zalo_bot_token=e.get("ZALO_BOT_TOKEN", ""),
+        zalo_bot_webhook_secret=e.get("ZALO_BOT_WEBHOOK_SECRET", ""),
+        zalo_bot_webhook_url=e.get("ZALO_BOT_WEBHOOK_URL", ""),
+        zalo_bot_api_base=e.get("ZALO_BOT_API_BASE") or "https://bot-api.zaloplatforms.com",
+        zalo_bot_rate=float(e.get("ZALO_BOT_RATE") or 10.0),
     )

@@ -9,6 +9,10 @@ and claimed safely by any number of dispatcher processes.
 * A claim is a lease: rows claimed by a dispatcher that died are requeued once
   the lease expires, and marking a row sent or failed is fenced on the claimant,
   so a late worker cannot overwrite a newer claim.
+* Sending is two-phase: a row is marked ``sending`` (committed) just before the
+  platform call and ``sent`` just after. A row found ``sending`` with an expired
+  lease was interrupted mid-send: it is requeued ``in_doubt``, and the next
+  dispatcher asks the channel whether it arrived before sending it again.
 * Quiet hours (21:00–07:00 in Vietnam) hold back everything but critical rows.
 """
 
@@ -21,12 +25,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.domain.clock import VIETNAM_TZ
-from bot.domain.schedule import Window, next_window, window_on_or_before
-from bot.storage.models import CheckinSchedule, Person, Reminder
+from bot.storage.models import Reminder
 
 QUIET_FROM_HOUR, QUIET_UNTIL_HOUR = 21, 7     # product policy: no reminders at night
-REMINDER_HOUR = 8                             # local time reminders are due
 MAX_ATTEMPTS = 5
+LEASE = dt.timedelta(minutes=5)
 
 
 def in_quiet_hours(now: dt.datetime) -> bool:
@@ -38,49 +41,40 @@ def local_time(day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), VIETNAM_TZ).astimezone(dt.timezone.utc)
 
 
-def upcoming_window(schedule: CheckinSchedule, today: dt.date) -> Window:
-    kw = {"weekday": schedule.weekday, "day_of_month": schedule.day_of_month, "window_days": schedule.window_days}
-    current = window_on_or_before(schedule.kind, today, **kw)
-    return current if current.end >= today else next_window(schedule.kind, today, **kw)
-
-
-def _insert(s: Session):  # noqa: ANN202
+def insert_for(s: Session):  # noqa: ANN201
     return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[s.get_bind().dialect.name]
 
 
-def generate_checkin_reminders(s: Session, now: dt.datetime) -> int:
-    """The eve and first-day reminders of each supervisee's upcoming window.
-    Safe to run any number of times; returns how many rows were new."""
-    today = now.astimezone(VIETNAM_TZ).date()
-    schedules = s.execute(select(CheckinSchedule).join(Person, Person.id == CheckinSchedule.person_id)
-                          .where(CheckinSchedule.active.is_(True), Person.erased_at.is_(None))).scalars()
-    insert = _insert(s)
-    added = 0
-    for schedule in schedules:
-        window = upcoming_window(schedule, today)
-        for kind, day in (("checkin_eve", window.start - dt.timedelta(days=1)), ("checkin_open", window.start)):
-            due = local_time(day, REMINDER_HOUR)
-            if day < today:  # the day is gone: a late eve reminder would only confuse
-                continue
-            inserted = s.execute(insert(Reminder).values(
-                key=f"{kind}:{schedule.person_id}:{window.start.isoformat()}", kind=kind,
-                person_id=schedule.person_id, due_at=due, next_attempt_at=due, critical=False,
-                status="pending", attempts=0,
-            ).on_conflict_do_nothing(index_elements=["key"]).returning(Reminder.id)).all()
-            added += len(inserted)
-    return added
+def enqueue(s: Session, key: str, kind: str, person_id: str, due: dt.datetime, *, critical: bool = False,
+            subject_id: str | None = None, alert_id: int | None = None) -> bool:
+    """Add one outbox row unless its key exists; True if it was new. Safe from
+    any number of ticks on any number of replicas at once."""
+    return bool(s.execute(insert_for(s)(Reminder).values(
+        key=key, kind=kind, person_id=person_id, subject_id=subject_id, alert_id=alert_id,
+        due_at=due, next_attempt_at=due, critical=critical, status="pending", attempts=0, in_doubt=False,
+    ).on_conflict_do_nothing(index_elements=["key"]).returning(Reminder.id)).all())
+
+
+def enqueue_reply(s: Session, key: str, identity_id: str, body: str, due: dt.datetime) -> bool:
+    """A reply to a conversation: addressed to the identity, pre-rendered, and
+    exempt from quiet hours (the person just wrote)."""
+    return bool(s.execute(insert_for(s)(Reminder).values(
+        key=key, kind="reply", person_id=None, identity_id=identity_id, body=body, due_at=due,
+        next_attempt_at=due, critical=True, status="pending", attempts=0, in_doubt=False,
+    ).on_conflict_do_nothing(index_elements=["key"]).returning(Reminder.id)).all())
 
 
 def claim(s: Session, worker: str, now: dt.datetime, limit: int = 100,
-          lease: dt.timedelta = dt.timedelta(minutes=5)) -> list[int]:
+          lease: dt.timedelta = LEASE) -> list[int]:
     """Claim up to ``limit`` due rows for ``worker``; returns their ids."""
-    s.execute(update(Reminder)
-              .where(Reminder.status == "claimed", Reminder.claimed_at < now - lease)
-              .values(status="pending", claimed_by=None, claimed_at=None))
+    requeue(s, now, lease)
     due = [Reminder.status == "pending", Reminder.next_attempt_at <= now]
     if in_quiet_hours(now):
         due.append(Reminder.critical.is_(True))
-    pick = select(Reminder.id).where(and_(*due)).order_by(Reminder.next_attempt_at, Reminder.id).limit(limit)
+    # Replies and critical alerts first: a person who just wrote must not wait
+    # behind a morning's worth of reminders.
+    pick = (select(Reminder.id).where(and_(*due))
+            .order_by(Reminder.critical.desc(), Reminder.next_attempt_at, Reminder.id).limit(limit))
     if s.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     rows = s.execute(update(Reminder).where(Reminder.id.in_(pick.scalar_subquery()))
@@ -89,24 +83,81 @@ def claim(s: Session, worker: str, now: dt.datetime, limit: int = 100,
     return sorted(rows)
 
 
-def _fenced(reminder_id: int, worker: str):  # noqa: ANN202
-    return and_(Reminder.id == reminder_id, Reminder.status == "claimed", Reminder.claimed_by == worker)
+def requeue(s: Session, now: dt.datetime, lease: dt.timedelta = LEASE) -> int:
+    """Give back rows whose claimant's lease ran out: never-started ones as plain
+    pending, interrupted sends as pending and in doubt."""
+    expired = Reminder.claimed_at < now - lease
+    n = s.execute(update(Reminder).where(Reminder.status == "claimed", expired)
+                  .values(status="pending", claimed_by=None, claimed_at=None)).rowcount
+    n += s.execute(update(Reminder).where(Reminder.status == "sending", expired)
+                   .values(status="pending", claimed_by=None, claimed_at=None, in_doubt=True)).rowcount
+    return n
+
+
+def _fenced(reminder_id: int, worker: str, *statuses: str):  # noqa: ANN202
+    return and_(Reminder.id == reminder_id, Reminder.status.in_(statuses or ("claimed", "sending")),
+                Reminder.claimed_by == worker)
+
+
+def mark_sending(s: Session, reminder_id: int, worker: str, now: dt.datetime, identity_id: str) -> bool:
+    """Phase one, committed before the platform call; renews the lease."""
+    return bool(s.execute(update(Reminder).where(_fenced(reminder_id, worker, "claimed"))
+                          .values(status="sending", claimed_at=now, identity_id=identity_id)).rowcount)
 
 
 def mark_sent(s: Session, reminder_id: int, worker: str, now: dt.datetime) -> bool:
     """True when recorded; False when the claim was lost (lease expired, reclaimed)."""
     return bool(s.execute(update(Reminder).where(_fenced(reminder_id, worker))
-                          .values(status="sent", sent_at=now)).rowcount)
+                          .values(status="sent", sent_at=now, in_doubt=False)).rowcount)
 
 
-def mark_failed(s: Session, reminder_id: int, worker: str, now: dt.datetime, error: str) -> bool:
-    """Retry later with exponential back-off (1, 2, 4, 8 minutes), then give up as failed."""
+def mark_cancelled(s: Session, reminder_id: int, worker: str, reason: str) -> bool:
+    """No longer worth sending (the check-in came first, the person was erased)."""
+    return bool(s.execute(update(Reminder).where(_fenced(reminder_id, worker))
+                          .values(status="cancelled", last_error=reason[:200], in_doubt=False)).rowcount)
+
+
+def mark_retry(s: Session, reminder_id: int, worker: str, at: dt.datetime, reason: str) -> bool:
+    """Back to the queue at ``at`` without counting an attempt (rate limited)."""
+    return bool(s.execute(update(Reminder).where(_fenced(reminder_id, worker))
+                          .values(status="pending", next_attempt_at=at, claimed_by=None, claimed_at=None,
+                                  last_error=reason[:200])).rowcount)
+
+
+def mark_waiting(s: Session, reminder_id: int, worker: str, reason: str) -> bool:
+    """No channel can reach the person now (blocked, unfollowed, outside Zalo's
+    48-hour window): keep the row until they write again (``wake_waiting``)."""
+    return bool(s.execute(update(Reminder).where(_fenced(reminder_id, worker))
+                          .values(status="waiting", claimed_by=None, claimed_at=None,
+                                  last_error=reason[:200])).rowcount)
+
+
+def wake_waiting(s: Session, person_id: str, now: dt.datetime) -> int:
+    """The person wrote: their waiting rows go back to the queue (each is
+    re-rendered, so what is stale by now is dropped then)."""
+    return s.execute(update(Reminder).where(Reminder.person_id == person_id, Reminder.status == "waiting")
+                     .values(status="pending", next_attempt_at=now)).rowcount
+
+
+def release(s: Session, reminder_id: int, worker: str) -> bool:
+    """Give back a claimed row whose send never started (the dispatcher is stopping)."""
+    return bool(s.execute(update(Reminder).where(_fenced(reminder_id, worker, "claimed"))
+                          .values(status="pending", claimed_by=None, claimed_at=None)).rowcount)
+
+
+def mark_failed(s: Session, reminder_id: int, worker: str, now: dt.datetime, error: str,
+                permanent: bool = False) -> bool:
+    """Retry later with exponential back-off (1, 2, 4, 8 minutes), then give up as
+    failed; at once if ``permanent`` (no channel can reach the person)."""
     row = s.get(Reminder, reminder_id)
-    if row is None or row.status != "claimed" or row.claimed_by != worker:
+    if row is None or row.status not in ("claimed", "sending") or row.claimed_by != worker:
         return False
     attempts = row.attempts + 1
     values = {"attempts": attempts, "last_error": error[:200], "claimed_by": None, "claimed_at": None}
-    if attempts >= MAX_ATTEMPTS:
+    # A call that failed after it started (timeout, connection reset) may still
+    # have arrived: the retry asks the channel first, as after a crash.
+    values["in_doubt"] = row.in_doubt or row.status == "sending"
+    if attempts >= MAX_ATTEMPTS or permanent:
         values["status"] = "failed"
     else:
         values.update(status="pending", next_attempt_at=now + dt.timedelta(minutes=2 ** (attempts - 1)))

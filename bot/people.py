@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.storage.models import (
@@ -30,9 +30,11 @@ from bot.storage.models import (
     EnrollmentAttempt,
     EnrollmentCode,
     MentorAssignment,
+    Milestone,
     OfficerCommune,
     Person,
     Reminder,
+    WebInboxMessage,
     utcnow,
 )
 
@@ -102,15 +104,18 @@ def add_person(s: Session, role: str, name: str, commune_name: str, actor: str,
     return p
 
 
-def assign_mentor(s: Session, supervisee_id: str, mentor_id: str, actor: str) -> None:
+def assign_mentor(s: Session, supervisee_id: str, mentor_id: str, actor: str, visit_every_days: int = 30) -> None:
     supervisee, mentor = person(s, supervisee_id), person(s, mentor_id)
     if supervisee.role != "supervisee" or mentor.role != "mentor":
         raise Invalid("a mentor (role mentor) is assigned to a supervisee (role supervisee)")
+    if not 1 <= visit_every_days <= 366:
+        raise Invalid("--visit-days must be 1 to 366")
     now = utcnow()
     s.execute(update(MentorAssignment)
               .where(MentorAssignment.supervisee_id == supervisee_id, MentorAssignment.ended_at.is_(None))
               .values(ended_at=now))  # one helper at a time
-    s.add(MentorAssignment(mentor_id=mentor_id, supervisee_id=supervisee_id, assigned_at=now))
+    s.add(MentorAssignment(mentor_id=mentor_id, supervisee_id=supervisee_id, assigned_at=now,
+                           visit_every_days=visit_every_days))
     audit(s, actor, "assign_mentor", supervisee_id, mentor_id=mentor_id)
 
 
@@ -217,8 +222,11 @@ def export_person(s: Session, person_id: str, actor: str) -> dict[str, Any]:
         "checkins": [_row(c, "at", "channel", "window_start", "at_registered_address", "activity", "wellbeing",
                           "needs", "note", "worrying")
                      for c in s.scalars(select(Checkin).where(Checkin.person_id == p.id))],
-        "alerts": [_row(a, "type", "severity", "status", "reason_code", "created_at")
+        "alerts": [_row(a, "type", "severity", "status", "reason_code", "detail", "created_at")
                    for a in s.scalars(select(Alert).where(Alert.person_id == p.id))],
+        "milestones": [_row(m, "kind", "on_date") for m in s.scalars(select(Milestone).where(Milestone.person_id == p.id))],
+        "reminders": [_row(r, "kind", "due_at", "status", "sent_at", "acknowledged_at")
+                      for r in s.scalars(select(Reminder).where(Reminder.person_id == p.id))],
         "mentor_assignments": [_row(m, "mentor_id", "supervisee_id", "assigned_at", "ended_at")
                                for m in s.scalars(select(MentorAssignment).where(
                                    (MentorAssignment.supervisee_id == p.id) | (MentorAssignment.mentor_id == p.id)))],
@@ -236,8 +244,16 @@ def erase_person(s: Session, person_id: str, actor: str) -> dict[str, int]:
         "checkins": len(list(s.scalars(select(Checkin.id).where(Checkin.person_id == p.id)))),
         "channels": len(list(s.scalars(select(ChannelIdentity.id).where(ChannelIdentity.person_id == p.id)))),
     }
-    for model in (Checkin, Consent, CheckinSchedule, EnrollmentCode, Reminder):
+    # Messages to or about the person (a mentor's reminder names them), and
+    # their copies waiting in web-chat inboxes.
+    about = (Reminder.person_id == p.id) | (Reminder.subject_id == p.id)
+    keys = select(Reminder.key).where(about)
+    identities = select(ChannelIdentity.id).where(ChannelIdentity.person_id == p.id)
+    s.execute(delete(WebInboxMessage).where(WebInboxMessage.key.in_(keys) | WebInboxMessage.identity_id.in_(identities)))
+    s.execute(delete(Reminder).where(about))
+    for model in (Checkin, Consent, CheckinSchedule, EnrollmentCode, Milestone):
         s.query(model).filter(model.person_id == p.id).delete(synchronize_session=False)
+    s.execute(update(Alert).where(Alert.person_id == p.id).values(detail=None))
     # Unlink and forget the platform ids; the conversation ids stay opaque.
     for identity in s.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id == p.id)):
         identity.person_id = None
@@ -351,3 +367,37 @@ def visible_alerts(s: Session, viewer_id: str, status: str | None = "open") -> l
 
 def may_see(s: Session, viewer_id: str, subject_id: str) -> bool:
     return any(p.id == subject_id for p in visible_people(s, viewer_id))
+
+
+# --- erasure asked in a chat ----------------------------------------------------------
+
+
+def erase_from_chat(s: Session, identity_id: str) -> list[str]:
+    """"Xóa dữ liệu của tôi", asked in a chat. For the enrolled person of that
+    chat: everything ``erase_person`` erases (their other chats are forgotten),
+    done as the person themself. For anyone: this chat is unlinked and its copies
+    of messages are deleted (web inbox, replies queued or sent through the
+    outbox, the numbered choices last shown).
+
+    The chat being written from keeps its platform address, so that the
+    confirmation still reaches it (a webhook channel's reply goes out through
+    the outbox after the turn): it becomes like a new user's chat.
+
+    Returns the conversation ids (identity ids) whose history the gateway must
+    wipe from Rasa's tracker store once the turn is over (bot.gateway.core):
+    this chat first, then the person's other chats."""
+    identity = s.get(ChannelIdentity, identity_id)
+    if identity is None:
+        return []
+    ids = [identity.id]
+    p = s.get(Person, identity.person_id) if identity.person_id else None
+    identity.person_id = None  # before erase_person, which forgets the platform ids of the person's chats
+    s.flush()
+    if p is not None and p.erased_at is None:
+        ids += list(s.scalars(select(ChannelIdentity.id).where(ChannelIdentity.person_id == p.id)))
+        erase_person(s, p.id, actor=f"person:{p.id}")
+    s.execute(delete(WebInboxMessage).where(WebInboxMessage.identity_id.in_(ids)))
+    s.execute(delete(Reminder).where(Reminder.kind == "reply", Reminder.identity_id.in_(ids)))
+    s.execute(update(ChannelIdentity).where(ChannelIdentity.id.in_(ids)).values(last_choices=None))
+    audit(s, f"identity:{identity.id}", "erase_chat", p.id if p is not None else None, conversations=len(ids))
+    return ids

@@ -206,13 +206,18 @@ class Supervisor:
         async with httpx.AsyncClient() as http:
             was_ready = False
             while not self.stopping.is_set():
+                channels: list[str] = []
                 try:
-                    ready = (await http.get(f"{url}/healthz", timeout=3.0)).status_code == 200
-                except httpx.HTTPError:
+                    resp = await http.get(f"{url}/healthz", timeout=3.0)
+                    ready = resp.status_code == 200
+                    channels = resp.json().get("channels", []) if ready else []
+                except (httpx.HTTPError, ValueError):
                     ready = False
                 if ready and not was_ready:
                     took = time.monotonic() - self._started_at
                     self.say(f"ready in {took:.1f} s: web chat {url}/  (API: POST {url}/api/messages)")
+                    self.say("channels on: " + ", ".join(channels or ["web"])
+                             + ("" if len(channels) > 1 else "  (Telegram/Zalo: see .env.example)"))
                     self.say("channels on: web. Press Ctrl-C to stop.")
                 elif was_ready and not ready:
                     self.say("not ready: waiting for every part to come back (see GET /healthz)")

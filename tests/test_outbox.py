@@ -7,13 +7,10 @@ import datetime as dt
 import os
 import threading
 
-import pytest
 from sqlalchemy import select
 
-from bot import outbox, people
+from bot import outbox, people, reminders
 from bot.domain.clock import VIETNAM_TZ
-from bot.storage.db import make_engine, make_sessionmaker
-from bot.storage.migrate import upgrade
 from bot.storage.models import Reminder
 
 
@@ -21,12 +18,6 @@ def vn(y, m, d, h=0, mi=0) -> dt.datetime:
     return dt.datetime(y, m, d, h, mi, tzinfo=VIETNAM_TZ).astimezone(dt.timezone.utc)
 
 
-@pytest.fixture
-def sessions(db_url):
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def supervisee(s, **schedule):
@@ -40,8 +31,8 @@ def supervisee(s, **schedule):
 def test_generation_is_idempotent_and_keyed(sessions):
     with sessions.begin() as s:
         p = supervisee(s, kind="monthly_window", window_days=5)
-        assert outbox.generate_checkin_reminders(s, vn(2026, 11, 22, 9)) == 2
-        assert outbox.generate_checkin_reminders(s, vn(2026, 11, 22, 9, 1)) == 0
+        reminders.checkin_reminders(s, vn(2026, 11, 22, 9))
+        assert reminders.checkin_reminders(s, vn(2026, 11, 22, 9, 1)) == 0  # nothing new, for anyone
         rows = {r.key: r for r in s.scalars(select(Reminder).where(Reminder.person_id == p.id))}
     assert set(rows) == {f"checkin_eve:{p.id}:2026-12-01", f"checkin_open:{p.id}:2026-12-01"}
     assert rows[f"checkin_eve:{p.id}:2026-12-01"].due_at == vn(2026, 11, 30, 8)
@@ -50,7 +41,7 @@ def test_generation_is_idempotent_and_keyed(sessions):
 def test_no_stale_reminders_inside_a_running_window(sessions):
     with sessions.begin() as s:
         p = supervisee(s, kind="monthly_window", window_days=5)
-        assert outbox.generate_checkin_reminders(s, vn(2026, 12, 3, 9)) == 0
+        reminders.checkin_reminders(s, vn(2026, 12, 3, 9))
         assert list(s.scalars(select(Reminder).where(Reminder.person_id == p.id))) == []
 
 
@@ -145,3 +136,14 @@ def test_failures_back_off_then_give_up(sessions):
     assert waits == [dt.timedelta(minutes=m) for m in (1, 2, 4, 8)]
     with sessions() as s:
         assert s.get(Reminder, rid).status == "failed"
+
+
+def test_replies_and_critical_alerts_jump_the_queue(sessions):
+    # In the year 2000 only this test's rows are due, whatever else the shared database holds.
+    with sessions.begin() as s:
+        p = supervisee(s)
+        add_due(s, p.id, 5, due=vn(1999, 12, 31, 8), prefix="backlog")
+        add_due(s, p.id, 1, critical=True, due=vn(1999, 12, 31, 23), prefix="urgent")
+    with sessions.begin() as s:
+        [first] = outbox.claim(s, "w1", vn(2000, 1, 1, 12), limit=1)
+        assert s.get(Reminder, first).key.startswith("urgent:")

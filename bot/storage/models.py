@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -62,6 +63,13 @@ class ChannelIdentity(Base):
     last_inbound_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Linked by enrollment; one person may have several channels.
     person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"), nullable=True, index=True)
+    # Set when the platform refuses delivery (blocked, never started); cleared
+    # by the next inbound message.
+    unreachable_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Zalo OA: free replies are limited per 48 h after the user's last message.
+    replies_since_inbound: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Zalo Bot has no buttons: the numbered choices last shown, as JSON payloads.
+    last_choices: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 # --- people, places and who may see whom --------------------------------------
@@ -103,6 +111,8 @@ class MentorAssignment(Base):
     supervisee_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
     assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # How often the mentor is reminded to visit (no legal figure; set per assignment).
+    visit_every_days: Mapped[int] = mapped_column(default=30, server_default="30")
 
 
 class OfficerCommune(Base):
@@ -191,7 +201,7 @@ class Checkin(Base):
     worrying: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-REMINDER_STATUSES = ("pending", "claimed", "sent", "failed", "cancelled")
+REMINDER_STATUSES = ("pending", "claimed", "sending", "sent", "failed", "cancelled", "waiting")
 
 
 class Reminder(Base):
@@ -204,7 +214,12 @@ class Reminder(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
-    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    # The recipient; NULL for a reply to a conversation (then ``identity_id``
+    # is the target and ``body`` the pre-rendered message).
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"), nullable=True, index=True)
+    # Whom the message is about (a mentor's supervisee), and the alert it carries.
+    subject_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"), nullable=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), nullable=True)
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -214,6 +229,11 @@ class Reminder(Base):
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # A dispatcher died between "sending" and "sent": ask the channel before resending.
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    identity_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # delivered to
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # "đã nhận"
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)  # replies only: {"text", "buttons"}
 
 
 ALERT_STATUSES = ("open", "acknowledged", "excused", "resolved")
@@ -230,6 +250,8 @@ class Alert(Base):
     severity: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Machine codes only (e.g. "no_shelter,low_wellbeing"), never free text.
+    detail: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -253,3 +275,71 @@ class Heartbeat(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class WebInboxMessage(Base):
+    """Messages the product sends first (reminders, alerts) to a web-chat user,
+    waiting until the page fetches them. ``key`` is the outbox row's key, so a
+    delivery is written once, in the same transaction that marks it sent."""
+
+    __tablename__ = "web_inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    identity_id: Mapped[str] = mapped_column(ForeignKey("channel_identities.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)  # JSON {"text": ..., "buttons": [...]}
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Milestone(Base):
+    """A date a person asked to be congratulated on (the expungement date the
+    calculator gave them). Only the date is kept, never the offence."""
+
+    __tablename__ = "milestones"
+    __table_args__ = (UniqueConstraint("person_id", "kind", name="uq_milestone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    on_date: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InboundEvent(Base):
+    """Each platform update or message id seen, so a webhook retried by the
+    platform is processed once. A row stuck in ``processing`` (the gateway died
+    mid-turn) may be taken over after a while; ``done`` rows are final."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("channel", "event_id", name="uq_inbound_event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="processing")
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class CallbackPayload(Base):
+    """Button payloads too long for a platform's limit (Telegram: 64 bytes),
+    kept here behind a short opaque id."""
+
+    __tablename__ = "callback_payloads"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class OAuthToken(Base):
+    """Platform tokens that rotate (Zalo OA: single-use refresh tokens).
+    Updated under a row lock, both tokens in one transaction."""
+
+    __tablename__ = "oauth_tokens"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
