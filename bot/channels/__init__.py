@@ -1,2 +1,28 @@
 """Channels: each turns its platform's messages into ``bot.gateway.core.Inbound``
-and renders replies in its own way."""
+and renders replies in its own way.
+
+A configured channel is a ``ChannelRuntime``: its webhook handler (mounted at
+the fixed route ``POST /webhooks/<name>``), its ``Sender`` for the outbox
+dispatcher, and optional start/stop hooks (polling loops, HTTP clients).
+A channel that is not configured is absent, and its webhook answers 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.channels.base import Sender
+
+
+@dataclass
+class ChannelRuntime:
+    name: str                                   # "telegram", "zalo-oa", "zalo-bot"
+    sender: Sender
+    webhook: Callable[[Request], Awaitable[Response]] | None = None
+    start: Callable[[], Awaitable[None]] | None = None
+    stop: Callable[[], Awaitable[None]] | None = None
+    mode: str = "webhook"                       # what the run command reports: webhook | polling

@@ -4,7 +4,10 @@ POST /api/messages  {"user": "<1–128 chars>", "text": "<1–4096 chars>"}
   → 200 {"replies": [{"text": "...", "buttons": [{"title": "...", "payload": "..."}]}]}
   → 400 {"error": "..."} for bad input, 503 when Rasa is not ready.
 A button press is sent back as ``text`` = its payload. Each ``user`` is its own
-conversation. An optional ``"locale": "vi" | "en"`` picks the reply language.
+conversation.
+
+GET /api/inbox?user=…&after=ID → {"messages": [{"id": …, "text": …, "buttons": […]}]}
+  reminders and alerts sent to this user; ``after`` acknowledges up to ID. An optional ``"locale": "vi" | "en"`` picks the reply language.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
+from bot.channels import web_inbox
 from bot.gateway.core import Core, Inbound
 from bot.gateway.rasa_client import RasaError, RasaUnavailable
 from bot.i18n import SUPPORTED_LOCALES, gettext, normalize_locale
@@ -111,7 +116,20 @@ async def chat_page(request: Request) -> HTMLResponse:
     return HTMLResponse(_PAGE.substitute(_page_strings(locale)))
 
 
+async def get_inbox(request: Request) -> JSONResponse:
+    """Messages the product sent first (reminders, alerts) to this web user."""
+    user = request.query_params.get("user", "")
+    after_raw = request.query_params.get("after", "0")
+    if not user.strip() or len(user) > MAX_USER_CHARS:
+        return _error(400, f"'user' is required (1–{MAX_USER_CHARS} characters)")
+    if not after_raw.isdigit():
+        return _error(400, "'after' must be a message id (a non-negative integer)")
+    messages = await anyio.to_thread.run_sync(web_inbox.fetch, request.app.state.sessions, user, int(after_raw))
+    return JSONResponse({"messages": messages})
+
+
 routes = [
     Route("/", chat_page, methods=["GET"]),
     Route("/api/messages", post_message, methods=["POST"]),
+    Route("/api/inbox", get_inbox, methods=["GET"]),
 ]

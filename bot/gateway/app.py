@@ -16,18 +16,26 @@ import anyio
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.channels import web
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import reminders
+from bot.channels import telegram, web, web_inbox, zalo_bot, zalo_oa
 from bot.config import Settings, load_settings
 from bot.gateway.core import Core
 from bot.gateway.rasa_client import RasaClient
 from bot.i18n import translations
+from bot.scheduler import ReminderService
 from bot.storage.db import make_engine, make_sessionmaker, ping
 from bot.storage.migrate import upgrade
+from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
+
+# Each returns a ChannelRuntime when its settings are present, else None.
+CHANNEL_SETUPS = [telegram.setup, zalo_oa.setup, zalo_bot.setup]
 
 
 async def _check_actions(http: httpx.AsyncClient, url: str) -> dict[str, object]:
@@ -46,6 +54,19 @@ async def _check_database(request: Request) -> dict[str, object]:
     return {"ok": True, "dialect": request.app.state.engine.dialect.name}
 
 
+def _scheduler_age(sessions: sessionmaker[Session]) -> float | None:
+    with sessions() as s:
+        at = reminders.last_beat(s)
+    return None if at is None else (utcnow() - at).total_seconds()
+
+
+async def _check_scheduler(request: Request) -> dict[str, object]:
+    age = await anyio.to_thread.run_sync(_scheduler_age, request.app.state.sessions)
+    return {"ok": age is not None and age < reminders.STALLED_AFTER.total_seconds(),
+            "last_tick_age_s": None if age is None else round(age, 1),
+            "running_here": request.app.state.reminders.ticking}
+
+
 async def healthz(request: Request) -> JSONResponse:
     state = request.app.state
     rasa, actions, database = await asyncio.gather(
@@ -55,10 +76,22 @@ async def healthz(request: Request) -> JSONResponse:
     )
     checks = {"rasa": rasa, "actions": actions, "database": database}
     ready = all(c["ok"] for c in checks.values())
+    # Reported, not part of readiness: a stalled scheduler must not take the chat down.
+    scheduler = await _check_scheduler(request) if database["ok"] else {"ok": False}
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks},
+        {"status": "ready" if ready else "not ready", "checks": checks, "scheduler": scheduler,
+         "channels": ["web", *sorted(request.app.state.channels)]},
         status_code=200 if ready else 503,
     )
+
+
+async def webhook(request: Request) -> Response:
+    """``POST /webhooks/{telegram,zalo-oa,zalo-bot}``: 404 unless configured; the
+    channel verifies the request (403 and nothing processed when it fails)."""
+    runtime = request.app.state.channels.get(request.path_params["name"])
+    if runtime is None or runtime.webhook is None:
+        return JSONResponse({"error": "channel not configured"}, status_code=404)
+    return await runtime.webhook(request)
 
 
 async def not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -89,16 +122,40 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.engine = engine
         app.state.rasa = rasa
         app.state.http = http
-        app.state.core = Core(make_sessionmaker(engine), rasa)
+        sessions = make_sessionmaker(engine)
+        core = Core(sessions, rasa, settings)
+        app.state.sessions = sessions
+        app.state.core = core
+
+        def wake() -> None:
+            app.state.reminders.dispatcher.wake()
+
+        runtimes = [rt for setup in CHANNEL_SETUPS if (rt := setup(settings, core, wake)) is not None]
+        app.state.channels = {rt.name: rt for rt in runtimes}
+        senders = {web_inbox.CHANNEL: web_inbox.WebInboxSender(sessions),
+                   **{rt.sender.channel: rt.sender for rt in runtimes}}
+        app.state.reminders = ReminderService(sessions, senders, settings)
+        for rt in runtimes:
+            if rt.start is not None:
+                await rt.start()
+        await app.state.reminders.start(tick=settings.scheduler)
+        log.info("channels on: %s", ", ".join(["web", *(f"{rt.name} ({rt.mode})" for rt in runtimes)]))
         try:
             yield
         finally:
+            for rt in runtimes:
+                if rt.stop is not None:
+                    await rt.stop()
+            await app.state.reminders.stop()
+            for sender in senders.values():
+                await sender.aclose()
             await rasa.aclose()
             await http.aclose()
             engine.dispose()
 
     return Starlette(
-        routes=[Route("/healthz", healthz, methods=["GET"]), *web.routes],
+        routes=[Route("/healthz", healthz, methods=["GET"]), *web.routes,
+                Route("/webhooks/{name}", webhook, methods=["POST"])],
         lifespan=lifespan,
         exception_handlers={404: not_found, 405: method_not_allowed, 500: server_error},
     )

@@ -4,19 +4,25 @@ replies (text + buttons) for the channel to render."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
-from sqlalchemy import select, update
+from sqlalchemy import Engine, bindparam, create_engine, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.gateway.rasa_client import RasaClient, Reply
+from bot.config import Settings, load_settings
+from bot.gateway.rasa_client import RasaClient, Reply, parse_rest_output
 from bot.i18n import normalize_locale
+from bot.outbox import wake_waiting
 from bot.people import find_code
+from bot.rasa_env import tracker_store_config
 from bot.storage.models import ChannelIdentity, new_id, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,7 +40,8 @@ def resolve_identity(
     sessions: sessionmaker[Session], channel: str, external_id: str, locale: str | None
 ) -> tuple[str, str]:
     """Get or create the identity (safe under concurrent first messages) and mark
-    this inbound time. Returns (conversation id, locale)."""
+    this inbound time: the chat is reachable again, and reminders that waited
+    for the person to write go back to the queue. Returns (conversation id, locale)."""
     now = utcnow()
     with sessions.begin() as s:
         dialect = s.get_bind().dialect.name
@@ -51,7 +58,7 @@ def resolve_identity(
             )
             .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         )
-        values: dict[str, object] = {"last_inbound_at": now}
+        values: dict[str, object] = {"last_inbound_at": now, "unreachable_at": None, "replies_since_inbound": 0}
         if locale:
             values["locale"] = normalize_locale(locale)
         s.execute(
@@ -60,10 +67,12 @@ def resolve_identity(
             .values(**values)
         )
         row = s.execute(
-            select(ChannelIdentity.id, ChannelIdentity.locale).where(
+            select(ChannelIdentity.id, ChannelIdentity.locale, ChannelIdentity.person_id).where(
                 ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
             )
         ).one()
+        if row.person_id is not None:
+            wake_waiting(s, row.person_id, now)
     return row.id, row.locale
 
 
@@ -85,19 +94,91 @@ def as_rasa_text(text: str) -> str:
     return text
 
 
+# --- control messages: custom JSON an action sends to the gateway, never shown ---
+
+ERASE_CONVERSATION = "erase_conversation"   # actions/privacy.py
+# A turn of the same conversation that was already waiting behind the erasing
+# one when its history was wiped saves its (stale) copy of the events back
+# (Rasa's SQL tracker store appends what it believes is missing): wipe again
+# once such a turn must be over.
+SECOND_WIPE_AFTER_S = 45.0
+
+
+def controls(items: Any) -> list[dict[str, Any]]:
+    """The custom messages of one turn's Rasa output that are addressed to us."""
+    if not isinstance(items, list):
+        return []
+    return [item["custom"] for item in items
+            if isinstance(item, dict) and isinstance(item.get("custom"), dict) and "loive" in item["custom"]]
+
+
+def tracker_database_url(settings: Settings) -> URL:
+    """Where Rasa keeps the trackers: the same rule that configures Rasa
+    (bot.rasa_env.tracker_store_config), as a SQLAlchemy URL."""
+    cfg = tracker_store_config(settings)
+    if cfg["dialect"] == "sqlite":
+        return URL.create("sqlite", database=cfg["db"])
+    return URL.create("postgresql+psycopg", username=cfg.get("username"), password=cfg.get("password"),
+                      host=cfg["url"], port=cfg["port"], database=cfg["db"], query=cfg.get("query") or {})
+
+
+def tracker_engine(settings: Settings) -> Engine:
+    url = tracker_database_url(settings)
+    if url.get_backend_name() == "sqlite":
+        return create_engine(url, connect_args={"timeout": 30})  # Rasa writes the same file
+    return create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=2)
+
+
+def wipe_conversations(sessions: sessionmaker[Session], trackers: Engine, turn_conversation: str,
+                       others: list[str], before: float) -> int:
+    """Delete the tracker events (message texts, slots, everything) stamped
+    before ``before`` (Unix time) of the conversation whose turn asked for it,
+    and of the ``others`` that really were erased (their identity is forgotten:
+    ``erased:``); nothing else, whatever the message said. Returns rows deleted.
+
+    Rasa's HTTP API cannot do this: ``PUT /conversations/{id}/tracker/events``
+    makes the SQL tracker store save the given events *after* those it already
+    has (SQLTrackerStore.save appends), so an empty list deletes nothing."""
+    ids = [turn_conversation]
+    if others:
+        with sessions() as s:
+            ids += list(s.scalars(select(ChannelIdentity.id).where(
+                ChannelIdentity.id.in_([str(o) for o in others]), ChannelIdentity.id != turn_conversation,
+                ChannelIdentity.external_id.like("erased:%"))))
+    statement = text("DELETE FROM events WHERE sender_id IN :ids AND timestamp <= :before").bindparams(
+        bindparam("ids", expanding=True))
+    with trackers.begin() as conn:
+        if not inspect(conn).has_table("events"):
+            return 0
+        return conn.execute(statement, {"ids": ids, "before": before}).rowcount
+
+
 class Core:
-    def __init__(self, sessions: sessionmaker[Session], rasa: RasaClient) -> None:
+    def __init__(self, sessions: sessionmaker[Session], rasa: RasaClient, settings: Settings | None = None) -> None:
         self.sessions = sessions
         self.rasa = rasa
+        self._settings = settings
+        self._trackers: Engine | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def trackers(self) -> Engine:
+        if self._trackers is None:
+            self._trackers = tracker_engine(self._settings or load_settings())
+        return self._trackers
 
     async def handle(self, msg: Inbound) -> list[Reply]:
         started = time.perf_counter()
         conversation_id, locale = await anyio.to_thread.run_sync(
             resolve_identity, self.sessions, msg.channel, msg.external_id, msg.locale
         )
-        replies = await self.rasa.send(
+        items = await self.rasa.send_raw(
             conversation_id, as_rasa_text(msg.text), {"channel": msg.channel, "locale": locale}
         )
+        replies = parse_rest_output(items)
+        for control in controls(items):
+            if control.get("loive") == ERASE_CONVERSATION:
+                others = control.get("conversations")
+                await self.erase_conversation(conversation_id, others if isinstance(others, list) else [])
         # Never log message bodies or platform ids: the opaque id and counts only.
         log.info(
             "turn channel=%s conversation=%s replies=%d ms=%.0f",
@@ -107,3 +188,26 @@ class Core:
             (time.perf_counter() - started) * 1000,
         )
         return replies
+
+    async def erase_conversation(self, conversation_id: str, others: list[str]) -> None:
+        """Wipe the history now (Rasa saved this turn before answering), and
+        once more later for a turn that was queued behind this one."""
+        before = time.time()
+        await self._wipe(conversation_id, others, before)
+        task = asyncio.create_task(self._wipe_later(conversation_id, others, before))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _wipe(self, conversation_id: str, others: list[str], before: float) -> None:
+        try:
+            n = await anyio.to_thread.run_sync(wipe_conversations, self.sessions, self.trackers(), conversation_id,
+                                               others, before)
+        except Exception:  # the person was already told; the second pass retries
+            log.exception("conversation wipe failed conversation=%s", conversation_id)
+            return
+        log.info("conversation wiped conversation=%s others=%d events=%d", conversation_id, len(others), n)
+
+    async def _wipe_later(self, conversation_id: str, others: list[str], before: float) -> None:
+        await asyncio.sleep(SECOND_WIPE_AFTER_S)
+        await self._wipe(conversation_id, others, before)
+

@@ -69,6 +69,10 @@ class RasaClient:
         await self._http.aclose()
 
     async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[Reply]:
+        return parse_rest_output(await self.send_raw(sender_id, text, metadata))
+
+    async def send_raw(self, sender_id: str, text: str, metadata: dict[str, Any]) -> Any:
+        """One turn; Rasa's REST output as it came (custom messages included)."""
         try:
             resp = await self._http.post(
                 "/webhooks/rest/webhook",
@@ -83,7 +87,7 @@ class RasaClient:
         if resp.status_code != 200:
             raise RasaError(f"HTTP {resp.status_code}")
         try:
-            return parse_rest_output(resp.json())
+            return resp.json()
         except ValueError as exc:
             raise RasaError("invalid JSON from Rasa") from exc
 

@@ -1,0 +1,180 @@
+"""One path for every webhook channel: dedupe → Rasa → replies into the outbox.
+
+A platform that retries a webhook (Telegram on a non-2xx or a timeout, Zalo
+within seconds) sends the same update id again; ``claim_event`` lets exactly
+one request process it. The turn's replies become outbox rows keyed by the
+event id (``reply:<channel>:<event>:<n>``), written in the same transaction that
+marks the event done, so a crash anywhere neither loses the reply (the event
+can be taken over) nor sends it twice (the keys). The dispatcher then delivers
+them with the channel's own rendering and rate limits; replies bypass quiet
+hours (the person just wrote).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+
+import anyio
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.responses import JSONResponse, Response
+
+from bot.gateway.core import Core, Inbound, resolve_identity
+from bot.gateway.rasa_client import RasaError, RasaUnavailable, Reply
+from bot.i18n import gettext
+from bot.outbox import enqueue_reply, insert_for
+from bot.storage.models import CallbackPayload, ChannelIdentity, InboundEvent, utcnow
+
+log = logging.getLogger(__name__)
+
+# A turn normally takes well under a second; an event still "processing" after
+# this long belongs to a gateway that died, and a platform retry may take it over.
+TAKEOVER_AFTER = dt.timedelta(minutes=2)
+
+
+def claim_event(sessions: sessionmaker[Session], channel: str, event_id: str,
+                now: dt.datetime | None = None) -> bool:
+    """True if this request should process the event; False for a duplicate."""
+    now = now or utcnow()
+    with sessions.begin() as s:
+        new = s.execute(insert_for(s)(InboundEvent).values(channel=channel, event_id=event_id, status="processing",
+                                                            received_at=now)
+                        .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+                        .returning(InboundEvent.id)).first()
+        if new is not None:
+            return True
+        return bool(s.execute(update(InboundEvent)
+                              .where(InboundEvent.channel == channel, InboundEvent.event_id == event_id,
+                                     InboundEvent.status == "processing",
+                                     InboundEvent.received_at < now - TAKEOVER_AFTER)
+                              .values(received_at=now)).rowcount)
+
+
+def release_event(sessions: sessionmaker[Session], channel: str, event_id: str) -> None:
+    """The turn failed before any reply was queued: let the platform's retry in."""
+    with sessions.begin() as s:
+        s.query(InboundEvent).filter(InboundEvent.channel == channel, InboundEvent.event_id == event_id,
+                                     InboundEvent.status == "processing").delete(synchronize_session=False)
+
+
+def finish_event(sessions: sessionmaker[Session], channel: str, event_id: str, identity_id: str,
+                 replies: list[Reply], now: dt.datetime | None = None) -> int:
+    """Queue the replies and mark the event done, atomically. Returns rows queued."""
+    now = now or utcnow()
+    with sessions.begin() as s:
+        n = 0
+        for i, reply in enumerate(replies):
+            body = json.dumps(reply.as_dict(), ensure_ascii=False)
+            n += enqueue_reply(s, f"reply:{channel}:{event_id}:{i}", identity_id, body, now + dt.timedelta(
+                microseconds=i))  # keeps the order of a turn's replies
+        s.execute(update(InboundEvent).where(InboundEvent.channel == channel, InboundEvent.event_id == event_id)
+                  .values(status="done"))
+        s.execute(update(ChannelIdentity).where(ChannelIdentity.id == identity_id)
+                  .values(unreachable_at=None, replies_since_inbound=0))
+    return n
+
+
+def identity_of(sessions: sessionmaker[Session], channel: str, external_id: str) -> str | None:
+    with sessions() as s:
+        return s.scalar(select(ChannelIdentity.id).where(ChannelIdentity.channel == channel,
+                                                         ChannelIdentity.external_id == external_id))
+
+
+async def receive(core: Core, msg: Inbound, event_id: str, wake: Callable[[], None] | None = None) -> bool:
+    """Process one inbound message once. Returns False for a duplicate. Raises
+    (after releasing the event) when Rasa cannot answer, so the webhook can
+    answer 5xx and the platform retries."""
+    sessions = core.sessions
+    if not await anyio.to_thread.run_sync(claim_event, sessions, msg.channel, event_id):
+        log.info("duplicate event channel=%s ignored", msg.channel)
+        return False
+    try:
+        replies = await core.handle(msg)
+    except Exception:
+        await anyio.to_thread.run_sync(release_event, sessions, msg.channel, event_id)
+        raise
+    identity = await anyio.to_thread.run_sync(identity_of, sessions, msg.channel, msg.external_id)
+    assert identity is not None  # core.handle created it
+    await anyio.to_thread.run_sync(finish_event, sessions, msg.channel, event_id, identity, replies)
+    if wake is not None:
+        wake()
+    return True
+
+
+async def reply_directly(core: Core, channel: str, event_id: str, external_id: str, msgid: str,
+                         wake: Callable[[], None] | None = None, locale: str | None = None) -> None:
+    """A fixed answer without Rasa (a photo was sent, a protected account),
+    deduplicated and queued like any reply. ``msgid`` is a catalog message."""
+    sessions = core.sessions
+    if not await anyio.to_thread.run_sync(claim_event, sessions, channel, event_id):
+        return
+    identity, locale = await anyio.to_thread.run_sync(resolve_identity, sessions, channel, external_id, locale)
+    await anyio.to_thread.run_sync(finish_event, sessions, channel, event_id, identity, [Reply(gettext(msgid, locale))])
+    if wake is not None:
+        wake()
+
+
+# --- button payloads longer than a platform allows ------------------------------------
+
+EXPIRED_PAYLOAD = "/help"  # a stored payload that is gone (purged): show the menu
+
+
+def store_payload(sessions: sessionmaker[Session], payload: str) -> str:
+    """Keep a long button payload in the database; returns ``cb:<opaque id>``."""
+    key = secrets.token_urlsafe(12)
+    with sessions.begin() as s:
+        s.add(CallbackPayload(id=key, payload=payload, created_at=utcnow()))
+    return f"cb:{key}"
+
+
+def load_payload(sessions: sessionmaker[Session], text: str) -> str:
+    """A tapped button's data back to the Rasa payload; other text unchanged."""
+    if not text.startswith("cb:"):
+        return text
+    with sessions() as s:
+        row = s.get(CallbackPayload, text[3:].strip())
+        return row.payload if row else EXPIRED_PAYLOAD
+
+
+# --- webhooks that must be answered within a deadline (Zalo: about 2 s) ------------------
+
+
+class DeadlineTurns:
+    """Runs each webhook's turn as a task and answers the platform in time: 200
+    once the turn is done or at the deadline while it still runs (a retry
+    meanwhile is a duplicate); 503 when Rasa could not answer (the event was
+    released, so the platform's retry is processed)."""
+
+    def __init__(self, name: str, within_s: float) -> None:
+        self.name = name
+        self.within_s = within_s
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def answer(self, work: Callable[[], Awaitable[None]]) -> Response:
+        task = asyncio.ensure_future(work())
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        done, _ = await asyncio.wait({task}, timeout=self.within_s)
+        if task in done and task.exception() is not None:
+            if isinstance(task.exception(), (RasaUnavailable, RasaError)):
+                return JSONResponse({"error": "try again"}, status_code=503)
+            return JSONResponse({"error": "internal error"}, status_code=500)
+        return JSONResponse({"ok": True})
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("%s event not processed (%s); the platform's retry will be", self.name,
+                        type(task.exception()).__name__)
+
+    async def drain(self) -> None:
+        """On shutdown: let turns under way finish (briefly), then cancel."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=10)
+        for task in list(self._tasks):
+            task.cancel()
