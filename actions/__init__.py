@@ -7,9 +7,16 @@ rules live in plain Python modules that these actions call.
 from actions.answers import ActionAnswer
 from actions.checkin import ActionAskCiConfirm, ActionCheckinFinish, ActionCheckinStart, ValidateCheckinForm
 from actions.enrollment import ActionAskEnrollConsent, ActionEnrollFinish, ActionEnrollStart, ValidateEnrollForm
-from actions.expungement import ActionExpungementResult, ActionExpungementStart, ValidateExpungementForm
+from actions.expungement import (
+    ActionExpungementResult,
+    ActionExpungementStart,
+    ActionRememberMilestone,
+    ValidateExpungementForm,
+)
 from actions.loans import ActionLoanResult, ActionLoanStart, ValidateLoanForm
 from actions.menu import ActionFallbackTopics, ActionTopicMenu
+from actions.privacy import ActionEraseAsk, ActionEraseDeclined, ActionEraseFinish
+from actions.reminders import ActionAckReminder, ActionAlertAction
 
 __all__ = [
     "ActionAnswer", "ActionTopicMenu", "ActionFallbackTopics",
@@ -17,4 +24,6 @@ __all__ = [
     "ActionLoanStart", "ActionLoanResult", "ValidateLoanForm",
     "ActionEnrollStart", "ActionAskEnrollConsent", "ValidateEnrollForm", "ActionEnrollFinish",
     "ActionCheckinStart", "ActionAskCiConfirm", "ValidateCheckinForm", "ActionCheckinFinish",
+    "ActionAckReminder", "ActionAlertAction", "ActionRememberMilestone",
+    "ActionEraseAsk", "ActionEraseFinish", "ActionEraseDeclined",
 ]

@@ -10,31 +10,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.menu import tracker_locale
 from bot.domain.clock import today_in_vietnam
-from bot.domain.knowledge import Answer, Formatters, KnowledgeBase
-from bot.i18n import format_date, format_money, format_period, format_rate, gettext
+from bot.domain.knowledge import KnowledgeBase
+from bot.i18n import answer_text, formatters, gettext
 
 # Loaded (and schema-checked) when the action server starts: a malformed file
 # stops it with a message naming the file, entry and field.
 KNOWLEDGE = KnowledgeBase.load()
-
-
-def formatters(locale: str) -> Formatters:
-    return Formatters(
-        money=lambda v: format_money(v, locale),
-        date=lambda v: format_date(v, locale),
-        period=lambda v: format_period(v, locale),
-        rate=lambda v: format_rate(v, locale),
-    )
-
-
-def answer_text(answer: Answer, locale: str) -> str:
-    """The answer, a caution if any part is unverified, and the citation line."""
-    parts = [answer.text]
-    if not answer.verified:
-        parts.append(gettext("Some of this is not fully verified: please confirm with %(office)s.", locale)
-                     % {"office": answer.confirm_with})
-    parts.append(gettext("Based on: %(citation)s", locale) % {"citation": answer.citation})
-    return "\n".join(parts)
 
 
 def utter_entries(dispatcher: CollectingDispatcher, entries: list, today, locale: str,  # noqa: ANN001

@@ -83,6 +83,11 @@ class CalculationResult(Action, ABC):
     def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
         """The result messages; raise ValueError when the inputs cannot be right."""
 
+    def offer(self, tracker: Tracker, today: dt.date, locale: str) -> tuple[list[dict[str, str]], list[EventType]]:
+        """Buttons for the last result message, and events to keep with them
+        (what a follow-up button needs after the form's slots are cleared)."""
+        return [], []
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         locale = tracker_locale(tracker)
@@ -90,14 +95,17 @@ class CalculationResult(Action, ABC):
         if tracker.get_slot(self.cancel_slot):
             dispatcher.utter_message(text=gettext("All right, I have stopped the calculation.", locale))
             return reset
+        today = today_in_vietnam()
         try:
-            messages = self.messages(tracker, today_in_vietnam(), locale)
+            messages = self.messages(tracker, today, locale)
+            buttons, kept = self.offer(tracker, today, locale)
         except ValueError:
             messages = [gettext(
                 "I could not calculate this from what you told me. Please ask the police of your commune.", locale)]
-        for message in messages:
-            dispatcher.utter_message(text=message)
-        return reset
+            buttons, kept = [], []
+        for i, message in enumerate(messages):
+            dispatcher.utter_message(text=message, buttons=buttons if i == len(messages) - 1 else [])
+        return [*reset, *kept]
 
 
 class ExtractingForm(FormValidationAction, ABC):

@@ -11,14 +11,20 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
 
-from actions.answers import KNOWLEDGE, formatters, utter_entries
+from actions.answers import KNOWLEDGE, utter_entries
 from actions.common import CalculationResult, ExtractingForm, start_form, caution_and_citation, day_of, entities_of, is_cancel
+from actions.enrollment import database
 from actions.menu import tracker_locale
+from bot.checkins import person_for_identity
 from bot.domain.clock import today_in_vietnam
 from bot.domain.expungement import PENALTIES, Case, InvalidInput, Result, calculate
 from bot.domain.periods import Period
-from bot.i18n import format_date, format_period, gettext
+from bot.i18n import format_date, format_period, formatters, gettext
+from bot.outbox import insert_for
+from bot.people import audit
+from bot.storage.models import Milestone, utcnow
 from nlu.text import fold
 
 FORM = "expungement_form"
@@ -209,6 +215,84 @@ class ActionExpungementResult(CalculationResult):
     def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
         result = calculate(case_from_slots(dict(tracker.slots), today), KNOWLEDGE, today)
         return [result_text(result, today, locale)]
+
+    def offer(self, tracker: Tracker, today: dt.date, locale: str) -> tuple[list[dict[str, str]], list[EventType]]:
+        """An enrolled supervisee with a date still to come may ask to be
+        congratulated on it. The form's answers are kept in ``exp_last_case``
+        so that the date is recomputed when the button is pressed."""
+        inputs = case_inputs(dict(tracker.slots))
+        nothing = [], [SlotSet("exp_last_case", None)]  # an older calculation's button no longer counts
+        if milestone_date(inputs, today) is None:
+            return nothing
+        _, sessions = database()
+        with sessions() as s:
+            person = person_for_identity(s, tracker.sender_id)
+        if person is None or person.role != "supervisee":
+            return nothing
+        return ([{"title": gettext("Remind me on that day", locale), "payload": "/remember_milestone"}],
+                [SlotSet("exp_last_case", inputs)])
+
+
+def case_inputs(slots: dict[str, Any]) -> dict[str, Any]:
+    """The slots the calculator reads (nothing else of the conversation)."""
+    return {k: slots.get(k) for k in (*SLOT_FOR.values(), "exp_supplementary_until") if slots.get(k) is not None}
+
+
+def milestone_date(inputs: dict[str, Any] | None, today: dt.date) -> dt.date | None:
+    """The date worth a congratulation: the record is cleared automatically, or
+    the court may be asked, on a day still to come, with nothing blocking it."""
+    if not inputs:
+        return None
+    try:
+        r = calculate(case_from_slots(inputs, today), KNOWLEDGE, today)
+    except (InvalidInput, ValueError):
+        return None
+    if r.route not in ("automatic", "court") or r.blocking or r.date is None or r.date <= today:
+        return None
+    return r.date
+
+
+def remember_milestone(s: Session, identity_id: str, inputs: dict[str, Any] | None, today: dt.date,
+                       now: dt.datetime | None = None) -> tuple[str, dt.date | None]:
+    """Store the expungement date for the person of this chat, recomputed from
+    the calculator's inputs (never taken from a message). Returns a status
+    ("saved", "not_enrolled", "no_date") and the date."""
+    person = person_for_identity(s, identity_id)
+    if person is None or person.role != "supervisee":
+        return "not_enrolled", None
+    day = milestone_date(inputs, today)
+    if day is None:
+        return "no_date", None
+    now = now or utcnow()
+    s.execute(insert_for(s)(Milestone).values(person_id=person.id, kind="expungement", on_date=day, created_at=now)
+              .on_conflict_do_update(index_elements=["person_id", "kind"], set_={"on_date": day, "created_at": now}))
+    audit(s, f"person:{person.id}", "remember_milestone", person.id, kind="expungement")
+    return "saved", day
+
+
+class ActionRememberMilestone(Action):
+    def name(self) -> str:
+        return "action_remember_milestone"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        locale = tracker_locale(tracker)
+        _, sessions = database()
+        with sessions.begin() as s:
+            status, day = remember_milestone(s, tracker.sender_id, tracker.get_slot("exp_last_case"),
+                                             today_in_vietnam())
+        if status == "saved":
+            dispatcher.utter_message(text=gettext(
+                "Saved. I will write to you on %(date)s. Only this date is kept in your file, nothing about "
+                "the judgment.", locale) % {"date": format_date(day, locale)})
+        elif status == "not_enrolled":
+            dispatcher.utter_message(text=gettext(
+                "Date reminders are for people registered with their officer.", locale))
+        else:
+            dispatcher.utter_message(
+                text=gettext("I have no date to remember yet. Please calculate your date first.", locale),
+                buttons=[{"title": gettext("Calculate my date", locale), "payload": "/calc_expungement"}])
+        return [SlotSet("exp_last_case", None)]
 
 
 def result_text(r: Result, today: dt.date, locale: str) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from babel.dates import format_date as _babel_format_date
 from babel.numbers import format_currency, format_decimal
 
+from bot.domain.knowledge import Answer, Formatters
 from bot.domain.periods import Period
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -103,3 +104,25 @@ def format_rate(value: str | Decimal, locale: str | None = None) -> str:
     """``"6.24"`` → ``6,24%/năm`` (vi): a yearly interest rate."""
     number = format_decimal(Decimal(str(value)), locale=_BABEL_LOCALES[normalize_locale(locale)])
     return gettext("%(rate)s%% a year", locale) % {"rate": number}
+
+
+# --- knowledge answers ---------------------------------------------------------
+
+
+def formatters(locale: str) -> Formatters:
+    return Formatters(
+        money=lambda v: format_money(v, locale),
+        date=lambda v: format_date(v, locale),
+        period=lambda v: format_period(v, locale),
+        rate=lambda v: format_rate(v, locale),
+    )
+
+
+def answer_text(answer: Answer, locale: str) -> str:
+    """The answer, a caution if any part is unverified, and the citation line."""
+    parts = [answer.text]
+    if not answer.verified:
+        parts.append(gettext("Some of this is not fully verified: please confirm with %(office)s.", locale)
+                     % {"office": answer.confirm_with})
+    parts.append(gettext("Based on: %(citation)s", locale) % {"citation": answer.citation})
+    return "\n".join(parts)

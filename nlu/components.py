@@ -6,12 +6,10 @@ Class names are unique on purpose: Rasa's registry is keyed by bare class name.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import inspect
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
