@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import load_settings
 from bot.rasa_env import ensure_model
-from tests.helpers import Product, start_product
+from tests.helpers import Product, migrated_sessions, private_database, start_product
 
 PG_URL = os.environ.get("LOIVE_TEST_DATABASE_URL", "")
 
@@ -40,11 +40,31 @@ def pg_url() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="module")
+def module_pg_url(pg_url: str) -> Iterator[str]:
+    """A PostgreSQL database for one test module, apart from the session's
+    shared one. The running product's dispatcher works on that shared database
+    in real time; the tests here move a fake clock, and rows they make "due"
+    in the past would be claimed from under them by a product that happens to
+    be running at the same moment."""
+    with private_database(pg_url) as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'app.db'}"
-    return request.getfixturevalue("pg_url")
+    return request.getfixturevalue("module_pg_url")
+
+
+@pytest.fixture
+def own_db_url(db_url: str) -> Iterator[str]:
+    """Like ``db_url``, but on PostgreSQL a fresh database of this test's own:
+    for tests whose dispatchers would otherwise claim other tests' due rows in
+    the module's database (and the reverse)."""
+    with private_database(db_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -74,15 +94,22 @@ def product(trained_model, stack_db_url, tmp_path_factory) -> Iterator[Product]:
 
 
 @pytest.fixture
-def db_session(db_url):
-    """A session on a migrated database (SQLite, or PostgreSQL in that pass),
-    rolled back after the test."""
-    from bot.storage.db import make_engine, make_sessionmaker
-    from bot.storage.migrate import upgrade
+def sessions(db_url):
+    """A sessionmaker on the migrated database (SQLite, or PostgreSQL in that pass)."""
+    with migrated_sessions(db_url) as made:
+        yield made
 
-    engine = make_engine(db_url)
-    upgrade(engine)
-    with make_sessionmaker(engine)() as session:
+
+@pytest.fixture
+def own_sessions(own_db_url):
+    """A sessionmaker on a migrated database of this test's own (see own_db_url)."""
+    with migrated_sessions(own_db_url) as made:
+        yield made
+
+
+@pytest.fixture
+def db_session(sessions):
+    """A session on the migrated database, rolled back after the test."""
+    with sessions() as session:
         yield session
         session.rollback()
-    engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot import PROJECT_ROOT
 
@@ -123,7 +126,7 @@ class Product:
         return self.proc.returncode
 
 
-def start_product(tmp: Path, database_url: str) -> Product:
+def start_product(tmp: Path, database_url: str, extra_env: dict[str, str] | None = None) -> Product:
     port = free_port()
     var_dir = tmp / "var"
     env = {
@@ -139,6 +142,7 @@ def start_product(tmp: Path, database_url: str) -> Product:
     }
     env.pop("RASA_TRACKER_URL", None)
     env.pop("REDIS_URL", None)
+    env.update(extra_env or {})
     log_path = tmp / "run.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen(
@@ -167,3 +171,43 @@ def serve(app, port: int | None = None) -> Iterator[str]:  # noqa: ANN001
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextlib.contextmanager
+def private_database(db_url: str) -> Iterator[str]:
+    """``db_url`` itself for SQLite (a file of this test's own); for PostgreSQL a
+    fresh database on the same server, dropped afterwards. The session's shared
+    PostgreSQL database also holds the running product's outbox, whose
+    dispatcher would claim (or cancel) rows a test means to handle itself."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    if url.get_backend_name() != "postgresql":
+        yield db_url
+        return
+    import psycopg
+
+    name = f"loive_private_{secrets.token_hex(5)}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def migrated_sessions(url: str) -> Iterator[sessionmaker[Session]]:
+    """A sessionmaker on ``url`` after running the migrations; the engine is
+    disposed afterwards."""
+    from bot.storage.db import make_engine, make_sessionmaker
+    from bot.storage.migrate import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        engine.dispose()
