@@ -13,11 +13,10 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 import httpx
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Outgoing, RetryLater
 from bot.channels.zalo_bot import (CHANNEL, CHOOSE_HINT, UNSUPPORTED, ZaloBotSender, clear_choices, manage_webhook,
@@ -28,9 +27,9 @@ from bot.gateway.core import resolve_identity
 from bot.gateway.rasa_client import Button
 from bot.i18n import gettext
 from bot.storage.db import make_engine, make_sessionmaker
-from bot.storage.models import ChannelIdentity, InboundEvent
-from tests.fakes.zalo import FakeZaloBot, bot_update, rasa_turns, wait_until
-from tests.helpers import TOPIC_TITLES_VI, Product, private_database, start_product
+from bot.storage.models import ChannelIdentity
+from tests.fakes.zalo import ChannelProduct, FakeZaloBot, bot_update
+from tests.helpers import TOPIC_TITLES_VI, private_database, start_product
 
 TOKEN = "1234567890:zalo-bot-token-Xy9"
 SECRET = "bot-webhook-secret-42"
@@ -158,10 +157,12 @@ def test_the_cli_sets_the_webhook_with_its_secret(bot, tmp_path):
 
 
 @dataclass
-class ZaloBotProduct:
-    product: Product
+class ZaloBotProduct(ChannelProduct):
     bot: FakeZaloBot
-    sessions: sessionmaker[Session]
+    channel: ClassVar[str] = CHANNEL
+
+    def sends(self, chat: str) -> list:
+        return self.bot.sends(chat)
 
     def post(self, update: dict | None = None, *, body: bytes | None = None, secret: str | None = SECRET
              ) -> httpx.Response:
@@ -176,28 +177,6 @@ class ZaloBotProduct:
         before = len(self.bot.sends(chat))
         assert self.post(bot_update(chat, text)).status_code == 200
         return self.wait_sends(chat, before + n)[before:]
-
-    def wait_sends(self, chat: str, n: int, timeout: float = 60.0) -> list:
-        assert wait_until(lambda: len(self.bot.sends(chat)) >= n, timeout=timeout), self.bot.sends(chat)
-        return self.bot.sends(chat)
-
-    def identities(self, *chats: str) -> int:
-        with self.sessions() as s:
-            return s.scalar(select(func.count()).select_from(ChannelIdentity).where(
-                ChannelIdentity.channel == CHANNEL, ChannelIdentity.external_id.in_(chats)))
-
-    def events(self, *message_ids: str) -> list[str]:
-        """Statuses of the inbound-event rows with these ids (the update's message_id)."""
-        with self.sessions() as s:
-            return list(s.scalars(select(InboundEvent.status).where(
-                InboundEvent.channel == CHANNEL, InboundEvent.event_id.in_(message_ids))))
-
-    def rasa_turns(self, chat: str) -> list[tuple[str, str]]:
-        """(text, intent) of what the real Rasa was told in this chat's conversation."""
-        with self.sessions() as s:
-            conversation = s.scalar(select(ChannelIdentity.id).where(ChannelIdentity.channel == CHANNEL,
-                                                                     ChannelIdentity.external_id == chat))
-        return rasa_turns(self.product, conversation)
 
 
 def message_id(update: dict) -> str:
@@ -215,7 +194,7 @@ def zproduct(trained_model, tmp_path_factory) -> Iterator[ZaloBotProduct]:
         engine = make_engine(db_url)
         try:
             product.wait_ready()
-            yield ZaloBotProduct(product, bot, make_sessionmaker(engine))
+            yield ZaloBotProduct(product=product, sessions=make_sessionmaker(engine), bot=bot)
         finally:
             product.stop()
             engine.dispose()

@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -43,8 +44,8 @@ from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.migrate import upgrade
 from bot.storage.models import Alert, ChannelIdentity, InboundEvent, OAuthToken, Reminder, utcnow
 from tests.fakes import zalo as fakes
-from tests.fakes.zalo import FakeZaloOA, SlowRasa, oa_event, rasa_turns, signed, wait_until
-from tests.helpers import TOPIC_TITLES_VI, Product, free_port, private_database, serve, start_product
+from tests.fakes.zalo import ChannelProduct, FakeZaloOA, SlowRasa, oa_event, rasa_turns, signed, wait_until
+from tests.helpers import TOPIC_TITLES_VI, free_port, private_database, serve, start_product
 
 APP_ID = "3141592653589793238"
 OA_SECRET = "oa-secret-5fZr2"
@@ -382,10 +383,12 @@ OTHER_APP_ID = "2718281828459045235"
 
 
 @dataclass
-class ZaloProduct:
-    product: Product
+class ZaloProduct(ChannelProduct):
     oa: FakeZaloOA
-    sessions: sessionmaker[Session]
+    channel: ClassVar[str] = CHANNEL
+
+    def sends(self, user: str) -> list:
+        return self.oa.sends(user)
 
     def post(self, event: dict | None = None, *, body: bytes | None = None,
              headers: dict[str, str] | None = None) -> httpx.Response:
@@ -399,35 +402,6 @@ class ZaloProduct:
         before = len(self.oa.sends(user))
         assert self.post(oa_event(APP_ID, "user_send_text", user, text=text)).status_code == 200
         return self.wait_sends(user, before + n, timeout)[before:]
-
-    def wait_sends(self, user: str, n: int, timeout: float = 60.0) -> list:
-        assert wait_until(lambda: len(self.oa.sends(user)) >= n, timeout=timeout), self.oa.sends(user)
-        return self.oa.sends(user)
-
-    def identities(self, *users: str) -> int:
-        with self.sessions() as s:
-            return s.scalar(select(func.count()).select_from(ChannelIdentity).where(
-                ChannelIdentity.channel == CHANNEL, ChannelIdentity.external_id.in_(users)))
-
-    def events(self, *event_ids: str) -> list[str]:
-        """Statuses of the inbound-event rows with these ids (Zalo's msg_id)."""
-        with self.sessions() as s:
-            return list(s.scalars(select(InboundEvent.status).where(
-                InboundEvent.channel == CHANNEL, InboundEvent.event_id.in_(event_ids))))
-
-    def conversation(self, user: str) -> str:
-        with self.sessions() as s:
-            return s.scalar(select(ChannelIdentity.id).where(ChannelIdentity.channel == CHANNEL,
-                                                             ChannelIdentity.external_id == user))
-
-    def rasa_turns(self, user: str) -> list[tuple[str, str]]:
-        """(text, intent) of what the real Rasa was told in this user's conversation."""
-        return rasa_turns(self.product, self.conversation(user))
-
-    def unreachable(self, user: str) -> dt.datetime | None:
-        with self.sessions() as s:
-            return s.scalar(select(ChannelIdentity.unreachable_at).where(
-                ChannelIdentity.channel == CHANNEL, ChannelIdentity.external_id == user))
 
 
 def msg_id(event: dict) -> str:
@@ -444,7 +418,7 @@ def zproduct(trained_model, tmp_path_factory) -> Iterator[ZaloProduct]:
         engine = make_engine(db_url)
         try:
             product.wait_ready()
-            yield ZaloProduct(product, oa, make_sessionmaker(engine))
+            yield ZaloProduct(product=product, sessions=make_sessionmaker(engine), oa=oa)
         finally:
             product.stop()
             engine.dispose()

@@ -31,13 +31,21 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs
 
+from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from bot.storage.models import ChannelIdentity, InboundEvent
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from tests.helpers import Product
 
 
 @contextlib.contextmanager
@@ -69,6 +77,52 @@ def rasa_turns(product: Any, conversation_id: str) -> list[tuple[str, str]]:
     r.raise_for_status()
     return [(e.get("text") or "", e["parse_data"]["intent"]["name"]) for e in r.json()["events"]
             if e["event"] == "user"]
+
+
+
+@dataclass
+class ChannelProduct:
+    """The running product (a ``tests.helpers.Product``) with one channel
+    pointed at a fake platform, and what the channel tests ask of it. Each
+    channel's subclass adds its fake and says how to read what it was sent."""
+
+    product: Product
+    sessions: sessionmaker[Session]  # on the product's database
+    channel: ClassVar[str]
+
+    def sends(self, chat: str) -> list:
+        """What the fake platform received for ``chat``, in order."""
+        raise NotImplementedError
+
+    def wait_sends(self, chat: str, n: int, timeout: float = 60.0) -> list:
+        assert wait_until(lambda: len(self.sends(chat)) >= n, timeout=timeout), self.sends(chat)
+        return self.sends(chat)
+
+    def _identity_column(self, column: Any, chat: str) -> Any:
+        with self.sessions() as s:
+            return s.scalar(select(column).where(ChannelIdentity.channel == self.channel,
+                                                 ChannelIdentity.external_id == chat))
+
+    def identities(self, *chats: str) -> int:
+        with self.sessions() as s:
+            return s.scalar(select(func.count()).select_from(ChannelIdentity).where(
+                ChannelIdentity.channel == self.channel, ChannelIdentity.external_id.in_(chats)))
+
+    def events(self, *event_ids: str) -> list[str]:
+        """Statuses of the inbound-event rows with these platform ids."""
+        with self.sessions() as s:
+            return list(s.scalars(select(InboundEvent.status).where(
+                InboundEvent.channel == self.channel, InboundEvent.event_id.in_(event_ids))))
+
+    def conversation(self, chat: str) -> str:
+        return self._identity_column(ChannelIdentity.id, chat)
+
+    def unreachable(self, chat: str) -> Any:
+        return self._identity_column(ChannelIdentity.unreachable_at, chat)
+
+    def rasa_turns(self, chat: str) -> list[tuple[str, str]]:
+        """(text, intent) of what the real Rasa was told in this chat's conversation."""
+        return rasa_turns(self.product, self.conversation(chat))
 
 
 # --- Zalo OA ---------------------------------------------------------------------------
