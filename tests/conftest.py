@@ -113,3 +113,9 @@ def db_session(sessions):
     with sessions() as session:
         yield session
         session.rollback()
+
+
+@pytest.fixture
+def s(db_session):
+    """``db_session`` under the short name the domain tests write ``s.``… with."""
+    return db_session

@@ -29,11 +29,6 @@ FUTURE_CASE = {"exp_penalty": "prison", "exp_prison_term": "P3Y", "exp_completed
 CLEARED_ON = dt.date(2027, 6, 2)
 
 
-@pytest.fixture
-def s(db_session):
-    return db_session
-
-
 def chat(s, person=None) -> str:
     """A chat identity, linked to ``person`` if given; returns its conversation id."""
     identity = ChannelIdentity(channel="web", external_id=f"u-{os.urandom(4).hex()}",

@@ -25,11 +25,6 @@ def lexicon() -> CrisisLexicon:
     return CrisisLexicon.load()
 
 
-@pytest.fixture
-def s(db_session):
-    return db_session
-
-
 def setup(s):
     commune = people.add_commune(s, f"Xã {os.urandom(3).hex()}", "test")
     other = people.add_commune(s, f"Xã {os.urandom(3).hex()}", "test")

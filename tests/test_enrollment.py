@@ -39,11 +39,6 @@ def test_gateway_turns_codes_into_an_enroll_payload(text, sent):
     assert as_rasa_text(text) == sent
 
 
-@pytest.fixture
-def s(db_session):
-    return db_session
-
-
 def setup(s):
     commune = people.add_commune(s, f"Xã {os.urandom(3).hex()}", "test")
     person = people.add_person(s, "supervisee", "Anh B", commune.name, "test")

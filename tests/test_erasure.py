@@ -34,11 +34,6 @@ from nlu.crisis import CrisisLexicon
 NOW = dt.datetime(2026, 11, 22, 3, tzinfo=dt.timezone.utc)
 
 
-@pytest.fixture
-def s(db_session):
-    return db_session
-
-
 def chat(s, person=None, channel="web") -> ChannelIdentity:
     identity = ChannelIdentity(channel=channel, external_id=f"u-{os.urandom(4).hex()}",
                                person_id=person.id if person is not None else None, last_choices='["/affirm"]')

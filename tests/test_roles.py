@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 from bot import people
-
-
-@pytest.fixture
-def s(db_session):
-    return db_session
 
 
 def test_mentor_officer_and_supervisee_scopes(s):

@@ -40,12 +40,7 @@ UNSUPPORTED_VI = ("Xin lỗi, Zalo không cho tôi đọc tin nhắn từ tài k
 
 
 @pytest.fixture
-def zdb(own_db_url) -> str:
-    return own_db_url
-
-
-@pytest.fixture
-def sessions(own_sessions):
+def sessions(own_sessions):  # this module's dispatchers and tokens want a database of their own
     return own_sessions
 
 

@@ -57,12 +57,7 @@ NOW = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.timezone.utc)   # 10:00 in Vietn
 
 
 @pytest.fixture
-def zdb(own_db_url) -> str:
-    return own_db_url
-
-
-@pytest.fixture
-def sessions(own_sessions):
+def sessions(own_sessions):  # this module's dispatchers and tokens want a database of their own
     return own_sessions
 
 
@@ -245,12 +240,12 @@ def test_a_lost_refresh_token_is_an_auth_error(sessions, oa):
     assert token_row(sessions).refresh_token == "rt-used-elsewhere"  # nothing overwritten
 
 
-def test_two_replicas_refreshing_at_once_refresh_once(zdb, oa):
+def test_two_replicas_refreshing_at_once_refresh_once(own_db_url, oa):
     """Single-use refresh tokens: two gateways (two engines, two stores) find
     the token expiring at the same moment; the row lock lets one refresh and
     the other use its result (PostgreSQL FOR UPDATE; SQLite's write lock)."""
     oa.refresh_delay_s = 0.5
-    engines = [make_engine(zdb) for _ in range(2)]
+    engines = [make_engine(own_db_url) for _ in range(2)]
     upgrade(engines[0])
     settings = zalo_settings(oa.url)
     stores = [TokenStore(make_sessionmaker(e), make_client(oa.url), settings) for e in engines]
@@ -594,12 +589,12 @@ class Gateway:
 
 
 @contextlib.contextmanager
-def _gateway(zdb: str, tmp_path, rasa_port: int) -> Iterator[Gateway]:  # noqa: ANN001
+def _gateway(db_url: str, tmp_path, rasa_port: int) -> Iterator[Gateway]:  # noqa: ANN001
     oa = FakeZaloOA(app_id=APP_ID, app_secret_key=APP_SECRET, access_token="at-0", refresh_token="rt-0")
     with oa.serve() as oa_url:
-        settings = zalo_settings(oa_url, database_url=zdb, rasa_port=rasa_port, actions_port=free_port(),
+        settings = zalo_settings(oa_url, database_url=db_url, rasa_port=rasa_port, actions_port=free_port(),
                                  var_dir=tmp_path / "var")
-        engine = make_engine(zdb)
+        engine = make_engine(db_url)
         try:
             with serve(create_app(settings)) as url:
                 yield Gateway(url, oa, make_sessionmaker(engine))
@@ -607,9 +602,9 @@ def _gateway(zdb: str, tmp_path, rasa_port: int) -> Iterator[Gateway]:  # noqa: 
             engine.dispose()
 
 
-def test_a_slow_turn_is_acknowledged_within_zalos_deadline_and_finished(zdb, tmp_path):
+def test_a_slow_turn_is_acknowledged_within_zalos_deadline_and_finished(own_db_url, tmp_path):
     rasa = SlowRasa(delay_s=3.0)
-    with rasa.serve() as rasa_url, _gateway(zdb, tmp_path, urlsplit(rasa_url).port) as gw:
+    with rasa.serve() as rasa_url, _gateway(own_db_url, tmp_path, urlsplit(rasa_url).port) as gw:
         event = oa_event(APP_ID, "user_send_text", "u-slow", text="chậm")
         started = time.monotonic()
         assert gw.post(event).status_code == 200
@@ -621,8 +616,8 @@ def test_a_slow_turn_is_acknowledged_within_zalos_deadline_and_finished(zdb, tmp
         assert gw.count(InboundEvent) == 1
 
 
-def test_rasa_down_is_503_and_the_event_is_released_for_the_retry(zdb, tmp_path):
-    with _gateway(zdb, tmp_path, rasa_port=free_port()) as gw:  # nothing listens there
+def test_rasa_down_is_503_and_the_event_is_released_for_the_retry(own_db_url, tmp_path):
+    with _gateway(own_db_url, tmp_path, rasa_port=free_port()) as gw:  # nothing listens there
         event = oa_event(APP_ID, "user_send_text", "u-down", text="xin chào")
         assert gw.post(event).status_code == 503
         assert gw.count(InboundEvent) == 0
