@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hmac
 import json
 import logging
 import secrets
@@ -22,6 +23,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.gateway.core import Core, Inbound, resolve_identity
@@ -35,6 +37,25 @@ log = logging.getLogger(__name__)
 # A turn normally takes well under a second; an event still "processing" after
 # this long belongs to a gateway that died, and a platform retry may take it over.
 TAKEOVER_AFTER = dt.timedelta(minutes=2)
+
+
+# The largest webhook body any platform sends us; anything bigger is refused unread.
+MAX_WEBHOOK_BYTES = 1024 * 1024
+
+
+async def webhook_body(request: Request, header: str, secret: str | None = None) -> tuple[str, bytes] | Response:
+    """The authentication header's value and the raw body of a platform
+    webhook, or the refusal to send back instead: 403 when the header is
+    missing or, given ``secret``, differs from it (compared in constant time),
+    before the body is read; 413 when the body is too large. A channel whose
+    signature covers the body (Zalo OA) checks it itself afterwards."""
+    value = request.headers.get(header, "")
+    if not value or (secret is not None and not hmac.compare_digest(value.encode(), secret.encode())):
+        return JSONResponse({"error": "forbidden"}, status_code=403)
+    body = await request.body()
+    if len(body) > MAX_WEBHOOK_BYTES:
+        return JSONResponse({"error": "too large"}, status_code=413)
+    return value, body
 
 
 def claim_event(sessions: sessionmaker[Session], channel: str, event_id: str,

@@ -41,7 +41,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels import ChannelRuntime
 from bot.channels.base import Outgoing, RateLimit, RetryLater, Sender, Unreachable
-from bot.channels.inbound import load_payload, receive, reply_directly, store_payload
+from bot.channels.inbound import load_payload, receive, reply_directly, store_payload, webhook_body
 from bot.config import Settings
 from bot.gateway.core import Core, Inbound
 from bot.gateway.rasa_client import Button, RasaError, RasaUnavailable
@@ -53,7 +53,6 @@ CHANNEL = "telegram"
 MAX_TEXT = 4096
 MAX_CALLBACK_BYTES = 64
 ALLOWED_UPDATES = ["message", "callback_query"]
-MAX_BODY_BYTES = 1024 * 1024
 ONLY_TEXT = N_("I can read text messages only. Please type your question.")
 
 
@@ -188,12 +187,10 @@ class TelegramChannel:
                             type(exc).__name__)
 
     async def webhook(self, request: Request) -> Response:
-        header = request.headers.get("x-telegram-bot-api-secret-token", "")
-        if not hmac.compare_digest(header.encode(), self.secret.encode()):
-            return JSONResponse({"error": "forbidden"}, status_code=403)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "too large"}, status_code=413)
+        got = await webhook_body(request, "x-telegram-bot-api-secret-token", self.secret)
+        if isinstance(got, Response):
+            return got
+        _, body = got
         try:
             data = json.loads(body)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):

@@ -53,10 +53,10 @@ from starlette.responses import JSONResponse, Response
 
 from bot.channels import ChannelRuntime
 from bot.channels.base import Outgoing, RateLimit, RetryLater, Sender
-from bot.channels.inbound import DeadlineTurns, receive, reply_directly
+from bot.channels.inbound import DeadlineTurns, receive, reply_directly, webhook_body
 from bot.channels.telegram import split_text
 from bot.channels.zalo_client import ZaloAuthError, ZaloBotClient, ZaloRateLimited
-from bot.channels.zalo_oa import ANSWER_WITHIN_S, MAX_BODY_BYTES, ONLY_TEXT
+from bot.channels.zalo_oa import ANSWER_WITHIN_S, ONLY_TEXT
 from bot.config import Settings
 from bot.gateway.core import Core, Inbound
 from bot.gateway.rasa_client import Button
@@ -210,12 +210,10 @@ class ZaloBotChannel:
             await anyio.to_thread.run_sync(clear_choices, sessions, chat, shown)
 
     async def webhook(self, request: Request) -> Response:
-        header = request.headers.get("x-bot-api-secret-token", "")
-        if not hmac.compare_digest(header.encode(), self.secret.encode()):
-            return JSONResponse({"error": "forbidden"}, status_code=403)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "too large"}, status_code=413)
+        got = await webhook_body(request, "x-bot-api-secret-token", self.secret)
+        if isinstance(got, Response):
+            return got
+        _, body = got
         try:
             event, message = _event(json.loads(body))
             work = self._work(event, message)

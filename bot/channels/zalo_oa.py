@@ -87,7 +87,7 @@ from starlette.responses import JSONResponse, Response
 from bot.alerts import raise_alert
 from bot.channels import ChannelRuntime
 from bot.channels.base import Outgoing, RateLimit, RetryLater, Sender, Unreachable
-from bot.channels.inbound import DeadlineTurns, load_payload, receive, reply_directly, store_payload
+from bot.channels.inbound import DeadlineTurns, load_payload, receive, reply_directly, store_payload, webhook_body
 from bot.channels.telegram import split_text
 from bot.channels.zalo_client import (NOT_FOLLOWING, WINDOW_CLOSED, ZaloAuthError, ZaloError, ZaloOAClient,
                                       ZaloRateLimited)
@@ -110,7 +110,6 @@ MAX_TEXT = 2000            # [U] Zalo's documented text limit for cs messages
 MAX_BUTTONS = 5            # [S] per button template
 MAX_TITLE = 100
 MAX_PAYLOAD = 1000
-MAX_BODY_BYTES = 1024 * 1024
 ANSWER_WITHIN_S = 1.5      # Zalo wants 200 within about 2 s
 RATE_LIMITED_PAUSE_S = 2.0  # -32 carries no retry-after
 ONLY_TEXT = N_("I can read text messages only. Please type your question.")
@@ -422,12 +421,10 @@ class ZaloOAChannel:
         await receive(self.core, Inbound(channel=CHANNEL, external_id=user, text=text[:4096]), key, self.wake)
 
     async def webhook(self, request: Request) -> Response:
-        header = request.headers.get("x-zevent-signature", "")
-        if not header:
-            return JSONResponse({"error": "forbidden"}, status_code=403)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "too large"}, status_code=413)
+        got = await webhook_body(request, "x-zevent-signature")
+        if isinstance(got, Response):
+            return got
+        header, body = got
         try:
             data = json.loads(body)
             if not isinstance(data, dict) or not isinstance(data.get("timestamp"), (str, int)):
