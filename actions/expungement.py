@@ -24,7 +24,8 @@ from bot.domain.periods import Period
 from bot.i18n import format_date, format_period, formatters, gettext
 from bot.outbox import insert_for
 from bot.people import audit
-from bot.storage.models import Milestone, utcnow
+from bot.domain.clock import utcnow
+from bot.storage.models import Milestone
 from nlu.text import fold
 
 FORM = "expungement_form"

@@ -32,7 +32,8 @@ from bot.alerts import REASON_CODES, act_on_alert
 from bot.checkins import person_for_identity
 from bot.i18n import N_, gettext
 from bot.people import Invalid, NotFound, audit, may_see
-from bot.storage.models import Alert, Reminder, utcnow
+from bot.domain.clock import utcnow
+from bot.storage.models import Alert, Reminder
 
 STATUSES = ("acknowledged", "excused", "resolved")
 STATUS_LABELS = {"open": N_("open"), "acknowledged": N_("seen"), "excused": N_("excused"),

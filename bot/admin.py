@@ -21,7 +21,8 @@ from bot.config import load_settings
 from bot.i18n import format_date, gettext
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.migrate import upgrade
-from bot.storage.models import REMINDER_STATUSES, ROLES, SCHEDULE_KINDS, Reminder, utcnow
+from bot.domain.clock import utcnow
+from bot.storage.models import REMINDER_STATUSES, ROLES, SCHEDULE_KINDS, Reminder
 
 ACTOR = "cli"
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from bot.outbox import enqueue
 from bot.people import Invalid, NotFound, audit, may_see, person
-from bot.storage.models import ALERT_STATUSES, Alert, MentorAssignment, OfficerCommune, Person, utcnow
+from bot.domain.clock import utcnow
+from bot.storage.models import ALERT_STATUSES, Alert, MentorAssignment, OfficerCommune, Person
 
 SEVERITIES = ("critical", "high", "normal")
 REASON_CODES = ("contacted", "visited", "help_arranged", "excused_health", "excused_work", "excused_other",

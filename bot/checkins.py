@@ -14,7 +14,8 @@ from bot.alerts import raise_alert
 from bot.domain.schedule import window_on_or_before
 from bot.people import audit
 from bot.reminders import streak_note
-from bot.storage.models import ChannelIdentity, Checkin, CheckinSchedule, Person, utcnow
+from bot.domain.clock import utcnow
+from bot.storage.models import ChannelIdentity, Checkin, CheckinSchedule, Person
 from nlu.crisis import CrisisLexicon
 
 ADDRESS = ("same", "moved", "none")

@@ -28,7 +28,8 @@ from bot.channels.base import Outgoing, RetryLater, Sender, Unreachable
 from bot.channels.ratelimit import Limiter
 from bot.domain.knowledge import KnowledgeBase
 from bot.alerts import raise_alert
-from bot.storage.models import ChannelIdentity, Person, Reminder, utcnow
+from bot.domain.clock import utcnow
+from bot.storage.models import ChannelIdentity, Person, Reminder
 
 log = logging.getLogger(__name__)
 

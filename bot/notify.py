@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain.clock import VIETNAM_TZ
+from bot.domain.clock import vietnam_date
 from bot.domain.knowledge import KnowledgeBase
 from bot.gateway.rasa_client import Button
 from bot.i18n import N_, answer_text, format_date, formatters, gettext, ngettext
@@ -90,7 +90,7 @@ def _checkin_reminder(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, n
     if schedule is None:
         return Skip("no schedule")
     window = upcoming_window(schedule, window_start)
-    if window.end < now.astimezone(VIETNAM_TZ).date():
+    if window.end < vietnam_date(now):
         return Skip("the period is over")  # held back (e.g. waiting) too long to be useful
     if window.start == window.end:
         when = format_date(window.start, locale)
@@ -155,7 +155,7 @@ def _mentor_visit(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: 
 
 
 def _quarterly(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
-    day = now.astimezone(VIETNAM_TZ).date()
+    day = vietnam_date(now)
     start = quarter_start(day)
     answer = kb.render(kb.entry("notice.quarterly_report", day), day, formatters(locale))
     deadline = format_date(start + dt.timedelta(days=QUARTERLY_REPORT_DAYS - 1), locale)
@@ -173,7 +173,7 @@ def overdue(s: Session, commune_ids: list[int], now: dt.datetime) -> list[Person
 
 
 def _digest(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
-    if r.key.rsplit(":", 1)[1] != now.astimezone(VIETNAM_TZ).date().isoformat():
+    if r.key.rsplit(":", 1)[1] != vietnam_date(now).isoformat():
         return Skip("stale digest")  # a new one comes this morning
     communes = list(s.scalars(select(OfficerCommune.commune_id).where(OfficerCommune.officer_id == r.person_id)))
     alerts = list(s.scalars(select(Alert).where(Alert.commune_id.in_(communes), Alert.status == "open")
@@ -183,7 +183,7 @@ def _digest(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.dat
         return Skip("nothing to report")
     audit(s, "system", "digest", None, recipient=r.person_id, alerts=len(alerts), overdue=len(late))
     lines = [gettext("Morning summary for {date}:", locale).format(
-        date=format_date(now.astimezone(VIETNAM_TZ).date(), locale)),
+        date=format_date(vietnam_date(now), locale)),
         ngettext("{n} open alert", "{n} open alerts", len(alerts), locale).format(n=len(alerts)) + "; "
         + ngettext("{n} person has not reported on time", "{n} people have not reported on time", len(late),
                    locale).format(n=len(late)) + "."]
@@ -200,7 +200,7 @@ def _digest(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.dat
 
 
 def _milestone(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
-    day = now.astimezone(VIETNAM_TZ).date()
+    day = vietnam_date(now)
     answer = kb.render(kb.entry("notice.expungement_milestone", day), day, formatters(locale))
     text = gettext("Congratulations! By the date you calculated, today your record may be cleared.", locale)
     return f"{text}\n{answer_text(answer, locale)}", (

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.domain.clock import utcnow
 from bot.storage.models import (
     ROLES,
     SCHEDULE_KINDS,
@@ -35,7 +36,6 @@ from bot.storage.models import (
     Person,
     Reminder,
     WebInboxMessage,
-    utcnow,
 )
 
 # No 0/O, 1/I/L: codes are read aloud and typed from paper. 31^8 ≈ 8.5·10^11.

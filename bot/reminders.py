@@ -27,7 +27,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.alerts import mentors_of, raise_alert
-from bot.domain.clock import VIETNAM_TZ
+from bot.domain.clock import vietnam_date
 from bot.domain.schedule import Window, next_window, window_on_or_before
 from bot.outbox import enqueue, insert_for, local_time
 from bot.storage.models import (
@@ -50,10 +50,6 @@ QUARTERLY_REPORT_DAYS = 5    # the helper reports within the first 5 days of a q
 STREAK_MILESTONES = (3, 6, 12, 24, 36, 48)
 SCHEDULER = "scheduler"
 STALLED_AFTER = dt.timedelta(minutes=10)
-
-
-def _today(now: dt.datetime) -> dt.date:
-    return now.astimezone(VIETNAM_TZ).date()
 
 
 def _kw(schedule: CheckinSchedule) -> dict[str, int | None]:
@@ -89,7 +85,7 @@ def _active_schedules(s: Session) -> list[tuple[CheckinSchedule, Person]]:
 
 def checkin_reminders(s: Session, now: dt.datetime) -> int:
     """Steps 1 and 2 of the ladder for each supervisee's upcoming window."""
-    today = _today(now)
+    today = vietnam_date(now)
     added = 0
     for schedule, person in _active_schedules(s):
         window = upcoming_window(schedule, today)
@@ -106,7 +102,7 @@ def checkin_reminders(s: Session, now: dt.datetime) -> int:
 def overdue_window(s: Session, schedule: CheckinSchedule, now: dt.datetime) -> Window | None:
     """The last window that has ended, if its grace period is over and it has no
     check-in. Windows that began before the schedule existed do not count."""
-    window = last_ended_window(schedule, _today(now))
+    window = last_ended_window(schedule, vietnam_date(now))
     if now < window_deadline(schedule, window) or schedule.created_at > local_time(window.start, 0):
         return None
     return None if checked_in(s, schedule.person_id, window.start) else window
@@ -134,13 +130,13 @@ def missed_checkins(s: Session, now: dt.datetime) -> int:
 def mentor_visits(s: Session, now: dt.datetime) -> int:
     """A visit reminder every ``visit_every_days`` of an assignment (only today's
     or yesterday's is generated: old ones are not worth sending late)."""
-    today = _today(now)
+    today = vietnam_date(now)
     added = 0
     rows = s.execute(select(MentorAssignment, Person).join(Person, Person.id == MentorAssignment.supervisee_id)
                      .where(MentorAssignment.ended_at.is_(None), Person.erased_at.is_(None))).all()
     for assignment, supervisee in rows:
         every = max(1, assignment.visit_every_days)
-        start = _today(assignment.assigned_at)
+        start = vietnam_date(assignment.assigned_at)
         elapsed = (today - start).days
         if elapsed < every:
             continue
@@ -158,7 +154,7 @@ def quarter_start(day: dt.date) -> dt.date:
 
 def quarterly_reports(s: Session, now: dt.datetime) -> int:
     """Each mentor with a current supervisee, on the first day of the quarter."""
-    today = _today(now)
+    today = vietnam_date(now)
     start = quarter_start(today)
     if (today - start).days >= QUARTERLY_REPORT_DAYS:
         return 0
@@ -172,7 +168,7 @@ def quarterly_reports(s: Session, now: dt.datetime) -> int:
 def officer_digests(s: Session, now: dt.datetime) -> int:
     """One digest a day at 08:00 for each officer; its text is made when it is
     sent (open alerts, overdue check-ins), and an empty one is not sent."""
-    today = _today(now)
+    today = vietnam_date(now)
     due = local_time(today, REMINDER_HOUR)
     if now < due:
         return 0
@@ -183,7 +179,7 @@ def officer_digests(s: Session, now: dt.datetime) -> int:
 
 def milestones(s: Session, now: dt.datetime) -> int:
     """The congratulation on the day (or within a week after, if the product was down)."""
-    today = _today(now)
+    today = vietnam_date(now)
     rows = s.execute(select(Milestone, Person).join(Person, Person.id == Milestone.person_id)
                      .where(Milestone.on_date <= today, Milestone.on_date >= today - dt.timedelta(days=7),
                             Person.erased_at.is_(None))).all()

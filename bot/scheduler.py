@@ -26,7 +26,7 @@ from bot.channels.base import Sender
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.domain.knowledge import KnowledgeBase
-from bot.storage.models import utcnow
+from bot.domain.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class ReminderService:
         if tick:
             self._scheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
             self._scheduler.add_job(self._tick, "interval", seconds=self.settings.tick_s, id="tick",
-                                    next_run_time=dt.datetime.now(dt.timezone.utc), max_instances=1,
+                                    next_run_time=utcnow(), max_instances=1,
                                     coalesce=True, misfire_grace_time=self.settings.tick_s)
             self._scheduler.start()
         self._task = asyncio.create_task(self.dispatcher.run(self._stop), name="dispatcher")

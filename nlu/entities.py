@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
+from bot.domain.clock import today_in_vietnam
 from nlu.text import fold, nfc
 
 __all__ = ["Entity", "extract", "parse_money", "parse_date", "parse_duration"]
@@ -613,7 +614,7 @@ def extract(text: str, today: _dt.date) -> list[Entity]:
 
 
 def _first(text: str, kind: str, today: _dt.date | None = None) -> object | None:
-    for entity in extract(text, today or _dt.date.today()):
+    for entity in extract(text, today or today_in_vietnam()):
         if entity.entity == kind:
             return entity.value
     return None

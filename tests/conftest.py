@@ -5,12 +5,16 @@ PostgreSQL database."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
+import time_machine
 from sqlalchemy.engine import make_url
 
 from bot.config import load_settings
@@ -18,6 +22,80 @@ from bot.rasa_env import ensure_model
 from tests.helpers import Product, migrated_sessions, private_database, start_product
 
 PG_URL = os.environ.get("LOIVE_TEST_DATABASE_URL", "")
+TIMESHIFT_DIR = Path(__file__).parent / "timeshift"   # its sitecustomize.py shifts Python children
+
+
+# --- time ----------------------------------------------------------------------------------
+# No test may depend on the real date or hour. Tests that need an instant take the
+# ``clock`` fixture; CI runs the clock-sensitive modules again with the whole
+# process clock (and every Python child's) moved by ``--clock-at`` (Makefile: test).
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--clock-at", default=None, metavar="ISO8601",
+                     help="run with the clock of this process and of every Python child it starts moved to "
+                          "this instant (it keeps ticking), e.g. 2026-12-01T22:30+07:00")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    at = config.getoption("--clock-at")
+    if not at:
+        return
+    target = dt.datetime.fromisoformat(at)
+    if target.tzinfo is None:
+        raise pytest.UsageError("--clock-at needs a UTC offset, e.g. 2026-12-01T22:30+07:00")
+    os.environ["LOIVE_TEST_CLOCK_OFFSET_S"] = repr(target.timestamp() - time.time())
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TIMESHIFT_DIR), os.environ.get("PYTHONPATH")]))
+    traveller = time_machine.travel(target, tick=True)
+    traveller.start()
+    config.stash[_SHIFT] = traveller
+
+
+_SHIFT = pytest.StashKey[time_machine.travel]()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    at = config.getoption("--clock-at")
+    return f"clock shifted to {at} (this process and its Python children)" if at else None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_SHIFT, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+class FrozenClock:
+    """The process clock held still at one instant, through time-machine: every
+    ``utcnow()`` and ``today_in_vietnam()`` in the code under test reads it.
+    Move it with ``clock.now = instant`` (or ``clock.at(instant)``, which
+    returns the clock); call it where code takes a clock callable."""
+
+    def __init__(self, traveller: time_machine.Traveller) -> None:
+        self._traveller = traveller
+
+    @property
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc)
+
+    @now.setter
+    def now(self, at: dt.datetime) -> None:
+        self._traveller.move_to(at)
+
+    def at(self, at: dt.datetime) -> FrozenClock:
+        self.now = at
+        return self
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Iterator[FrozenClock]:
+    """A frozen process clock (see FrozenClock); it starts at 10:00 in Vietnam on
+    Monday 23/11/2026 until the test moves it."""
+    with time_machine.travel(dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.timezone.utc), tick=False) as traveller:
+        yield FrozenClock(traveller)
 
 
 def _pg_admin_dsn(url: str) -> str:

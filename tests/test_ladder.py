@@ -17,6 +17,7 @@ from bot.domain.clock import VIETNAM_TZ
 from bot.domain.knowledge import KnowledgeBase
 from bot.storage.models import Alert, ChannelIdentity, Checkin, CheckinSchedule, MentorAssignment, Milestone, Reminder
 from nlu.crisis import CrisisLexicon
+from tests.conftest import FrozenClock
 
 KB = KnowledgeBase.load()
 
@@ -25,19 +26,11 @@ def vn(y, m, d, h=0, mi=0) -> dt.datetime:
     return dt.datetime(y, m, d, h, mi, tzinfo=VIETNAM_TZ).astimezone(dt.timezone.utc)
 
 
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
 class World:
     """A commune with a supervisee, their mentor and an officer, each linked to
     a web-chat identity, and a dispatcher delivering to the web inbox."""
 
-    def __init__(self, sessions, clock: Clock, locale: str = "en", **schedule) -> None:
+    def __init__(self, sessions, clock: FrozenClock, locale: str = "en", **schedule) -> None:
         self.sessions, self.clock = sessions, clock
         tag = os.urandom(3).hex()
         with sessions.begin() as s:
@@ -89,8 +82,8 @@ def texts(msgs: list[dict]) -> list[str]:
     return [m["text"] for m in msgs]
 
 
-def test_a_missed_window_walks_the_whole_ladder(sessions):
-    w = World(sessions, Clock(vn(2026, 11, 22, 9)), kind="monthly_window", window_days=5, grace_hours=24)
+def test_a_missed_window_walks_the_whole_ladder(sessions, clock):
+    w = World(sessions, clock.at(vn(2026, 11, 22, 9)), kind="monthly_window", window_days=5, grace_hours=24)
     w.at(vn(2026, 11, 29, 12))
     assert w.inbox("supervisee") == []
 
@@ -157,8 +150,8 @@ def test_a_missed_window_walks_the_whole_ladder(sessions):
     assert w.inbox("officer") == []  # an empty digest is not sent
 
 
-def test_checking_in_stops_the_ladder(sessions):
-    w = World(sessions, Clock(vn(2026, 11, 24, 9)), kind="weekly", weekday=0, grace_hours=12)  # Mondays
+def test_checking_in_stops_the_ladder(sessions, clock):
+    w = World(sessions, clock.at(vn(2026, 11, 24, 9)), kind="weekly", weekday=0, grace_hours=12)  # Mondays
     w.at(vn(2026, 11, 29, 8, 0))                     # Sunday: the eve reminder
     assert len(w.inbox("supervisee")) == 1
     w.ack("supervisee")
@@ -174,8 +167,8 @@ def test_checking_in_stops_the_ladder(sessions):
     assert statuses == {"checkin_eve": "sent", "checkin_open": "cancelled"}
 
 
-def test_a_worrying_check_in_reaches_mentor_and_officer_in_one_dispatcher_cycle(sessions):
-    w = World(sessions, Clock(vn(2026, 11, 23, 22, 30)), kind="weekly", weekday=0)  # Monday night: quiet hours
+def test_a_worrying_check_in_reaches_mentor_and_officer_in_one_dispatcher_cycle(sessions, clock):
+    w = World(sessions, clock.at(vn(2026, 11, 23, 22, 30)), kind="weekly", weekday=0)  # Monday night: quiet hours
     assert w.check_in(checkins.Answers("none", "looking", 1, "housing")) == ["no_shelter", "low_wellbeing"]
     asyncio.run(w.dispatcher.run_once())             # critical: bypasses quiet hours
     for role in ("mentor", "officer"):
@@ -185,8 +178,8 @@ def test_a_worrying_check_in_reaches_mentor_and_officer_in_one_dispatcher_cycle(
     assert w.inbox("supervisee") == []
 
 
-def test_mentor_visits_quarterly_report_milestone_and_streak(sessions):
-    w = World(sessions, Clock(vn(2026, 12, 20, 9)), kind="weekly", weekday=0)
+def test_mentor_visits_quarterly_report_milestone_and_streak(sessions, clock):
+    w = World(sessions, clock.at(vn(2026, 12, 20, 9)), kind="weekly", weekday=0)
     with sessions.begin() as s:
         s.add(Milestone(person_id=w.supervisee, kind="expungement", on_date=dt.date(2027, 1, 4)))
     w.at(vn(2027, 1, 1, 8, 0))
@@ -207,8 +200,8 @@ def test_mentor_visits_quarterly_report_milestone_and_streak(sessions):
     assert any("time to visit Anh B" in t for t in texts(w.inbox("mentor")))
 
 
-def test_the_scheduler_watchdog_alerts_admins_once_per_stall(sessions):
-    clock = Clock(vn(2026, 11, 22, 10))
+def test_the_scheduler_watchdog_alerts_admins_once_per_stall(sessions, clock):
+    clock = clock.at(vn(2026, 11, 22, 10))
     with sessions.begin() as s:
         commune = people.add_commune(s, f"Xã {os.urandom(3).hex()}", "test")
         admin = people.add_person(s, "admin", "Quản trị", commune.name, "test")
@@ -225,8 +218,8 @@ def test_the_scheduler_watchdog_alerts_admins_once_per_stall(sessions):
     assert "has not run for over 10 minutes" in msg["text"]
 
 
-def test_retention_deletes_old_check_ins_and_finished_messages_only(sessions):
-    w = World(sessions, Clock(vn(2024, 1, 1, 9)), kind="weekly", weekday=0)
+def test_retention_deletes_old_check_ins_and_finished_messages_only(sessions, clock):
+    w = World(sessions, clock.at(vn(2024, 1, 1, 9)), kind="weekly", weekday=0)
     w.clock.now = vn(2024, 1, 8, 9)
     w.check_in(checkins.Answers("same", "working", 4, "nothing"))
     w.at(vn(2024, 1, 14, 8, 0))                      # an eve reminder, sent
@@ -245,8 +238,8 @@ def test_retention_deletes_old_check_ins_and_finished_messages_only(sessions):
         assert pending is None or s.get(Reminder, pending) is not None  # unfinished rows are never purged
 
 
-def test_erasing_a_supervisee_removes_messages_about_them(sessions):
-    w = World(sessions, Clock(vn(2026, 11, 24, 9)), kind="weekly", weekday=0, grace_hours=0)
+def test_erasing_a_supervisee_removes_messages_about_them(sessions, clock):
+    w = World(sessions, clock.at(vn(2026, 11, 24, 9)), kind="weekly", weekday=0, grace_hours=0)
     w.at(vn(2026, 12, 1, 8, 0))                      # Monday 30/11 missed: the mentor is told
     assert any("Anh B" in t for t in texts(w.inbox("mentor")))
     w.check_in(checkins.Answers("none", "other", 1, "urgent"))
@@ -258,10 +251,10 @@ def test_erasing_a_supervisee_removes_messages_about_them(sessions):
         assert [a.detail for a in s.scalars(select(Alert).where(Alert.person_id == w.supervisee))] == [None]
 
 
-def test_a_reminder_waits_while_no_channel_reaches_the_person_and_goes_when_they_write(sessions):
+def test_a_reminder_waits_while_no_channel_reaches_the_person_and_goes_when_they_write(sessions, clock):
     from bot.gateway.core import resolve_identity
 
-    w = World(sessions, Clock(vn(2026, 11, 24, 9)), kind="weekly", weekday=0)
+    w = World(sessions, clock.at(vn(2026, 11, 24, 9)), kind="weekly", weekday=0)
     with sessions.begin() as s:  # e.g. Zalo's 48-hour window closed, or the bot was blocked
         s.query(ChannelIdentity).filter(ChannelIdentity.person_id == w.supervisee).update(
             {"unreachable_at": w.clock.now})
@@ -277,8 +270,8 @@ def test_a_reminder_waits_while_no_channel_reaches_the_person_and_goes_when_they
     assert [m["text"] for m in w.inbox("supervisee")][0].startswith("Reminder of your regular report")
 
 
-def test_a_person_with_no_chat_at_all_is_not_waited_for(sessions):
-    w = World(sessions, Clock(vn(2026, 11, 24, 9)), kind="weekly", weekday=0)
+def test_a_person_with_no_chat_at_all_is_not_waited_for(sessions, clock):
+    w = World(sessions, clock.at(vn(2026, 11, 24, 9)), kind="weekly", weekday=0)
     with sessions.begin() as s:
         s.query(ChannelIdentity).filter(ChannelIdentity.person_id == w.supervisee).update({"person_id": None})
     w.at(vn(2026, 11, 29, 8, 0))

@@ -42,7 +42,8 @@ from bot.gateway.rasa_client import Button
 from bot.i18n import gettext
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.migrate import upgrade
-from bot.storage.models import Alert, ChannelIdentity, InboundEvent, OAuthToken, Reminder, utcnow
+from bot.domain.clock import utcnow
+from bot.storage.models import Alert, ChannelIdentity, InboundEvent, OAuthToken, Reminder
 from tests.fakes import zalo as fakes
 from tests.fakes.zalo import ChannelProduct, FakeZaloOA, SlowRasa, oa_event, rasa_turns, signed, wait_until
 from tests.helpers import TOPIC_TITLES_VI, free_port, private_database, serve, start_product
@@ -83,14 +84,6 @@ def zalo_env(url: str) -> dict[str, str]:
     return {"ZALO_OA_APP_ID": APP_ID, "ZALO_OA_SECRET_KEY": OA_SECRET, "ZALO_APP_SECRET_KEY": APP_SECRET,
             "ZALO_OA_ACCESS_TOKEN": SEED_ACCESS, "ZALO_OA_REFRESH_TOKEN": SEED_REFRESH, "ZALO_OA_API_BASE": url,
             "ZALO_OAUTH_BASE": url, "ZALO_ZNS_BASE": url}
-
-
-class Clock:
-    def __init__(self, now: dt.datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 def make_client(url: str, timeout_s: float = 10.0) -> ZaloOAClient:
@@ -288,8 +281,8 @@ def test_platform_errors_map_to_what_the_dispatcher_understands(sessions, oa, an
     assert oa.sends() == [] and replies_used(sessions, ident) == 0
 
 
-def test_the_48_hour_window_and_its_8_free_replies(sessions, oa):
-    clock = Clock()
+def test_the_48_hour_window_and_its_8_free_replies(sessions, oa, clock):
+    clock.now = NOW
     sender = make_sender(sessions, oa.url, clock)
     set_tokens(sessions, "at-0", "rt-0", NOW + dt.timedelta(hours=20))
     ident = identity(sessions, "u-window", last_inbound=NOW - dt.timedelta(hours=47))
@@ -315,12 +308,12 @@ def test_the_48_hour_window_and_its_8_free_replies(sessions, oa):
     assert len(oa.sends()) == 2 and replies_used(sessions, ident) == 9
 
 
-def test_a_reminder_outside_the_window_alerts_the_mentor_instead(sessions, oa):
+def test_a_reminder_outside_the_window_alerts_the_mentor_instead(sessions, oa, clock):
     """Not silent: the dispatcher marks the Zalo chat unreachable until the
     person writes again, alerts their mentor (here on the web chat), and keeps
     the reminder waiting when no other channel can carry it; the person's next
     message sends it."""
-    clock = Clock()
+    clock.now = NOW
     set_tokens(sessions, "at-0", "rt-0", NOW + dt.timedelta(hours=20))
     tag = os.urandom(3).hex()
     with sessions.begin() as s:

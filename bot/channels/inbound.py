@@ -30,7 +30,8 @@ from bot.gateway.core import Core, Inbound, resolve_identity
 from bot.gateway.rasa_client import RasaError, RasaUnavailable, Reply
 from bot.i18n import gettext
 from bot.outbox import enqueue_reply, insert_for
-from bot.storage.models import CallbackPayload, ChannelIdentity, InboundEvent, utcnow
+from bot.domain.clock import utcnow
+from bot.storage.models import CallbackPayload, ChannelIdentity, InboundEvent
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Outgoing, RateLimit, Sender
-from bot.storage.models import ChannelIdentity, WebInboxMessage, utcnow
+from bot.domain.clock import utcnow
+from bot.storage.models import ChannelIdentity, WebInboxMessage
 
 CHANNEL = "web"
 MAX_FETCH = 50

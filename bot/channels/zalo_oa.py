@@ -96,7 +96,8 @@ from bot.gateway.core import Core, Inbound
 from bot.gateway.rasa_client import Button
 from bot.i18n import N_, gettext
 from bot.outbox import insert_for
-from bot.storage.models import ChannelIdentity, OAuthToken, Person, utcnow
+from bot.domain.clock import utcnow
+from bot.storage.models import ChannelIdentity, OAuthToken, Person
 
 log = logging.getLogger(__name__)
 

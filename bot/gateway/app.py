@@ -30,7 +30,7 @@ from bot.i18n import translations
 from bot.scheduler import ReminderService
 from bot.storage.db import make_engine, make_sessionmaker, ping
 from bot.storage.migrate import upgrade
-from bot.storage.models import utcnow
+from bot.domain.clock import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from bot.i18n import normalize_locale
 from bot.outbox import wake_waiting
 from bot.people import find_code
 from bot.rasa_env import tracker_store_config
-from bot.storage.models import ChannelIdentity, new_id, utcnow
+from bot.domain.clock import utcnow
+from bot.storage.models import ChannelIdentity, new_id
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +193,7 @@ class Core:
     async def erase_conversation(self, conversation_id: str, others: list[str]) -> None:
         """Wipe the history now (Rasa saved this turn before answering), and
         once more later for a turn that was queued behind this one."""
-        before = time.time()
+        before = time.time()   # Rasa stamps tracker events with its own wall clock (time.time)
         await self._wipe(conversation_id, others, before)
         task = asyncio.create_task(self._wipe_later(conversation_id, others, before))
         self._pending.add(task)

@@ -9,9 +9,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, Text,
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+from bot.domain.clock import utcnow
 
 
 def new_id() -> str:
