@@ -1,6 +1,8 @@
 # Lối Về. Two commands do everything on a fresh machine:
 #   make run    install both environments, compile catalogs, train if needed, start
-#   make test   the same installs, then the whole test suite (SQLite and PostgreSQL)
+#   make test   the same installs, then the whole test suite (SQLite and PostgreSQL),
+#               then the clock-sensitive tests again at three other instants
+#   make test-fast   every test that needs neither Rasa nor the running product
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PY ?= python3
@@ -9,12 +11,25 @@ APP_PY := .venv/bin/python
 RASA_PY := .venv-rasa/bin/python
 # PostgreSQL for the second test pass; CI=true makes it mandatory.
 TEST_DATABASE_URL ?= postgresql://root@127.0.0.1:5432/test
+PYTEST := $(APP_PY) -m pytest -p no:cacheprovider
+PG_UP = [ "$$CI" = "true" ] || $(APP_PY) -c "import psycopg; psycopg.connect('$(TEST_DATABASE_URL)', connect_timeout=3).close()" 2>/dev/null
+# Tests whose outcome depends on the hour or the date (quiet hours, windows,
+# deadlines, leases, expiry, retention, digests, milestones): `make test` runs
+# them again with the whole test process, and every Python child it starts,
+# moved to each of these instants (time-machine; see tests/conftest.py).
+# Late at night at a year's end; a minute before quiet hours end on a leap day
+# more than a year ahead; just past midnight after a February without a 29th.
+CLOCK_SENSITIVE := tests/test_ladder.py tests/test_outbox.py tests/test_dispatch_concurrency.py \
+	tests/test_zalo_oa.py tests/test_chat_reminders.py tests/test_enrollment.py tests/test_checkins.py \
+	tests/test_schedule.py tests/test_erasure.py tests/test_clock.py
+SHIFTED_CLOCKS := 2026-12-31T22:30:00+07:00 2028-02-29T06:59:00+07:00 2029-03-01T00:00:30+07:00
 
-.PHONY: help run test install catalogs extract lock bench train eval-nlu clean
+.PHONY: help run test test-fast install catalogs extract lock bench train eval-nlu clean
 
 help:
 	@echo "make run    start Lối Về (web chat on http://127.0.0.1:8000/)"
-	@echo "make test   run all tests (SQLite, then PostgreSQL)"
+	@echo "make test   run all tests (SQLite, then PostgreSQL, then clock-shifted passes)"
+	@echo "make test-fast  tests that need neither Rasa nor the running product (< 1 min)"
 	@echo "make bench  latency, start-up and memory numbers (bench/latency.py)"
 	@echo "make eval-nlu  held-out NLU evaluation (reports/heldout*.md)"
 	@echo "make lock   re-resolve requirements/*.lock;  make extract  refresh catalogs"
@@ -23,11 +38,22 @@ run: install catalogs
 	$(APP_PY) -m bot run
 
 test: install catalogs
-	$(APP_PY) -m pytest -p no:cacheprovider tests
-	@if [ "$$CI" = "true" ] || $(APP_PY) -c "import psycopg,sys; psycopg.connect('$(TEST_DATABASE_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	$(PYTEST) tests
+	@if $(PG_UP); then \
 	  echo "== PostgreSQL pass ($(TEST_DATABASE_URL)) =="; \
-	  LOIVE_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(APP_PY) -m pytest -p no:cacheprovider -m "postgres or stack" tests; \
+	  LOIVE_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PYTEST) -m "postgres or stack" tests; \
 	else echo "== PostgreSQL not reachable at $(TEST_DATABASE_URL): PostgreSQL pass skipped =="; fi
+	@pg=""; if $(PG_UP); then pg="$(TEST_DATABASE_URL)"; fi; \
+	for at in $(SHIFTED_CLOCKS); do \
+	  echo "== clock-sensitive tests with the clock at $$at =="; \
+	  LOIVE_TEST_DATABASE_URL=$$pg $(PYTEST) --clock-at=$$at $(CLOCK_SENSITIVE) || exit 1; \
+	done
+
+# The fast loop: no trained model, no Rasa, no running product (SQLite; PostgreSQL
+# too when LOIVE_TEST_DATABASE_URL is set). Two workers: most of its time is
+# waiting on rate limits and subprocesses.
+test-fast: .venv/.installed catalogs
+	$(PYTEST) -m "not stack" -n 2 tests
 
 bench: install catalogs
 	$(APP_PY) bench/latency.py

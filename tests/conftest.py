@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import load_settings
 from bot.rasa_env import ensure_model
+from tests import helpers
 from tests.helpers import Product, migrated_sessions, private_database, start_product
 
 PG_URL = os.environ.get("LOIVE_TEST_DATABASE_URL", "")
@@ -44,6 +45,8 @@ def pytest_configure(config: pytest.Config) -> None:
     target = dt.datetime.fromisoformat(at)
     if target.tzinfo is None:
         raise pytest.UsageError("--clock-at needs a UTC offset, e.g. 2026-12-01T22:30+07:00")
+    if time_machine.escape_hatch.is_travelling() and os.environ.get("LOIVE_TEST_CLOCK_OFFSET_S"):
+        return   # an xdist worker: tests/timeshift already moved it on the parent's timeline
     os.environ["LOIVE_TEST_CLOCK_OFFSET_S"] = repr(target.timestamp() - time.time())
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TIMESHIFT_DIR), os.environ.get("PYTHONPATH")]))
     traveller = time_machine.travel(target, tick=True)
@@ -88,6 +91,36 @@ class FrozenClock:
 
     def __call__(self) -> dt.datetime:
         return self.now
+
+
+# --- what a test needs: pure, db or stack -----------------------------------------------
+# ``stack`` (written on the test) means it needs the trained model or the running product;
+# ``make test-fast`` runs everything else. ``db`` and ``pure`` are added here, from the
+# fixtures a test uses. A test that reaches the model or the product without the ``stack``
+# mark stops the run: the fast loop must never start Rasa.
+
+MODEL_FIXTURES = {"trained_model"}          # every product fixture depends on it
+DB_FIXTURES = {"db_url", "own_db_url", "sessions", "own_sessions", "db_session", "s", "pg_url",
+               "module_pg_url", "stack_db_url"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unmarked = []
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("stack"):
+            continue
+        if names & MODEL_FIXTURES:
+            unmarked.append(item.nodeid)
+        item.add_marker(pytest.mark.db if names & DB_FIXTURES else pytest.mark.pure)
+    if unmarked:
+        raise pytest.UsageError("these tests need the trained model or the running product but are not marked "
+                                "@pytest.mark.stack:\n  " + "\n  ".join(unmarked))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    helpers.CURRENT_TEST = item      # start_product() checks that the test is marked ``stack``
 
 
 @pytest.fixture
@@ -148,6 +181,7 @@ def own_db_url(db_url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def trained_model() -> str:
     """The real model, trained once (reused while its inputs are unchanged)."""
+    helpers.require_stack_mark("the trained model")
     return str(ensure_model(load_settings()))
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -126,7 +128,19 @@ class Product:
         return self.proc.returncode
 
 
+CURRENT_TEST = None   # the pytest item being set up or run (tests/conftest.py keeps it)
+
+
+def require_stack_mark(what: str) -> None:
+    """Stop a test that reaches Rasa or the running product without the ``stack``
+    mark: ``make test-fast`` (``-m "not stack"``) must never start them."""
+    item = CURRENT_TEST
+    if item is not None and item.get_closest_marker("stack") is None:
+        raise RuntimeError(f"{item.nodeid} uses {what}: mark it @pytest.mark.stack")
+
+
 def start_product(tmp: Path, database_url: str, extra_env: dict[str, str] | None = None) -> Product:
+    require_stack_mark("the running product")
     port = free_port()
     var_dir = tmp / "var"
     env = {
@@ -198,15 +212,43 @@ def private_database(db_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+_SQLITE_TEMPLATE: Path | None = None   # one migrated SQLite file per test process
+
+
+def _copy_migrated_sqlite(path: Path) -> None:
+    """Put a migrated, empty database at ``path``: the migrations run once per
+    test process into a template, which each test then copies (0.13 s of
+    Alembic per test otherwise; tests/test_storage.py runs the migrations
+    themselves on both databases)."""
+    global _SQLITE_TEMPLATE
+    from bot.storage.db import make_engine
+    from bot.storage.migrate import upgrade
+
+    if _SQLITE_TEMPLATE is None:
+        template = Path(tempfile.mkdtemp(prefix="loive-migrated-")) / "template.db"
+        engine = make_engine(f"sqlite:///{template}")
+        upgrade(engine)
+        engine.dispose()
+        _SQLITE_TEMPLATE = template
+    shutil.copyfile(_SQLITE_TEMPLATE, path)
+
+
 @contextlib.contextmanager
 def migrated_sessions(url: str) -> Iterator[sessionmaker[Session]]:
     """A sessionmaker on ``url`` after running the migrations; the engine is
     disposed afterwards."""
+    from sqlalchemy.engine import make_url
+
     from bot.storage.db import make_engine, make_sessionmaker
     from bot.storage.migrate import upgrade
 
+    parsed = make_url(url)
+    fresh_file = parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists()
+    if fresh_file:
+        _copy_migrated_sqlite(Path(parsed.database))
     engine = make_engine(url)
-    upgrade(engine)
+    if not fresh_file:
+        upgrade(engine)
     try:
         yield make_sessionmaker(engine)
     finally:

@@ -18,6 +18,8 @@ from nlu.augment import load_examples
 from nlu.evaluate import training_texts
 from nlu.text import fold
 
+pytestmark = pytest.mark.stack   # needs the trained model
+
 FLOORS = {"clean": 0.90, "no_diacritics": 0.88, "abbreviations": 0.85}
 HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
 

@@ -80,5 +80,6 @@ def test_model_inputs_digest_tracks_every_input(project_copy):
     assert rasa_env.inputs_digest() == before
 
 
+@pytest.mark.stack
 def test_trained_model_is_fresh(trained_model):
     assert rasa_env.model_is_fresh(load_settings())

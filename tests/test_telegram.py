@@ -21,7 +21,9 @@ from bot.gateway.rasa_client import Button
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.models import ChannelIdentity, InboundEvent
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import migrated_sessions, serve, start_product
+from tests.helpers import migrated_sessions, private_database, serve, start_product
+
+PG_URL = os.environ.get("LOIVE_TEST_DATABASE_URL", "")
 
 SECRET = "test-secret_" + "x" * 20
 
@@ -98,9 +100,9 @@ def test_sender_maps_429_and_403(fake, sessions):
 @pytest.fixture(scope="module")
 def tg_product(trained_model, tmp_path_factory):
     fake = FakeTelegram()
-    with serve(fake.app()) as url:
-        tmp = tmp_path_factory.mktemp("telegram")
-        product = start_product(tmp, f"sqlite:///{tmp / 'app.db'}", {
+    tmp = tmp_path_factory.mktemp("telegram")
+    with serve(fake.app()) as url, private_database(PG_URL or f"sqlite:///{tmp / 'app.db'}") as db:
+        product = start_product(tmp, db, {
             "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE": f"{url}/bot",
             "TELEGRAM_WEBHOOK_URL": "https://loive.example/webhooks/telegram",
             "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_BOT_USERNAME": "loive_test_bot"})
@@ -131,6 +133,7 @@ def events(product) -> int:
     return n
 
 
+@pytest.mark.stack
 def test_forged_or_missing_secret_is_refused_and_changes_nothing(tg_product):
     product, fake = tg_product
     before_events, before_sent = events(product), len(fake.sent())
@@ -142,6 +145,7 @@ def test_forged_or_missing_secret_is_refused_and_changes_nothing(tg_product):
     assert events(product) == before_events and len(fake.sent()) == before_sent
 
 
+@pytest.mark.stack
 def test_malformed_updates_get_400(tg_product):
     product, _ = tg_product
     assert post(product, None, raw=b"{not json").status_code == 400
@@ -149,6 +153,7 @@ def test_malformed_updates_get_400(tg_product):
     assert post(product, None, raw=b"[1, 2]").status_code == 400
 
 
+@pytest.mark.stack
 def test_a_conversation_with_buttons_typing_and_callbacks(tg_product):
     product, fake = tg_product
     chat = 5002
@@ -169,6 +174,7 @@ def test_a_conversation_with_buttons_typing_and_callbacks(tg_product):
     assert "vay" in replies[2]["text"].lower()
 
 
+@pytest.mark.stack
 def test_a_retried_update_is_processed_once(tg_product):
     product, fake = tg_product
     chat = 5003
@@ -180,6 +186,7 @@ def test_a_retried_update_is_processed_once(tg_product):
     assert len(fake.sent(chat)) == len(first) >= 1
 
 
+@pytest.mark.stack
 def test_enrollment_by_deep_link(tg_product):
     product, fake = tg_product
     env = dict(product.env)
@@ -203,6 +210,7 @@ def test_enrollment_by_deep_link(tg_product):
     assert "đã được đăng ký" in fake.wait_sent(chat, 2)[1]["text"]
 
 
+@pytest.mark.stack
 def test_429_is_respected_and_the_reply_still_arrives_once(tg_product):
     product, fake = tg_product
     chat = 5005
@@ -214,6 +222,7 @@ def test_429_is_respected_and_the_reply_still_arrives_once(tg_product):
     assert len(fake.sent(chat)) == len(got) == 1
 
 
+@pytest.mark.stack
 def test_a_blocked_chat_is_marked_unreachable(tg_product):
     product, fake = tg_product
     chat = 5006
@@ -232,6 +241,7 @@ def test_a_blocked_chat_is_marked_unreachable(tg_product):
     assert unreachable is not None
 
 
+@pytest.mark.stack
 def test_unconfigured_channels_answer_404(product):
     deadline = time.monotonic() + 60  # the supervisor prints it when it sees /healthz ready
     while "see .env.example" not in product.log() and time.monotonic() < deadline:
@@ -246,11 +256,12 @@ def test_unconfigured_channels_answer_404(product):
 # --- polling mode and the webhook CLI --------------------------------------------------
 
 
+@pytest.mark.stack
 def test_polling_mode_and_webhook_cli(trained_model, tmp_path):
     fake = FakeTelegram()
-    with serve(fake.app()) as url:
+    with serve(fake.app()) as url, private_database(PG_URL or f"sqlite:///{tmp_path / 'app.db'}") as db:
         env = {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE": f"{url}/bot"}
-        product = start_product(tmp_path, f"sqlite:///{tmp_path / 'app.db'}", env)
+        product = start_product(tmp_path, db, env)
         try:
             product.wait_ready()
             fake.queue_update(fake.message_update(6001, "xin chào"))
