@@ -11,17 +11,16 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-
-from actions.common import ExtractingForm, entities_of, is_cancel
-from actions.enrollment import database
-from actions.menu import tracker_locale
 from sqlalchemy import select
 
 from actions.answers import KNOWLEDGE
+from actions.common import ExtractingForm, entities_of, is_cancel
+from actions.enrollment import database
+from actions.menu import tracker_locale
 from bot import checkins, handover
 from bot.domain.clock import utcnow, vietnam_date
-from bot.storage.models import Alert
 from bot.i18n import N_, gettext
+from bot.storage.models import Alert
 from nlu.crisis import CrisisLexicon
 from nlu.text import fold
 

@@ -20,7 +20,7 @@ from bot.channels import web_inbox
 from bot.dispatcher import Dispatcher
 from bot.domain.knowledge import KnowledgeBase
 from bot.i18n import gettext
-from bot.storage.models import Alert, AuditEntry, ChannelIdentity, Person, Reminder
+from bot.storage.models import Alert, AuditEntry, ChannelIdentity, Reminder
 from nlu.crisis import DEFAULT_DISTRESS_TERMS, CrisisLexicon
 from tests.test_ladder import vn
 
