@@ -6,6 +6,7 @@ rules live in plain Python modules that these actions call.
 
 from actions.answers import ActionAnswer
 from actions.checkin import ActionAskCiConfirm, ActionCheckinFinish, ActionCheckinStart, ValidateCheckinForm
+from actions.crisis import ActionCrisis, ActionDistress, ActionHandover, ActionNoPolice, ActionTellMentor
 from actions.enrollment import ActionAskEnrollConsent, ActionEnrollFinish, ActionEnrollStart, ValidateEnrollForm
 from actions.expungement import (
     ActionExpungementResult,
@@ -26,4 +27,5 @@ __all__ = [
     "ActionCheckinStart", "ActionAskCiConfirm", "ValidateCheckinForm", "ActionCheckinFinish",
     "ActionAckReminder", "ActionAlertAction", "ActionRememberMilestone",
     "ActionEraseAsk", "ActionEraseFinish", "ActionEraseDeclined",
+    "ActionCrisis", "ActionHandover", "ActionNoPolice", "ActionDistress", "ActionTellMentor",
 ]

@@ -11,13 +11,16 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
+from actions.answers import KNOWLEDGE
 from actions.common import ExtractingForm, entities_of, is_cancel
 from actions.enrollment import database
 from actions.menu import tracker_locale
-from bot import checkins
-from bot.domain.clock import today_in_vietnam
+from bot import checkins, handover
+from bot.domain.clock import utcnow, vietnam_date
 from bot.i18n import N_, gettext
+from bot.storage.models import Alert
 from nlu.crisis import CrisisLexicon
 from nlu.text import fold
 
@@ -150,12 +153,25 @@ class ActionCheckinFinish(Action):
             person = checkins.person_for_identity(s, tracker.sender_id)
             if person is None:
                 return reset
-            _, reasons = checkins.record(s, person, channel, answers, lexicon(), today_in_vietnam())
-        dispatcher.utter_message(text=gettext("Thank you, your report is recorded.", locale))
-        if reasons:
-            dispatcher.utter_message(text=gettext(
-                "I have let your mentor and your commune officer know, so someone can help you soon.", locale))
-        if {"no_shelter", "crisis_words", "urgent_help"} & set(reasons):
-            dispatcher.utter_message(text=gettext(
-                "If you are in danger right now, call 115 (emergency) or 113 (police).", locale))
+            now = utcnow()
+            messages = finish_messages(s, person, channel, answers, now, locale)
+        for text in messages:
+            dispatcher.utter_message(text=text)
         return reset
+
+
+def finish_messages(s, person, channel: str, answers: checkins.Answers, now, locale: str) -> list[str]:  # noqa: ANN001
+    """Record the check-in and say what really happened: who was told and when
+    (at once, or at 07:00 when quiet hours hold a non-critical alert)."""
+    checkin, reasons = checkins.record(s, person, channel, answers, lexicon(), vietnam_date(now), now)
+    parts = [gettext("Thank you, your report is recorded.", locale)]
+    if reasons:
+        alert = s.scalar(select(Alert).where(Alert.key == checkins.alert_key(checkin)))
+        told = handover.told_about(s, alert, now) if alert is not None else []
+        parts.append(handover.told_sentence(told, now, locale) if told else gettext(
+            "Your mentor and commune officer cannot be reached through Lối Về yet, so I could not tell them; "
+            "please contact them directly.", locale))
+    if checkins.is_critical(reasons):
+        parts.append(gettext("If you are in danger right now, call:", locale) + "\n" + handover.lines_text(
+            [x for x in handover.support_lines(KNOWLEDGE, vietnam_date(now), locale) if x.crisis], locale))
+    return parts

@@ -17,11 +17,19 @@ from actions.common import ExtractingForm, entities_of, is_cancel
 from actions.menu import tracker_locale
 from bot import people
 from bot.config import Settings, load_settings
-from bot.i18n import gettext
+from bot.i18n import N_, gettext
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.migrate import upgrade
 
 FORM = "enroll_form"
+# What the person agrees to (its version: bot.people.CONSENT_VERSION).
+CONSENT_TEXT = N_(
+    "To get reminders and report here, Lối Về will store: your name, commune, report schedule and "
+    "what you report. Only the mentor assigned to you and your commune officers can see it. If a report "
+    "or a message says you are in difficulty or in danger (no place to live, not enough to eat, feeling "
+    "very bad, thoughts of harming yourself), Lối Về alerts your mentor and your commune officer (the "
+    "commune police) at once, with what you wrote. You can ask your commune officer to erase it at any "
+    "time. Do you agree?")
 SLOTS = ("enroll_code", "enroll_consent")
 
 
@@ -76,10 +84,7 @@ class ActionAskEnrollConsent(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         locale = tracker_locale(tracker)
         dispatcher.utter_message(
-            text=gettext(
-                "To get reminders and report here, Lối Về will store: your name, commune, report schedule and "
-                "what you report. Only the mentor assigned to you and your commune officers can see it. You can "
-                "ask your commune officer to erase it at any time. Do you agree?", locale),
+            text=gettext(CONSENT_TEXT, locale),
             buttons=[{"title": gettext("I agree", locale), "payload": "/affirm"},
                      {"title": gettext("I do not agree", locale), "payload": "/deny"}],
         )

@@ -62,6 +62,9 @@ def parser(locale: str) -> argparse.ArgumentParser:
     al.add_argument("--status", required=True, choices=["acknowledged", "excused", "resolved"], help=_("new status"))
     al.add_argument("--reason", required=True, choices=REASON_CODES, help=_("reason code"))
     al.add_argument("--by", required=True, metavar="PERSON_ID", help=_("the officer or mentor acting"))
+    od = sub.add_parser("on-duty", help=_("mark staff on duty for crisis handovers from people not enrolled"))
+    od.add_argument("person_id", metavar="PERSON_ID")
+    od.add_argument("--off", action="store_true", help=_("take them off duty"))
     ex = sub.add_parser("export", help=_("print everything stored about one person, as JSON"))
     ex.add_argument("person_id", metavar="PERSON_ID")
     sub.add_parser("status", help=_("scheduler heartbeat and outbox counts"))
@@ -124,6 +127,9 @@ def _run(args: argparse.Namespace, s, settings, locale: str) -> int:  # noqa: AN
         counts = dict(s.execute(select(Reminder.status, func.count()).group_by(Reminder.status)).all())
         print("outbox: " + " ".join(f"{k}={counts.get(k, 0)}" for k in REMINDER_STATUSES))
         return 0 if age is not None and age < reminders.STALLED_AFTER.total_seconds() else 1
+    elif args.command == "on-duty":
+        p = people.set_on_duty(s, args.person_id, not args.off, ACTOR)
+        print(f"{p.id}\t{'on' if p.on_duty else 'off'}")
     elif args.command == "export":
         print(json.dumps(people.export_person(s, args.person_id, ACTOR), ensure_ascii=False, indent=1))
     elif args.command == "erase":

@@ -30,24 +30,27 @@ def officers_of(s: Session, commune_id: int) -> list[str]:
                           .where(OfficerCommune.commune_id == commune_id, Person.erased_at.is_(None))))
 
 
-def recipients(s: Session, person: Person, mentor: bool = True) -> list[str]:
+def recipients(s: Session, person: Person, mentor: bool = True, officers: bool = True) -> list[str]:
     """Who is told about this person: the active mentor and the commune's officers."""
-    return list(dict.fromkeys([*(mentors_of(s, person) if mentor else []), *officers_of(s, person.commune_id)]))
+    return list(dict.fromkeys([*(mentors_of(s, person) if mentor else []),
+                               *(officers_of(s, person.commune_id) if officers else [])]))
 
 
 def raise_alert(s: Session, person: Person, key: str, kind: str, severity: str, now: dt.datetime,
-                mentor: bool = True, detail: str | None = None) -> Alert:
-    """One alert per key, and one outbox row per recipient (officers, and the
-    mentor unless ``mentor`` is False): critical ones bypass quiet hours.
-    Idempotent: the same key raises nothing new."""
+                mentor: bool = True, detail: str | None = None, note: str | None = None,
+                officers: bool = True) -> Alert:
+    """One alert per key, and one outbox row per recipient (officers unless
+    ``officers`` is False, and the mentor unless ``mentor`` is False): critical
+    ones bypass quiet hours. ``note`` is the person's own words, shown to those
+    recipients. Idempotent: the same key raises nothing new."""
     alert = s.scalar(select(Alert).where(Alert.key == key))
     if alert is not None:
         return alert
     alert = Alert(key=key, person_id=person.id, commune_id=person.commune_id, type=kind, severity=severity,
-                  detail=detail, created_at=now, updated_at=now)
+                  detail=detail, note=(note or None) and note[:2000], created_at=now, updated_at=now)
     s.add(alert)
     s.flush()
-    for recipient in recipients(s, person, mentor):
+    for recipient in recipients(s, person, mentor, officers):
         enqueue(s, f"alert:{alert.id}:{recipient}", "alert", recipient, now, critical=severity == "critical",
                 subject_id=person.id, alert_id=alert.id)
     audit(s, "system", "raise_alert", person.id, alert_id=alert.id, type=kind, severity=severity)

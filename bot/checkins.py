@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,12 +17,17 @@ from bot.people import audit
 from bot.reminders import streak_note
 from bot.domain.clock import utcnow
 from bot.storage.models import ChannelIdentity, Checkin, CheckinSchedule, Person
-from nlu.crisis import CrisisLexicon
+from nlu.crisis import DEFAULT_DISTRESS_TERMS, CrisisLexicon
 
 ADDRESS = ("same", "moved", "none")
 ACTIVITY = ("working", "looking", "studying", "other")
 NEED = ("nothing", "job", "loan", "papers", "housing", "health", "urgent")
 WELLBEING_WORRYING_AT_OR_BELOW = 2  # on the 1–5 scale asked in the check-in
+# Reasons that wake the mentor and officers at night (quiet hours never hold them).
+CRITICAL_REASONS = frozenset({"no_shelter", "crisis_words", "urgent_help", "hunger", "asks_help"})
+# A note "asks for help" when it names a hardship (data/normalization/distress.yml)
+# or says so in words, matched without diacritics.
+HELP_WORDS = ("giup", "cuu", "ho tro", "can tien", "lien lac")
 
 
 @dataclass(frozen=True)
@@ -41,17 +47,43 @@ def person_for_identity(s: Session, identity_id: str) -> Person | None:
     return person if person is not None and person.erased_at is None else None
 
 
+@lru_cache(maxsize=1)
+def distress_lexicon() -> CrisisLexicon:
+    return CrisisLexicon.load(DEFAULT_DISTRESS_TERMS)
+
+
+def _asks_help(note: str) -> bool:
+    from nlu.text import fold
+
+    folded = f" {fold(note)} "
+    return bool(distress_lexicon().matches(note)) or any(f" {w}" in folded for w in HELP_WORDS)
+
+
 def worrying_reasons(a: Answers, lexicon: CrisisLexicon) -> list[str]:
     reasons = []
-    if a.address == "none":
+    crisis = {m.category for m in lexicon.matches(a.note)} if a.note else set()
+    distress = {m.category for m in distress_lexicon().matches(a.note)} if a.note else set()
+    if a.address == "none" or "no_shelter" in crisis:
         reasons.append("no_shelter")
     if a.wellbeing <= WELLBEING_WORRYING_AT_OR_BELOW:
         reasons.append("low_wellbeing")
+        if a.note and _asks_help(a.note):
+            reasons.append("asks_help")
     if a.need == "urgent":
         reasons.append("urgent_help")
-    if a.note and lexicon.matches(a.note):
+    if "hunger" in crisis or "hunger" in distress:
+        reasons.append("hunger")
+    if crisis - {"no_shelter", "hunger"}:
         reasons.append("crisis_words")
     return reasons
+
+
+def is_critical(reasons: list[str]) -> bool:
+    return bool(CRITICAL_REASONS & set(reasons))
+
+
+def alert_key(checkin: Checkin) -> str:
+    return f"worrying:{checkin.key}"
 
 
 def record(s: Session, person: Person, channel: str, a: Answers, lexicon: CrisisLexicon,
@@ -81,7 +113,6 @@ def record(s: Session, person: Person, channel: str, a: Answers, lexicon: Crisis
     audit(s, f"person:{person.id}", "checkin", person.id, window=window_start.isoformat(), worrying=bool(reasons))
     streak_note(s, person.id, window_start, now)
     if reasons:
-        raise_alert(s, person, f"worrying:{key}", "worrying_checkin",
-                    "critical" if {"no_shelter", "crisis_words", "urgent_help"} & set(reasons) else "high", now,
-                    detail=",".join(reasons))
+        raise_alert(s, person, alert_key(checkin), "worrying_checkin", "critical" if is_critical(reasons) else "high",
+                    now, detail=",".join(reasons), note=a.note or None)
     return checkin, reasons

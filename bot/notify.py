@@ -34,12 +34,17 @@ ALERT_TYPES = {
     "worrying_checkin": N_("a worrying check-in"),
     "missed_checkin": N_("a missed check-in, still missing 24 hours after the deadline"),
     "unreachable": N_("reminders cannot reach them"),
+    "crisis": N_("a message in crisis: please contact them now"),
+    "handover": N_("they ask to talk to a person"),
+    "distress": N_("they are having a hard time and asked that you be told"),
 }
 WORRYING_REASONS = {
     "no_shelter": N_("has no place to live"),
     "low_wellbeing": N_("is not doing well"),
     "urgent_help": N_("asks for urgent help"),
     "crisis_words": N_("wrote something worrying"),
+    "hunger": N_("may not have enough to eat"),
+    "asks_help": N_("asks for help in their note"),
 }
 ALERT_ACTIONS = (("acknowledged", N_("Seen")), ("excused", N_("Excuse")), ("resolved", N_("Resolved")))
 
@@ -133,6 +138,8 @@ def alert_text(s: Session, alert: Alert, locale: str) -> str:
         reasons = [gettext(WORRYING_REASONS[x], locale) for x in alert.detail.split(",") if x in WORRYING_REASONS]
         if reasons:
             text += " " + gettext("They {reasons}.", locale).format(reasons=", ".join(reasons))
+    if alert.note:
+        text += "\n" + gettext("Their words: \u201c{note}\u201d", locale).format(note=alert.note)
     return text
 
 
@@ -144,6 +151,20 @@ def _alert(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.date
         return Skip("alert already handled")
     audit(s, "system", "notify_alert", alert.person_id, alert_id=alert.id, recipient=r.person_id)
     return alert_text(s, alert, locale), alert_buttons(alert, locale)
+
+
+def _handover(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+    """Someone who is not enrolled (or whose helpers have no chat) reached out;
+    the on-duty staff get their words and the conversation's short reference."""
+    body = json.loads(r.body or "{}")
+    audit(s, "system", "notify_handover", None, recipient=r.person_id)
+    text = gettext("Lối Về: someone who is not registered with an officer wrote in distress and asked for a "
+                   "person (conversation {ref}). They were given the emergency numbers; Lối Về cannot pass a "
+                   "reply back to them.", locale).format(
+        ref=body.get("conversation", "?"))
+    if body.get("note"):
+        text += "\n" + gettext("Their words: \u201c{note}\u201d", locale).format(note=body["note"])
+    return text, ()
 
 
 def _mentor_visit(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
@@ -224,6 +245,7 @@ RENDERERS = {
     "checkin_open": _checkin_reminder,
     "missed_mentor": _missed_mentor,
     "alert": _alert,
+    "handover": _handover,
     "mentor_visit": _mentor_visit,
     "quarterly_report": _quarterly,
     "digest": _digest,

@@ -37,6 +37,16 @@ def in_quiet_hours(now: dt.datetime) -> bool:
     return local.hour >= QUIET_FROM_HOUR or local.hour < QUIET_UNTIL_HOUR
 
 
+def next_delivery(now: dt.datetime, critical: bool) -> dt.datetime:
+    """When a row due ``now`` can go: at once if critical or outside quiet hours,
+    else at the end of the quiet hours (07:00 Vietnam time)."""
+    if critical or not in_quiet_hours(now):
+        return now
+    local = now.astimezone(VIETNAM_TZ)
+    day = local.date() + dt.timedelta(days=1) if local.hour >= QUIET_FROM_HOUR else local.date()
+    return local_time(day, QUIET_UNTIL_HOUR)
+
+
 def local_time(day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), VIETNAM_TZ).astimezone(dt.timezone.utc)
 
@@ -46,11 +56,13 @@ def insert_for(s: Session):  # noqa: ANN201
 
 
 def enqueue(s: Session, key: str, kind: str, person_id: str, due: dt.datetime, *, critical: bool = False,
-            subject_id: str | None = None, alert_id: int | None = None) -> bool:
+            subject_id: str | None = None, alert_id: int | None = None, body: str | None = None) -> bool:
     """Add one outbox row unless its key exists; True if it was new. Safe from
-    any number of ticks on any number of replicas at once."""
+    any number of ticks on any number of replicas at once. ``body`` carries
+    what the text is made from when it cannot be looked up at send time (a
+    handover from someone who is not enrolled)."""
     return bool(s.execute(insert_for(s)(Reminder).values(
-        key=key, kind=kind, person_id=person_id, subject_id=subject_id, alert_id=alert_id,
+        key=key, kind=kind, person_id=person_id, subject_id=subject_id, alert_id=alert_id, body=body,
         due_at=due, next_attempt_at=due, critical=critical, status="pending", attempts=0, in_doubt=False,
     ).on_conflict_do_nothing(index_elements=["key"]).returning(Reminder.id)).all())
 

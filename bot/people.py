@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.clock import utcnow
@@ -101,6 +101,17 @@ def add_person(s: Session, role: str, name: str, commune_name: str, actor: str,
     if mentor_id:
         assign_mentor(s, p.id, mentor_id, actor)
     audit(s, actor, "add_person", p.id, role=role, commune_id=commune.id)
+    return p
+
+
+def set_on_duty(s: Session, person_id: str, on_duty: bool, actor: str) -> Person:
+    """Mark staff (mentor, officer, admin) on or off duty for crisis handovers
+    from people who are not enrolled (bot.handover). Audited."""
+    p = person(s, person_id)
+    if p.role == "supervisee":
+        raise Invalid("only staff (mentor, officer, admin) can be on duty")
+    p.on_duty = on_duty
+    audit(s, actor, "set_on_duty", p.id, on_duty=on_duty)
     return p
 
 
@@ -222,7 +233,7 @@ def export_person(s: Session, person_id: str, actor: str) -> dict[str, Any]:
         "checkins": [_row(c, "at", "channel", "window_start", "at_registered_address", "activity", "wellbeing",
                           "needs", "note", "worrying")
                      for c in s.scalars(select(Checkin).where(Checkin.person_id == p.id))],
-        "alerts": [_row(a, "type", "severity", "status", "reason_code", "detail", "created_at")
+        "alerts": [_row(a, "type", "severity", "status", "reason_code", "detail", "note", "created_at")
                    for a in s.scalars(select(Alert).where(Alert.person_id == p.id))],
         "milestones": [_row(m, "kind", "on_date") for m in s.scalars(select(Milestone).where(Milestone.person_id == p.id))],
         "reminders": [_row(r, "kind", "due_at", "status", "sent_at", "acknowledged_at")
@@ -253,7 +264,7 @@ def erase_person(s: Session, person_id: str, actor: str) -> dict[str, int]:
     s.execute(delete(Reminder).where(about))
     for model in (Checkin, Consent, CheckinSchedule, EnrollmentCode, Milestone):
         s.query(model).filter(model.person_id == p.id).delete(synchronize_session=False)
-    s.execute(update(Alert).where(Alert.person_id == p.id).values(detail=None))
+    s.execute(update(Alert).where(Alert.person_id == p.id).values(detail=None, note=None))
     # Unlink and forget the platform ids; the conversation ids stay opaque.
     for identity in s.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id == p.id)):
         identity.person_id = None
@@ -270,7 +281,7 @@ def erase_person(s: Session, person_id: str, actor: str) -> dict[str, int]:
 
 # --- enrollment in chat ------------------------------------------------------------
 
-CONSENT_VERSION = "consent-2026-11"
+CONSENT_VERSION = "consent-2026-11-30"  # worrying answers alert mentor and commune police
 CODE_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9])([{CODE_ALPHABET}{CODE_ALPHABET.lower()}]{{{CODE_LENGTH}}})(?![A-Za-z0-9])")
 
 
@@ -398,6 +409,11 @@ def erase_from_chat(s: Session, identity_id: str) -> list[str]:
         erase_person(s, p.id, actor=f"person:{p.id}")
     s.execute(delete(WebInboxMessage).where(WebInboxMessage.identity_id.in_(ids)))
     s.execute(delete(Reminder).where(Reminder.kind == "reply", Reminder.identity_id.in_(ids)))
+    # Handovers to the on-duty staff carry this chat's words (bot.handover).
+    handovers = select(Reminder.key).where(Reminder.kind == "handover",
+                                           or_(*(Reminder.key.like(f"handover:{i}:%") for i in ids)))
+    s.execute(delete(WebInboxMessage).where(WebInboxMessage.key.in_(handovers)))
+    s.execute(delete(Reminder).where(Reminder.key.in_(handovers.scalar_subquery())))
     s.execute(update(ChannelIdentity).where(ChannelIdentity.id.in_(ids)).values(last_choices=None))
     audit(s, f"identity:{identity.id}", "erase_chat", p.id if p is not None else None, conversations=len(ids))
     return ids

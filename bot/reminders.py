@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.alerts import mentors_of, raise_alert
@@ -257,9 +257,13 @@ def watchdog(s: Session, now: dt.datetime) -> bool:
 def purge(s: Session, now: dt.datetime, checkin_days: int, outbox_days: int) -> dict[str, int]:
     """Delete what is no longer needed: check-ins older than ``checkin_days``,
     finished outbox rows and fetched web messages older than ``outbox_days``,
-    enrollment attempts older than 30 days. Alerts and the audit log are kept."""
+    enrollment attempts older than 30 days. Alerts and the audit log are kept,
+    without the person's words after ``checkin_days`` (like the check-ins)."""
     old_outbox = now - dt.timedelta(days=outbox_days)
     return {
+        "alert_notes": s.execute(update(Alert).where(Alert.note.is_not(None),
+                                                     Alert.created_at < now - dt.timedelta(days=checkin_days))
+                                 .values(note=None)).rowcount,
         "checkins": s.execute(delete(Checkin).where(Checkin.at < now - dt.timedelta(days=checkin_days))).rowcount,
         "reminders": s.execute(delete(Reminder).where(Reminder.status.in_(("sent", "failed", "cancelled")),
                                                       Reminder.due_at < old_outbox)).rowcount,

@@ -277,9 +277,13 @@ class CrisisTermsOverride(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
+        # The same component with another terms file and intent (distress.yml →
+        # distress) predicts that intent unless the classifier already chose
+        # one of ``unless_intents`` (a crisis stays a crisis).
         return {"crisis_terms_file": "data/normalization/crisis.yml",
                 "abbreviations_file": "data/normalization/abbreviations.yml",
-                "intent": "crisis"}
+                "intent": "crisis",
+                "unless_intents": []}
 
     @classmethod
     def _terms_path(cls, config: Dict[str, Any]) -> Path:
@@ -294,6 +298,7 @@ class CrisisTermsOverride(GraphComponent, IntentClassifier):
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self._intent = config.get("intent", "crisis")
+        self._unless = set(config.get("unless_intents") or [])
         self._lexicon = vcrisis.CrisisLexicon.load(
             self._terms_path(config), vtext.Abbreviations.load(_abbreviations_path(config))
         )
@@ -312,6 +317,8 @@ class CrisisTermsOverride(GraphComponent, IntentClassifier):
         for message in messages:
             text = message.get(TEXT)
             if not text or not self._lexicon.matches(text):
+                continue
+            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in self._unless:
                 continue
             crisis = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}
             message.data[INTENT] = crisis

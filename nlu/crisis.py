@@ -14,6 +14,8 @@ import yaml
 from nlu.text import Abbreviations, fold, nfc
 
 DEFAULT_CRISIS_TERMS = Path(__file__).resolve().parent.parent / "data" / "normalization" / "crisis.yml"
+# Milder distress (sadness, loneliness, hunger, eviction, relapse): same format.
+DEFAULT_DISTRESS_TERMS = DEFAULT_CRISIS_TERMS.with_name("distress.yml")
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,9 @@ class Person(Base):
     # Set when the person's data was erased; the row stays so that references
     # (alerts, audit entries) keep pointing somewhere, with no personal data.
     erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Staff (mentor, officer, admin) who take crisis handovers from people who
+    # are not enrolled (``admin on-duty``); nobody by default.
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class MentorAssignment(Base):
@@ -250,6 +253,9 @@ class Alert(Base):
     reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # Machine codes only (e.g. "no_shelter,low_wellbeing"), never free text.
     detail: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The person's own words that raised it (a crisis message, a check-in
+    # note), for their mentor and officers only; erased with the person.
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
