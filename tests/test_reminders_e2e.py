@@ -23,14 +23,12 @@ def admin(product, *args: str) -> str:
 
 
 def enroll(product, person_id: str, user: str) -> None:
-    product.say(user, admin(product, "enroll-code", person_id))
-    assert "đã được đăng ký" in product.say(user, "/affirm")[0]["text"]
+    product.chat(user).say(admin(product, "enroll-code", person_id))
+    assert "đã được đăng ký" in product.chat(user).say("/affirm")[0]["text"]
 
 
 def inbox(product, user: str, after: int = 0) -> list[dict]:
-    r = httpx.get(f"{product.url}/api/inbox", params={"user": user, "after": after}, timeout=10)
-    assert r.status_code == 200, r.text
-    return r.json()["messages"]
+    return product.chat(user).inbox(after)
 
 
 def wait_for_inbox(product, user: str, timeout: float = 60.0) -> list[dict]:
@@ -57,7 +55,7 @@ def test_a_worrying_check_in_reaches_mentor_and_officer_chats(product):
 
     for turn in ("báo cáo", '/inform{"choice": "none"}', "dang tim viec", "2", '/inform{"choice": "housing"}',
                  "/deny", "/affirm"):
-        replies = product.say(users["supervisee"], turn)
+        replies = product.chat(users["supervisee"]).say(turn)
     assert replies[0]["text"] == "Cảm ơn anh/chị, báo cáo đã được ghi nhận."
 
     # No shelter is critical: delivered at once, day or night.

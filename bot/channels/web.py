@@ -144,8 +144,14 @@ def _page_strings(locale: str) -> dict[str, Any]:
 async def chat_page(request: Request) -> Response:
     """The page, and the cookie that proves who is writing from it: the same
     identity again when the browser has a valid one, else a new random one."""
-    if (refused := _cross_site(request)) is not None:
-        return refused
+    if web_session.foreign_host(request, request.app.state.settings):
+        return _error(403, "this page is served at its own address only")
+    if web_session.navigated_from_elsewhere(request):
+        # A link on another site: the browser withholds the SameSite=Strict
+        # cookie, so this request cannot tell a returning browser from a new
+        # one. Reload from here (same-site) instead of handing out a new
+        # identity that would replace the browser's own.
+        return HTMLResponse(_RELOAD, headers={"Cache-Control": "no-store"})
     locale = normalize_locale(request.query_params.get("lang"))
     response = HTMLResponse(_PAGE.substitute(_page_strings(locale)), headers={"Cache-Control": "no-store"})
     secret = _secret(request)
@@ -157,6 +163,8 @@ async def chat_page(request: Request) -> Response:
     return response
 
 
+_RELOAD = ('<!doctype html><meta charset="utf-8"><title>Lối Về</title>'
+           '<script>location.replace(location.href)</script><a href="/">Lối Về</a>')
 MAX_ID_DIGITS = 18  # below 2^63: ids beyond any row give 400, never an overflow
 
 

@@ -107,6 +107,16 @@ def cross_site(request: Request, settings: Settings) -> bool:
     return False
 
 
+def foreign_host(request: Request, settings: Settings) -> bool:
+    """A Host this service does not answer to (DNS rebinding), when no public URL is set."""
+    return _own_origin(request, settings) is None
+
+
+def navigated_from_elsewhere(request: Request) -> bool:
+    """A top-level navigation that started on another site (a link elsewhere)."""
+    return request.headers.get("sec-fetch-site", "").strip().lower() == "cross-site"
+
+
 def cookie_header_kwargs(settings: Settings, request: Request) -> dict[str, object]:
     secure = settings.public_origin.startswith("https://") or request.url.scheme == "https"
     return {"max_age": COOKIE_MAX_AGE_S, "httponly": True, "samesite": "strict", "secure": secure, "path": "/"}

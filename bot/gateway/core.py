@@ -101,7 +101,8 @@ def resolve_identity(
 _START = re.compile(r"^\s*/start(?:\s+|$)", re.IGNORECASE)
 
 
-_ENROLL = re.compile(r"^/\s*enroll\s*(?:@[0-9.]+)?\s*(\{.*\})?", re.DOTALL)
+# Rasa's own reading of "/intent@confidence{entities}" (YAMLStoryReader._regex_message_pattern).
+_PAYLOAD = re.compile(r"^/(?P<intent>[^{@]+)(?:@[0-9.]+)?(?P<entities>\{.+\})?", re.DOTALL)
 
 
 def enroll_payload(code: str) -> str:
@@ -119,10 +120,10 @@ def enrollment_code_in(text: str) -> str | None:
     code = find_code(rest)
     if code and (start or rest.upper() == code):
         return code
-    enroll = _ENROLL.match(stripped)
-    if enroll and enroll.group(1):
+    payload = _PAYLOAD.match(stripped)
+    if payload and payload.group("intent").strip() == "enroll" and payload.group("entities"):
         try:
-            entities = json.loads(enroll.group(1))
+            entities = json.loads(payload.group("entities"))
         except ValueError:
             return None
         value = entities.get("enrollment_code") if isinstance(entities, dict) else None
