@@ -186,9 +186,10 @@ def test_the_inbox_is_bound_to_the_cookie_and_reads_are_audited(gateway):
         assert mentor.inbox() == [msg]                       # still there until acknowledged
         assert mentor.inbox(after=msg["id"]) == []
         with sessions() as s:
-            reads = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "read_web_inbox")
+            reads = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "read_web_inbox",
+                                                            AuditEntry.actor == f"identity:{ident}")
                                    .order_by(AuditEntry.id)))
-            assert [r.actor for r in reads] == [f"identity:{ident}"] * 3
+            assert len(reads) == 3   # the empty polls and the other browser's read nothing of it
             assert ['"returned": 1' in r.detail for r in reads] == [True, True, False]
             assert '"acknowledged": 1' in reads[2].detail
             assert s.scalar(select(WebInboxMessage.fetched_at).where(WebInboxMessage.id == msg["id"])) is not None
@@ -391,3 +392,43 @@ def test_binding_beyond_loopback_without_a_public_https_url_refuses_to_start(tmp
     assert done.returncode != 0
     assert "LOIVE_PUBLIC_URL is not set" in done.stderr and "LOIVE_HOST=0.0.0.0" in done.stderr
     assert not (tmp_path / "loive.db").exists()   # nothing started
+
+
+# --- existing rows ------------------------------------------------------------------------
+
+
+def test_web_chats_from_before_become_anonymous_and_unlinked(own_db_url):
+    """A web chat linked by a bare ``user`` string proved nothing: after the
+    migration it is an anonymous conversation (its history stays), the person
+    is unlinked (audited) and their web-inbox copies are gone."""
+    from sqlalchemy import text
+
+    from bot.storage.migrate import upgrade
+
+    engine = make_engine(own_db_url)
+    try:
+        upgrade(engine, "0004")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO communes (id, name, created_at) VALUES (1, 'Xã M', :at)"), {"at": NOW})
+            conn.execute(text("INSERT INTO people (id, role, display_name, commune_id, created_at) "
+                              "VALUES ('p1', 'mentor', 'Chị Lan', 1, :at)"), {"at": NOW})
+            for ident, channel, external, person in (("i1", "web", "mentor-user", "p1"), ("i2", "web", "u2", None),
+                                                     ("i3", "telegram", "42", "p1")):
+                conn.execute(text("INSERT INTO channel_identities (id, channel, external_id, locale, created_at, "
+                                  "last_inbound_at, person_id, replies_since_inbound) "
+                                  "VALUES (:i, :c, :e, 'vi', :at, :at, :p, 0)"),
+                             {"i": ident, "c": channel, "e": external, "p": person, "at": NOW})
+            conn.execute(text("INSERT INTO web_inbox (key, identity_id, body, created_at) "
+                              "VALUES ('alert:1:p1', 'i1', '{}', :at)"), {"at": NOW})
+        upgrade(engine)
+        with engine.connect() as conn:
+            rows = dict((r.id, (r.channel, r.external_id, r.person_id)) for r in conn.execute(text(
+                "SELECT id, channel, external_id, person_id FROM channel_identities")))
+            assert rows == {"i1": ("web-anon", "mentor-user", None), "i2": ("web-anon", "u2", None),
+                            "i3": ("telegram", "42", "p1")}
+            assert conn.execute(text("SELECT count(*) FROM web_inbox")).scalar() == 0
+            [(actor, subject)] = conn.execute(text(
+                "SELECT actor, subject_id FROM audit_log WHERE action = 'unlink_web_chat'")).all()
+            assert (actor, subject) == ("system", "p1")
+    finally:
+        engine.dispose()
