@@ -71,8 +71,12 @@ def test_a_worrying_check_in_reaches_mentor_and_officer_chats(product):
     assert health["scheduler"]["ok"] is True and health["scheduler"]["running_here"] is True
 
 
-def test_inbox_rejects_bad_queries(product):
+def test_inbox_needs_the_cookie_and_rejects_bad_queries(product):
     for params in ({}, {"user": ""}, {"user": "x", "after": "-1"}, {"user": "x", "after": "abc"},
-                   {"user": "x" * 200}):
+                   {"user": "x" * 200}, {"user": "x"}):
         r = httpx.get(f"{product.url}/api/inbox", params=params, timeout=10)
-        assert r.status_code == 400 and "error" in r.json(), (params, r.text)
+        assert r.status_code == 401 and "error" in r.json(), (params, r.text)
+    chat = product.chat("inbox-queries")
+    for after in ("-1", "abc", str(2**63)):
+        r = chat.http.get("/api/inbox", params={"after": after})
+        assert r.status_code == 400 and "error" in r.json(), (after, r.text)

@@ -333,7 +333,7 @@ def test_failed_guesses_leave_no_identity_and_never_reach_rasa(gateway):
     before = identities(db_url)
     for i in range(8):   # a new browser for every guess
         [reply] = WebChat(url).say(f"GUESSZZZZ{'23456789'[i]}")
-        assert reply["text"].startswith(("Mã này không đúng", "Anh/chị nhập sai mã quá nhiều lần")), reply
+        assert reply["text"].startswith(("Mã này không đúng", "Anh/chị đã nhập sai mã nhiều lần")), reply
     assert identities(db_url) == before
 
 
@@ -432,3 +432,17 @@ def test_web_chats_from_before_become_anonymous_and_unlinked(own_db_url):
             assert (actor, subject) == ("system", "p1")
     finally:
         engine.dispose()
+
+
+def test_rotating_browsers_and_addresses_hit_the_global_limit_over_http(db_url):
+    """The issue's attack, scaled down: every guess from a new browser and a
+    new address. Only the hourly limit across all chats is left to stop it."""
+    settings = settings_for(db_url, enroll_max_failures_global=6)
+    with serve(create_app(settings)) as url:
+        answers = []
+        for i in range(9):
+            chat = WebChat(url)
+            chat.http.headers["X-Forwarded-For"] = f"198.51.100.{i + 1}"   # trusted from the local proxy
+            answers.append(chat.say(f"ZZZZ2ZZZZ{'23456789'[i % 8]}")[0]["text"])
+    assert [a.startswith("Mã này không đúng") for a in answers] == [True] * 6 + [False] * 3
+    assert all(a.startswith("Anh/chị đã nhập sai mã nhiều lần") for a in answers[6:])
