@@ -434,10 +434,11 @@ def test_web_chats_from_before_become_anonymous_and_unlinked(own_db_url):
         engine.dispose()
 
 
-def test_rotating_browsers_and_addresses_hit_the_global_limit_over_http(db_url):
+def test_rotating_browsers_and_addresses_hit_the_global_limit_over_http(own_db_url):
     """The issue's attack, scaled down: every guess from a new browser and a
-    new address. Only the hourly limit across all chats is left to stop it."""
-    settings = settings_for(db_url, enroll_max_failures_global=6)
+    new address. Only the hourly limit across all chats is left to stop it.
+    (A database of its own: the counters are per real clock hour.)"""
+    settings = settings_for(own_db_url, enroll_max_failures_global=6)
     with serve(create_app(settings)) as url:
         answers = []
         for i in range(9):
