@@ -447,3 +447,33 @@ def test_rotating_browsers_and_addresses_hit_the_global_limit_over_http(own_db_u
             answers.append(chat.say(f"ZZZZ2ZZZZ{'23456789'[i % 8]}")[0]["text"])
     assert [a.startswith("Mã này không đúng") for a in answers] == [True] * 6 + [False] * 3
     assert all(a.startswith("Anh/chị đã nhập sai mã nhiều lần") for a in answers[6:])
+
+
+def test_a_refused_code_on_a_webhook_channel_is_answered_and_forgotten(sessions):
+    """Telegram/Zalo: the same gateway check; the answer is queued for a chat
+    row that exists only to carry it, and Rasa (a closed port here) is never
+    asked."""
+    import asyncio
+    import json
+
+    from bot.channels.inbound import receive
+    from bot.gateway.core import Core, Inbound
+    from bot.gateway.rasa_client import RasaClient
+    from bot.storage.models import Reminder
+
+    settings = guard_settings()
+    core = Core(sessions, RasaClient(f"http://127.0.0.1:{free_port()}", 2.0), settings)
+    chat = f"tg-{os.urandom(4).hex()}"
+    assert asyncio.run(receive(core, Inbound(channel="telegram", external_id=chat, text="/start ZZZZ2ZZZZ3"),
+                               f"upd-{chat}")) is True
+    with sessions() as s:
+        identity = s.scalar(select(ChannelIdentity).where(ChannelIdentity.channel == "telegram",
+                                                          ChannelIdentity.external_id == chat))
+        assert identity.transient_until is not None and identity.person_id is None
+        [reply] = s.scalars(select(Reminder).where(Reminder.identity_id == identity.id))
+        assert json.loads(reply.body)["text"].startswith("Mã này không đúng")
+    with sessions.begin() as s:
+        assert enroll_guard.purge_transient(s, identity.transient_until + dt.timedelta(seconds=1)) >= 1
+    with sessions() as s:
+        assert s.get(ChannelIdentity, identity.id) is None
+        assert list(s.scalars(select(Reminder).where(Reminder.identity_id == identity.id))) == []
