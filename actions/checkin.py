@@ -16,6 +16,7 @@ from sqlalchemy import select
 from actions.answers import KNOWLEDGE
 from actions.common import ExtractingForm, entities_of, is_cancel
 from actions.enrollment import database
+from actions.identity import refused_anonymous
 from actions.menu import tracker_locale
 from bot import checkins, handover
 from bot.domain.clock import utcnow, vietnam_date
@@ -85,6 +86,8 @@ class ActionCheckinStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if refused_anonymous(dispatcher, tracker):
+            return []
         _, sessions = database()
         with sessions() as s:
             person = checkins.person_for_identity(s, tracker.sender_id)

@@ -42,8 +42,11 @@ def database() -> tuple[Settings, sessionmaker[Session]]:
 
 
 def _code(message: dict) -> str | None:
+    """The code of an /enroll payload: the gateway makes one of every code it
+    lets through (bot.enroll_guard checked it); a code inside other words is
+    not taken, so that every guess passes the gateway's limits."""
     codes = entities_of(message).get("enrollment_code") or []
-    return str(codes[-1]).upper() if codes else people.find_code(message.get("text") or "")
+    return str(codes[-1]).upper() if codes else None
 
 
 class ActionEnrollStart(Action):
@@ -52,16 +55,22 @@ class ActionEnrollStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        from actions.identity import refused_anonymous
+
+        if refused_anonymous(dispatcher, tracker):
+            return []
         locale = tracker_locale(tracker)
         code = _code(tracker.latest_message or {})
         if not code:
             dispatcher.utter_message(text=gettext(
-                "Please send the 8-character enrollment code your officer gave you.", locale))
+                "Please send the enrollment code your officer gave you, on its own in one message.", locale))
             return []
         settings, sessions = database()
         with sessions.begin() as s:
             result = people.check_code(s, tracker.sender_id, code, settings.secret(),
                                        max_failures=settings.enroll_max_failures, window=dt.timedelta(hours=1))
+        if result.status == "anonymous":
+            return []
         if result.status == "rate_limited":
             dispatcher.utter_message(text=gettext(
                 "Too many wrong codes. Please try again in an hour, or ask your officer.", locale))
@@ -117,6 +126,10 @@ class ActionEnrollFinish(Action):
         code, accepted = tracker.get_slot("enroll_code"), bool(tracker.get_slot("enroll_consent"))
         reset = [SlotSet(s, None) for s in SLOTS]
         if not code:
+            return reset
+        from actions.identity import refused_anonymous
+
+        if refused_anonymous(dispatcher, tracker):
             return reset
         settings, sessions = database()
         with sessions.begin() as s:

@@ -17,6 +17,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.enrollment import database
+from actions.identity import refused_anonymous
 from actions.menu import tracker_locale
 from bot import people
 from bot.checkins import person_for_identity
@@ -46,6 +47,8 @@ class ActionEraseAsk(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if refused_anonymous(dispatcher, tracker):
+            return [ActiveLoop(None), SlotSet("requested_slot", None)]
         locale = tracker_locale(tracker)
         _, sessions = database()
         with sessions() as s:
@@ -76,6 +79,8 @@ class ActionEraseFinish(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if refused_anonymous(dispatcher, tracker):
+            return []
         locale = tracker_locale(tracker)
         if not asked_just_before(tracker):
             dispatcher.utter_message(text=gettext(

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from actions.common import entities_of
 from actions.enrollment import database
+from actions.identity import refused_anonymous
 from actions.menu import tracker_locale
 from bot import notify
 from bot.alerts import REASON_CODES, act_on_alert
@@ -90,6 +91,8 @@ class ActionAckReminder(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if refused_anonymous(dispatcher, tracker):
+            return []
         locale = tracker_locale(tracker)
         _, sessions = database()
         with sessions.begin() as s:
@@ -156,6 +159,8 @@ class ActionAlertAction(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if refused_anonymous(dispatcher, tracker):
+            return []
         message = tracker.latest_message or {}
         _, sessions = database()
         with sessions.begin() as s:

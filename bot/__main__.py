@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     _logging(settings.log_level)
 
+    if args.command in ("run", "gateway"):
+        settings.check_exposure()  # a clear refusal before anything starts
+
     if args.command == "run":
         from bot.supervisor import Supervisor
 

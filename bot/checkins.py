@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.alerts import raise_alert
 from bot.domain.schedule import window_on_or_before
-from bot.people import audit
+from bot.people import ANONYMOUS_CHANNELS, audit
 from bot.reminders import streak_note
 from bot.domain.clock import utcnow
 from bot.storage.models import ChannelIdentity, Checkin, CheckinSchedule, Person
@@ -41,7 +41,7 @@ class Answers:
 
 def person_for_identity(s: Session, identity_id: str) -> Person | None:
     identity = s.get(ChannelIdentity, identity_id)
-    if identity is None or identity.person_id is None:
+    if identity is None or identity.person_id is None or identity.channel in ANONYMOUS_CHANNELS:
         return None
     person = s.get(Person, identity.person_id)
     return person if person is not None and person.erased_at is None else None

@@ -5,10 +5,12 @@ Nothing here requires PostgreSQL or Redis: they are used only when configured.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot import PROJECT_ROOT
 
@@ -21,6 +23,22 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    return default if raw == "" else raw not in ("0", "false", "no", "off")
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost (host names are not resolved)."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -46,8 +64,18 @@ class Settings:
     # empty, a random key is created once in var/secret.key.
     secret_key: str = ""
     enroll_code_days: int = 7
-    # Brute-force limit: failed code attempts per chat within an hour.
+    # Brute-force limits on failed enrollment codes, each per clock hour and
+    # counted in the database (shared by every replica): per chat, per source
+    # address (web chat), and across all chats (README: "Enrollment codes").
     enroll_max_failures: int = 5
+    enroll_max_failures_per_source: int = 10
+    enroll_max_failures_global: int = 240
+    # The https URL people and platforms reach the gateway at (behind a proxy
+    # or on a public address). Required when LOIVE_HOST is not loopback; the
+    # web chat accepts requests from this origin only.
+    public_url: str = ""
+    # The web chat (/, /api/messages, /api/inbox); off for Telegram/Zalo-only deployments.
+    web_chat: bool = True
     telegram_bot_username: str = ""
     log_level: str = "INFO"
     # Each gateway runs the outbox dispatcher (it also delivers replies) and,
@@ -102,6 +130,29 @@ class Settings:
         return path.read_text().strip().encode()
 
     @property
+    def public_origin(self) -> str:
+        """scheme://host[:port] of LOIVE_PUBLIC_URL, or "" when unset."""
+        if not self.public_url:
+            return ""
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
+
+    def check_exposure(self) -> None:
+        """Refuse to serve on a non-loopback address unless the public https
+        URL is set: the gateway carries the web chat and the webhooks, and a
+        browser-facing service must be reached over TLS at a known origin."""
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            if parts.scheme != "https" or not parts.hostname:
+                raise SystemExit(f"LOIVE_PUBLIC_URL must be an https URL such as https://loive.example.gov.vn "
+                                 f"(got {self.public_url!r})")
+        elif not is_loopback(self.host):
+            raise SystemExit(
+                f"LOIVE_HOST={self.host} would serve the gateway beyond this machine, but LOIVE_PUBLIC_URL is not "
+                "set. Serve it over HTTPS (a TLS proxy in front) and set LOIVE_PUBLIC_URL=https://<your host>, "
+                "or keep LOIVE_HOST=127.0.0.1.")
+
+    @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.var_dir / 'loive.db'}"
 
@@ -126,6 +177,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secret_key=e.get("LOIVE_SECRET_KEY", ""),
         enroll_code_days=_int(e, "LOIVE_ENROLL_CODE_DAYS", 7),
         enroll_max_failures=_int(e, "LOIVE_ENROLL_MAX_FAILURES", 5),
+        enroll_max_failures_per_source=_int(e, "LOIVE_ENROLL_MAX_FAILURES_PER_SOURCE", 10),
+        enroll_max_failures_global=_int(e, "LOIVE_ENROLL_MAX_FAILURES_GLOBAL", 240),
+        public_url=e.get("LOIVE_PUBLIC_URL", "").strip().rstrip("/"),
+        web_chat=_flag(e, "LOIVE_WEB_CHAT", True),
         telegram_bot_username=e.get("TELEGRAM_BOT_USERNAME", ""),
         scheduler=e.get("LOIVE_SCHEDULER", "1").strip().lower() not in ("0", "false", "no", "off"),
         tick_s=max(5, _int(e, "LOIVE_TICK_S", 60)),

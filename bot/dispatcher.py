@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import notify, outbox, reminders
+from bot import notify, offered, outbox, reminders
 from bot.channels.base import Outgoing, RetryLater, Sender, Unreachable
 from bot.channels.ratelimit import Limiter
 from bot.domain.knowledge import KnowledgeBase
@@ -89,6 +89,7 @@ class Dispatcher:
                         outbox.mark_cancelled(s, row.id, self.worker, out.reason)
                     jobs.append(Job(row.id, row.key, row.kind, row.in_doubt, skip=out))
                     continue
+                offered.record(s, out.identity.id, [b.payload for b in out.buttons], now)  # bot/offered.py
                 jobs.append(Job(row.id, row.key, row.kind, row.in_doubt, out.identity.channel, Outgoing(
                     key=row.key, identity_id=out.identity.id, external_id=out.identity.external_id,
                     text=out.text, buttons=out.buttons, locale=out.identity.locale, kind=row.kind)))

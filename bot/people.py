@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.clock import utcnow
+from bot.i18n import N_
 from bot.storage.models import (
     ROLES,
     SCHEDULE_KINDS,
@@ -38,9 +39,17 @@ from bot.storage.models import (
     WebInboxMessage,
 )
 
-# No 0/O, 1/I/L: codes are read aloud and typed from paper. 31^8 ≈ 8.5·10^11.
+# No 0/O, 1/I/L: codes are read aloud and typed from paper. 31^10 ≈ 8.2·10^14,
+# so that the hourly limits on failed codes (bot/enroll_guard.py) keep the
+# chance of guessing any of 10,000 live codes below one in a million (README).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 8
+CODE_LENGTH = 10
+# Chats that cannot be linked to a person: the web chat without its cookie.
+ANONYMOUS_CHANNELS = frozenset({"web-anon"})
+# What such a chat is told when it asks for more than questions and answers.
+ANONYMOUS_ONLY = N_(
+    "In this web chat without sign-in I can only answer questions. To register with a code, report, handle "
+    "reminders and alerts or erase data, please open the Lối Về chat page in your browser and write there.")
 
 
 class NotFound(LookupError):
@@ -179,7 +188,7 @@ def issue_enrollment_code(s: Session, person_id: str, secret: bytes, days: int, 
                      EnrollmentCode.expires_at > now)
               .values(expires_at=now))
     code = ""
-    while not any(ch.isdigit() for ch in code) or code.isdigit():  # so find_code() never mistakes a word
+    while not any(ch.isdigit() for ch in code) or code.isdigit():  # find_code() wants letters and digits
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     expires = now + dt.timedelta(days=days)
     s.add(EnrollmentCode(person_id=p.id, code_hash=code_digest(code, secret), created_at=now, expires_at=expires))
@@ -287,7 +296,7 @@ CODE_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9])([{CODE_ALPHABET}{CODE_ALPHABET.low
 
 @dataclass(frozen=True)
 class Redemption:
-    status: str                  # "ok" | "invalid" | "rate_limited" | "already_linked"
+    status: str                  # "ok" | "invalid" | "rate_limited" | "already_linked" | "anonymous"
     person_id: str | None = None
 
 
@@ -295,7 +304,7 @@ def find_code(text: str) -> str | None:
     """An enrollment code inside a message ("mã của tôi là K7P2QXMA", "/start K7P2QXMA")."""
     for m in CODE_IN_TEXT.finditer(text or ""):
         candidate = m.group(1).upper()
-        if any(ch.isdigit() for ch in candidate):  # codes are never plain words
+        if any(ch.isdigit() for ch in candidate) and not candidate.isdigit():  # never a word or a number
             return candidate
     return None
 
@@ -306,6 +315,9 @@ def check_code(s: Session, identity_id: str, code: str, secret: bytes, *, max_fa
     failures from one chat within ``window`` refuse further tries (brute force).
     Expired, used and unknown codes all answer "invalid": no oracle for guessers."""
     now = now or utcnow()
+    identity = s.get(ChannelIdentity, identity_id)
+    if identity is not None and identity.channel in ANONYMOUS_CHANNELS:
+        return Redemption("anonymous")
     failures = s.scalar(select(func.count()).select_from(EnrollmentAttempt).where(
         EnrollmentAttempt.identity_id == identity_id, EnrollmentAttempt.succeeded.is_(False),
         EnrollmentAttempt.at > now - window))
@@ -332,7 +344,7 @@ def enroll(s: Session, identity_id: str, code: str, secret: bytes, accepted: boo
     if row is None or row.used_at is not None or row.expires_at <= now:
         return None
     identity = s.get(ChannelIdentity, identity_id)
-    if identity is None:
+    if identity is None or identity.channel in ANONYMOUS_CHANNELS:
         return None
     s.add(Consent(person_id=row.person_id, text_version=CONSENT_VERSION, accepted=accepted,
                   channel=identity.channel, at=now))

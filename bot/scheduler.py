@@ -21,7 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import reminders
+from bot import enroll_guard, offered, reminders
 from bot.channels.base import Sender
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
@@ -44,9 +44,12 @@ def tick(sessions: sessionmaker[Session], settings: Settings, now: dt.datetime) 
         last = reminders.last_beat(s, RETENTION)
         if last is None or now - last >= dt.timedelta(days=1):
             purged = reminders.purge(s, now, settings.checkin_retention_days, settings.outbox_retention_days)
+            purged["offered_payloads"] = offered.purge(s, now)
             reminders.beat(s, RETENTION, now)
             if any(purged.values()):
                 log.info("retention purge %s", " ".join(f"{k}={v}" for k, v in purged.items()))
+        if transient := enroll_guard.purge_transient(s, now):  # chats made only to answer a refused code
+            log.info("transient identities purged=%d", transient)
     return counts
 
 

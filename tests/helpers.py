@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -82,6 +82,51 @@ def cmdline(pid: int) -> str:
         return ""
 
 
+class WebChat:
+    """A browser's web chat: ``GET /`` for the ``loive_web`` cookie, then
+    same-origin requests carrying it (the ``user`` field is not sent: the cookie
+    says who is writing)."""
+
+    def __init__(self, url: str, origin: str | None = None) -> None:
+        self.url = url
+        self.http = httpx.Client(base_url=url, timeout=60, headers={"Origin": origin or url})
+        r = self.http.get("/")
+        assert r.status_code == 200 and "loive_web" in self.http.cookies, (r.status_code, r.headers)
+
+    @property
+    def cookie(self) -> str:
+        return self.http.cookies["loive_web"]
+
+    def post(self, text: str, **extra: str) -> httpx.Response:
+        return self.http.post("/api/messages", json={"text": text, **extra})
+
+    def say(self, text: str, **extra: str) -> list[dict]:
+        r = self.post(text, **extra)
+        assert r.status_code == 200, (r.status_code, r.text)
+        return r.json()["replies"]
+
+    def inbox(self, after: int = 0) -> list[dict]:
+        r = self.http.get("/api/inbox", params={"after": after})
+        assert r.status_code == 200, (r.status_code, r.text)
+        return r.json()["messages"]
+
+    def external_id(self, secret: bytes) -> str:
+        """What channel_identities.external_id holds for this browser."""
+        from bot.channels import web_session
+
+        return web_session.external_id(secret, web_session.verify(secret, self.cookie))
+
+    def conversation(self, sessions: sessionmaker[Session], secret: bytes) -> str | None:
+        """This browser's conversation id (channel_identities.id), if it wrote."""
+        from sqlalchemy import select
+
+        from bot.storage.models import ChannelIdentity
+
+        with sessions() as s:
+            return s.scalar(select(ChannelIdentity.id).where(ChannelIdentity.channel == "web",
+                                                             ChannelIdentity.external_id == self.external_id(secret)))
+
+
 @dataclass
 class Product:
     url: str
@@ -89,6 +134,7 @@ class Product:
     log_path: Path
     env: dict[str, str]
     var_dir: Path
+    chats: dict[str, WebChat] = field(default_factory=dict)
 
     def rasa_parse(self, text: str) -> dict:
         r = httpx.post(f"http://127.0.0.1:{self.env['LOIVE_RASA_PORT']}/model/parse",
@@ -100,9 +146,23 @@ class Product:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def say(self, user: str, text: str, **extra: str) -> list[dict]:
+        """The anonymous contract: no cookie, the conversation named by ``user``
+        (questions and answers only)."""
         r = httpx.post(f"{self.url}/api/messages", json={"user": user, "text": text, **extra}, timeout=60)
         assert r.status_code == 200, (r.status_code, r.text)
         return r.json()["replies"]
+
+    def chat(self, name: str) -> WebChat:
+        """The cookie-bound web chat of one browser, by a test's name for it
+        (the same name gives the same browser): enrollment, reminders, alerts."""
+        if name not in self.chats:
+            self.chats[name] = WebChat(self.url)
+        return self.chats[name]
+
+    def secret(self) -> bytes:
+        from bot.config import load_settings
+
+        return load_settings(self.env).secret()
 
     def wait_ready(self, timeout: float = 600.0) -> float:
         started = time.monotonic()

@@ -43,7 +43,7 @@ def test_cli_contracts(db_url, tmp_path):
                  LOIVE_VAR_DIR=str(tmp_path))
     assert code.returncode == 0
     value = last_line(code.stdout)
-    assert re.fullmatch(f"[{people.CODE_ALPHABET}]{{8}}", value)
+    assert re.fullmatch(f"[{people.CODE_ALPHABET}]{{10}}", value)
     assert f"https://t.me/loive_bot?start={value}" in code.stdout
     listed = admin(db_url, "list-people", "--commune", commune)
     assert sup_id in listed.stdout and "Anh Tuấn" in listed.stdout

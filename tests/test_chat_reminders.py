@@ -14,13 +14,15 @@ from sqlalchemy import select
 
 from actions.expungement import case_inputs, milestone_date, remember_milestone
 from actions.reminders import REASON_LABELS, acknowledge, alert_step
-from bot import alerts, notify, outbox, people
+from bot import alerts, notify, offered, outbox, people
 from bot.config import load_settings
 from bot.domain.knowledge import KnowledgeBase
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.models import Alert, AuditEntry, ChannelIdentity, Milestone, Person, Reminder
 
 NOW = dt.datetime(2026, 11, 22, 3, tzinfo=dt.timezone.utc)
+NOT_OFFERED_VI = ("Xin lỗi, tôi không thể thực hiện việc này từ một lệnh gõ tay. Anh/chị vui lòng bấm các nút tôi "
+                  "đã gửi.")
 TODAY = dt.date(2026, 11, 22)
 # tù 3 năm, ra tù 01/06/2025, adult, nothing else: cleared automatically from 02/06/2027
 FUTURE_CASE = {"exp_penalty": "prison", "exp_prison_term": "P3Y", "exp_completed_on": "2025-06-01",
@@ -223,12 +225,18 @@ class Stack:
             people.set_schedule(s, sup.id, "monthly_window", "test", window_days=5)
             return sup.id, mentor.id, officer.id, stranger.id
 
+    def offer(self, user: str, buttons) -> None:  # noqa: ANN001
+        """Record buttons as shown in this chat, as the dispatcher does when it sends them."""
+        conversation = self.product.chat(user).conversation(self.sessions, self.settings.secret())
+        with self.sessions.begin() as s:
+            offered.record(s, conversation, [b.payload for b in buttons], NOW)
+
     def enroll(self, person_id: str) -> str:
         user = f"cr-{os.urandom(5).hex()}"
         with self.sessions.begin() as s:
             code = people.issue_enrollment_code(s, person_id, self.settings.secret(), 7, "test").code
-        self.product.say(user, code)
-        assert "đã được đăng ký" in self.product.say(user, "/affirm")[0]["text"]
+        self.product.chat(user).say(code)
+        assert "đã được đăng ký" in self.product.chat(user).say("/affirm")[0]["text"]
         return user
 
 
@@ -253,16 +261,20 @@ def test_reminder_buttons_through_the_chat(stack, product):
         rid = row.id
     report, got_it = rendered.buttons
     assert (report.title, got_it.title) == ("Báo cáo ngay", "Đã nhận")
+    stack.offer(user, rendered.buttons)   # as the dispatcher does when it sends the reminder to that chat
 
-    assert product.say(mentor_user, got_it.payload)[0]["text"] == "Xin lỗi, tôi không tìm thấy lời nhắc này. " \
-                                                                  "Có thể lời nhắc đã cũ."
+    # Typed by someone it was not sent to: refused before Rasa, nothing changes.
+    assert product.chat(mentor_user).say(got_it.payload)[0]["text"] == NOT_OFFERED_VI
+    stack.offer(mentor_user, rendered.buttons)   # even if it had been shown there, it is not theirs
+    assert product.chat(mentor_user).say(got_it.payload)[0]["text"] == "Xin lỗi, tôi không tìm thấy lời nhắc này. " \
+                                                                       "Có thể lời nhắc đã cũ."
     with stack.sessions() as s:
         assert s.get(Reminder, rid).acknowledged_at is None
-    assert product.say(user, got_it.payload)[0]["text"] == "Cảm ơn anh/chị, đã ghi nhận."
+    assert product.chat(user).say(got_it.payload)[0]["text"] == "Cảm ơn anh/chị, đã ghi nhận."
     with stack.sessions() as s:
         assert s.get(Reminder, rid).acknowledged_at is not None
 
-    started = product.say(user, report.payload)  # "Báo cáo ngay" starts the check-in
+    started = product.chat(user).say(report.payload)  # "Báo cáo ngay" starts the check-in
     assert started[-1]["text"].startswith("Báo cáo định kỳ. Anh/chị hiện vẫn ở")
     assert [b["title"] for b in started[-1]["buttons"]] == ["Vẫn ở đó", "Đã chuyển chỗ ở", "Không có chỗ ở"]
 
@@ -274,20 +286,29 @@ def test_an_officer_handles_an_alert_by_buttons_and_a_stranger_cannot(stack, pro
     with stack.sessions.begin() as s:
         alert_id = raise_one(s, s.get(Person, sup)).id
     opening = notify.payload("alert_action", alert_id=str(alert_id))  # the digest's "Xử lý #id" button
+    stack.offer(officer_user, [notify.Button("Xử lý", opening)])   # the digest went to the officer's chat
+    stack.offer(stranger_user, [notify.Button("Xử lý", opening)])  # shown by mistake: still not theirs
+    forged = notify.payload("alert_action", alert_id=str(alert_id), alert_status="resolved",
+                            reason_code="false_alarm")
 
-    for outsider in (stranger_user, sup_user, f"anon-{os.urandom(4).hex()}"):
-        for turn in (opening, notify.payload("alert_action", alert_id=str(alert_id), alert_status="resolved",
-                                             reason_code="false_alarm")):
-            [refusal] = product.say(outsider, turn)
-            assert refusal["text"].startswith("Xin lỗi, tôi không thể thực hiện việc này")
+    anonymous = f"anon-{os.urandom(4).hex()}"
+    for say in (product.chat(stranger_user).say, product.chat(sup_user).say, lambda t: product.say(anonymous, t)):
+        for turn in (opening, forged):
+            [refusal] = say(turn)
+            assert refusal["text"].startswith(("Xin lỗi, tôi không thể thực hiện việc này",
+                                               "Trong trò chuyện web chưa xác thực này")), refusal
             assert refusal["buttons"] == [] and "Anh Bình" not in refusal["text"]
+    # Typed by the officer: the reason step's payload was never shown to them yet.
+    assert product.chat(officer_user).say(forged)[0]["text"] == NOT_OFFERED_VI
+    with stack.sessions() as s:
+        assert s.get(Alert, alert_id).status == "open"
 
-    [shown] = product.say(officer_user, opening)
+    [shown] = product.chat(officer_user).say(opening)
     assert shown["text"].startswith(f"Cảnh báo #{alert_id} về Anh Bình")
     assert [b["title"] for b in shown["buttons"]] == ["Đã nắm", "Miễn", "Đã xử lý"]
-    [asked] = product.say(officer_user, shown["buttons"][0]["payload"])
+    [asked] = product.chat(officer_user).say(shown["buttons"][0]["payload"])
     assert len(asked["buttons"]) == len(alerts.REASON_CODES)
-    [done] = product.say(officer_user, asked["buttons"][1]["payload"])
+    [done] = product.chat(officer_user).say(asked["buttons"][1]["payload"])
     assert done["text"] == f"Cảnh báo #{alert_id} đã được ghi là đã nắm (lý do: Đã đến thăm). Cảm ơn anh/chị."
     with stack.sessions() as s:
         alert = s.get(Alert, alert_id)
@@ -303,26 +324,26 @@ FUTURE_ANSWERS = ('/inform{"age_group": "adult"}', "/deny", "/deny", "/deny")
 def test_an_enrolled_supervisee_asks_to_be_reminded_of_the_date(stack, product):
     sup, *_ = stack.world()
     user = stack.enroll(sup)
-    assert product.say(user, "/remember_milestone")[0]["text"].startswith("Tôi chưa có ngày nào để nhắc")
+    assert product.chat(user).say("/remember_milestone")[0]["text"].startswith("Tôi chưa có ngày nào để nhắc")
     for turn in (FUTURE_QUESTION, *FUTURE_ANSWERS):
-        replies = product.say(user, turn)
+        replies = product.chat(user).say(turn)
     assert replies[-1]["buttons"][0]["payload"] == "/remember_milestone"
     for turn in (PAST_QUESTION, *FUTURE_ANSWERS):  # a later calculation, already cleared: no button, and
-        replies = product.say(user, turn)           # the earlier one's button no longer stores anything
+        replies = product.chat(user).say(turn)           # the earlier one's button no longer stores anything
     assert "từ ngày 02/06/2025" in replies[-1]["text"] and replies[-1]["buttons"] == []
-    assert product.say(user, "/remember_milestone")[0]["text"].startswith("Tôi chưa có ngày nào để nhắc")
+    assert product.chat(user).say("/remember_milestone")[0]["text"].startswith("Tôi chưa có ngày nào để nhắc")
     for turn in (FUTURE_QUESTION, *FUTURE_ANSWERS):
-        replies = product.say(user, turn)
+        replies = product.chat(user).say(turn)
     assert "từ ngày 02/06/2027" in replies[-1]["text"]
     assert replies[-1]["buttons"] == [{"title": "Nhắc tôi vào ngày đó", "payload": "/remember_milestone"}]
-    [saved] = product.say(user, "/remember_milestone")
+    [saved] = product.chat(user).say("/remember_milestone")
     assert saved["text"] == ("Đã lưu. Tôi sẽ nhắn cho anh/chị vào ngày 02/06/2027. Hồ sơ của anh/chị chỉ lưu "
                              "ngày này, không lưu gì về bản án.")
     with stack.sessions() as s:
         [m] = s.scalars(select(Milestone).where(Milestone.person_id == sup))
         assert (m.kind, m.on_date) == ("expungement", CLEARED_ON)
     # Pressed again later: the inputs were used up, nothing is taken from the message.
-    assert product.say(user, "/remember_milestone")[0]["text"].startswith("Tôi chưa có ngày nào để nhắc")
+    assert product.chat(user).say("/remember_milestone")[0]["text"].startswith("Tôi chưa có ngày nào để nhắc")
 
 
 @pytest.mark.stack

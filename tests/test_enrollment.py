@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import PROJECT_ROOT, people
-from bot.gateway.core import as_rasa_text
+from bot.gateway.core import as_rasa_text, enrollment_code_in
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.models import ChannelIdentity, Consent, EnrollmentCode
 
@@ -21,22 +21,35 @@ HOUR = dt.timedelta(hours=1)
 
 
 @pytest.mark.parametrize("text, code", [
-    ("mã của tôi là K7P2QXMA", "K7P2QXMA"), ("/start k7p2qxma", "K7P2QXMA"), ("BAOCAOOO", None),
-    ("tôi muốn đăng ký", None), ("K7P2QXMAB", None),
+    ("mã của tôi là K7P2QXMA3B", "K7P2QXMA3B"), ("/start k7p2qxma3b", "K7P2QXMA3B"), ("BAOCAOOOOO", None),
+    ("tôi muốn đăng ký", None), ("K7P2QXMA3BC", None), ("K7P2QXMA", None), ("2345678923", None),
 ])
 def test_find_code(text, code):
     assert people.find_code(text) == code
 
 
 @pytest.mark.parametrize("text, sent", [
-    ("K7P2QXMA", '/enroll{"enrollment_code": "K7P2QXMA"}'),
-    ("/start K7P2QXMA", '/enroll{"enrollment_code": "K7P2QXMA"}'),
+    ("K7P2QXMA3B", '/enroll{"enrollment_code": "K7P2QXMA3B"}'),
+    ("/start K7P2QXMA3B", '/enroll{"enrollment_code": "K7P2QXMA3B"}'),
     ("/start", "/greet"),
-    ("mã của tôi là K7P2QXMA", "mã của tôi là K7P2QXMA"),  # the NLU reads it, the action finds the code
+    # A code inside other words is not taken: the action asks for it alone, so
+    # that every code goes through the gateway's limits.
+    ("mã của tôi là K7P2QXMA3B", "mã của tôi là K7P2QXMA3B"),
     ("/affirm", "/affirm"),
 ])
 def test_gateway_turns_codes_into_an_enroll_payload(text, sent):
     assert as_rasa_text(text) == sent
+
+
+@pytest.mark.parametrize("text, code", [
+    ("K7P2QXMA3B", "K7P2QXMA3B"), ("/start K7P2QXMA3B", "K7P2QXMA3B"),
+    ('/enroll{"enrollment_code": "zz-99"}', "ZZ99"),           # typed payloads are guesses too
+    (' / enroll @0.9{"enrollment_code": "AB"}', "AB"),          # Rasa reads this as /enroll too
+    ('/enroll{"enrollment_code": "ABCDE23456"}', "ABCDE23456"), ("/enroll", None), ("/enroll{bad", None),
+    ("mã của tôi là K7P2QXMA3B", None), ("xin chào", None),
+])
+def test_the_gateway_checks_every_code_a_message_offers(text, code):
+    assert enrollment_code_in(text) == code
 
 
 def setup(s):
@@ -99,15 +112,17 @@ def test_enroll_by_chat_through_the_product(product):
     admin("add-commune", commune)
     person_id = admin("add-person", "--role", "supervisee", "--name", "Anh C", "--commune", commune)
     code = admin("enroll-code", person_id)
-    user = f"enroll-{os.urandom(4).hex()}"
-    assert "không đúng hoặc đã hết hạn" in product.say(user, "ma dang ky cua toi la ZZZZ2222")[0]["text"]
-    ask = product.say(user, f"/start {code}")[0]
+    chat = product.chat(f"enroll-{os.urandom(4).hex()}")  # a browser with the page's cookie
+    assert "không đúng hoặc đã hết hạn" in chat.say("ZZZZ2222ZZ")[0]["text"]
+    assert "chỉ riêng mã đó" in chat.say(f"ma dang ky cua toi la {code}")[0]["text"]  # the code alone, please
+    ask = chat.say(f"/start {code}")[0]
     assert "Anh/chị có đồng ý không?" in ask["text"]
     assert [b["title"] for b in ask["buttons"]] == ["Đồng ý", "Không đồng ý"]
-    assert "đã được đăng ký" in product.say(user, "/affirm")[0]["text"]
+    assert "đã được đăng ký" in chat.say("/affirm")[0]["text"]
     engine = make_engine(env["DATABASE_URL"])
     with make_sessionmaker(engine)() as s:
-        linked = s.scalar(select(ChannelIdentity.person_id).where(ChannelIdentity.external_id == user))
+        linked = s.scalar(select(ChannelIdentity.person_id).where(
+            ChannelIdentity.channel == "web", ChannelIdentity.external_id == chat.external_id(product.secret())))
         used = s.scalar(select(EnrollmentCode.used_at).where(EnrollmentCode.person_id == person_id))
     engine.dispose()
     assert linked == person_id and used is not None

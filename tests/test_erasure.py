@@ -235,10 +235,8 @@ def app_db(product):
     engine.dispose()
 
 
-def conversation_of(sessions, user: str) -> str:
-    with sessions() as s:
-        return s.scalar(select(ChannelIdentity.id).where(ChannelIdentity.channel == "web",
-                                                         ChannelIdentity.external_id == user))
+def conversation_of(product, sessions, user: str) -> str:
+    return product.chat(user).conversation(sessions, product.secret())
 
 
 def tracker_texts(product, conversation: str) -> list[str]:
@@ -263,8 +261,8 @@ def enroll(product, sessions, person_id: str) -> str:
     user = f"er-{os.urandom(5).hex()}"
     with sessions.begin() as s:
         code = people.issue_enrollment_code(s, person_id, load_settings(product.env).secret(), 7, "test").code
-    product.say(user, code)
-    assert "đã được đăng ký" in product.say(user, "/affirm")[0]["text"]
+    product.chat(user).say(code)
+    assert "đã được đăng ký" in product.chat(user).say("/affirm")[0]["text"]
     return user
 
 
@@ -275,16 +273,16 @@ def test_an_enrolled_person_erases_everything_from_the_chat(product, app_db):
     user, other_chat = enroll(product, app_db, sup), enroll(product, app_db, sup)
     for turn in ("báo cáo", '/inform{"choice": "same"}', "dang di lam", "4", '/inform{"choice": "nothing"}',
                  "mẹ em ốm nặng", "/affirm"):
-        product.say(user, turn)
-    product.say(other_chat, "vay vốn làm ăn")
-    here, there = conversation_of(app_db, user), conversation_of(app_db, other_chat)
+        product.chat(user).say(turn)
+    product.chat(other_chat).say("vay vốn làm ăn")
+    here, there = conversation_of(product, app_db, user), conversation_of(product, app_db, other_chat)
     assert "mẹ em ốm nặng" in tracker_texts(product, here)
 
-    [ask] = product.say(user, "xóa dữ liệu của tôi")
+    [ask] = product.chat(user).say("xóa dữ liệu của tôi")
     assert ask["text"].startswith("Tôi sẽ xóa dữ liệu của anh/chị") and "nhật ký ai đã xem" in ask["text"]
     assert "vẫn phải báo cáo với công an xã" in ask["text"]
     assert [(b["title"], b["payload"]) for b in ask["buttons"]] == [("Xóa", "/affirm"), ("Không", "/deny")]
-    done = product.say(user, "/affirm")
+    done = product.chat(user).say("/affirm")
     assert len(done) == 1  # the control message is not shown
     assert done[0]["text"].startswith("Đã xóa dữ liệu của anh/chị và cuộc trò chuyện này")
     assert "nhật ký ai đã xem hoặc thay đổi dữ liệu" in done[0]["text"]
@@ -298,19 +296,19 @@ def test_an_enrolled_person_erases_everything_from_the_chat(product, app_db):
         said = tracker_texts(product, conversation)
         assert not any(t for t in said), said  # no user or bot text survives, not even the erasure turn
 
-    again = product.say(user, "xin chào")  # the same chat goes on, as a new user's
+    again = product.chat(user).say("xin chào")  # the same chat goes on, as a new user's
     assert again[0]["text"].startswith("Xin chào anh/chị")
-    assert "dành cho người đã đăng ký" in product.say(user, "báo cáo")[0]["text"]
+    assert "dành cho người đã đăng ký" in product.chat(user).say("báo cáo")[0]["text"]
 
 
 @pytest.mark.stack
 def test_anyone_can_erase_the_conversation_typed_without_diacritics(product, app_db):
-    user = f"anon-{os.urandom(4).hex()}"
-    product.say(user, "toi bi tu 3 nam, ra tu 01/06/2023, khi nao xoa an tich")
-    conversation = conversation_of(app_db, user)
-    [ask] = product.say(user, "xoa du lieu cua toi")
+    user = f"browser-{os.urandom(4).hex()}"   # any browser with the page's cookie, registered or not
+    product.chat(user).say("toi bi tu 3 nam, ra tu 01/06/2023, khi nao xoa an tich")
+    conversation = conversation_of(product, app_db, user)
+    [ask] = product.chat(user).say("xoa du lieu cua toi")
     assert ask["text"].startswith("Tôi sẽ xóa cuộc trò chuyện này")
-    assert [r["text"] for r in product.say(user, "co")] == ["Đã xóa cuộc trò chuyện này."]
+    assert [r["text"] for r in product.chat(user).say("co")] == ["Đã xóa cuộc trò chuyện này."]
     assert stored_events(product, conversation) == 0
     assert not any(tracker_texts(product, conversation))
 
@@ -320,11 +318,29 @@ def test_no_keeps_everything_and_a_yes_out_of_the_blue_erases_nothing(product, a
     with app_db.begin() as s:
         sup = supervisee(s).id
     user = enroll(product, app_db, sup)
-    product.say(user, "e mún xóa hết thông tin cá nhân")
-    assert product.say(user, "/deny")[0]["text"] == "Vâng, tôi không xóa gì cả."
-    product.say(user, "vay vốn")
-    product.say(user, "/affirm")  # a yes long after the question
+    product.chat(user).say("e mún xóa hết thông tin cá nhân")
+    assert product.chat(user).say("/deny")[0]["text"] == "Vâng, tôi không xóa gì cả."
+    product.chat(user).say("vay vốn")
+    product.chat(user).say("/affirm")  # a yes long after the question
     with app_db() as s:
         assert s.get(Person, sup).erased_at is None
         assert len(list(s.scalars(select(Checkin).where(Checkin.person_id == sup)))) == 1
-    assert stored_events(product, conversation_of(app_db, user)) > 0
+    assert stored_events(product, conversation_of(product, app_db, user)) > 0
+
+
+@pytest.mark.stack
+def test_an_anonymous_sender_cannot_erase_a_conversation(product, app_db):
+    """Knowing someone's web ``user`` string is not enough to erase anything."""
+    victim = f"anon-{os.urandom(4).hex()}"
+    product.say(victim, "toi bi tu 3 nam, ra tu 01/06/2023, khi nao xoa an tich")
+    with app_db() as s:
+        conversation = s.scalar(select(ChannelIdentity.id).where(ChannelIdentity.channel == "web-anon",
+                                                                 ChannelIdentity.external_id == victim))
+    before = stored_events(product, conversation)
+    [asked] = product.say(victim, "xoa du lieu cua toi")
+    assert asked["text"].startswith("Trong trò chuyện web chưa xác thực này, tôi chỉ trả lời câu hỏi"), asked
+    assert asked["buttons"] == []
+    for turn in ("/affirm", "co"):
+        assert not any(r["text"].startswith("Đã xóa") for r in product.say(victim, turn))
+    assert stored_events(product, conversation) > before   # nothing wiped
+    assert any("01/06/2023" in t for t in tracker_texts(product, conversation))

@@ -8,6 +8,7 @@ import dataclasses
 import httpx
 import pytest
 
+from bot.channels import web_session
 from bot.channels.web import BadRequest, parse_message
 from bot.config import load_settings
 from bot.gateway.app import create_app
@@ -17,8 +18,19 @@ from tests.helpers import free_port, serve
 
 def test_parse_message_accepts_the_contract():
     msg = parse_message('{"user": "u1", "text": "  xin chào  "}'.encode())
-    assert (msg.channel, msg.external_id, msg.text, msg.locale) == ("web", "u1", "xin chào", None)
+    # Without the cookie the sender is anonymous: its own conversation, questions only.
+    assert (msg.channel, msg.external_id, msg.text, msg.locale) == ("web-anon", "u1", "xin chào", None)
+    assert msg.anonymous
     assert parse_message(b'{"user": "u", "text": "hi", "locale": "en"}').locale == "en"
+
+
+def test_parse_message_binds_a_cookie_sender_and_ignores_user():
+    bound = web_session.Sender("web", "s:abc")
+    for body in (b'{"user": "someone-else", "text": "hi"}', b'{"text": "hi"}'):
+        msg = parse_message(body, bound, source="127.0.0.1")
+        assert (msg.channel, msg.external_id, msg.source, msg.anonymous) == ("web", "s:abc", "127.0.0.1", False)
+    with pytest.raises(BadRequest):
+        parse_message(b'{"text": "hi"}')  # anonymous: the user names the conversation
 
 
 def test_parse_message_limits_are_characters_not_bytes():

@@ -23,14 +23,12 @@ def admin(product, *args: str) -> str:
 
 
 def enroll(product, person_id: str, user: str) -> None:
-    product.say(user, admin(product, "enroll-code", person_id))
-    assert "đã được đăng ký" in product.say(user, "/affirm")[0]["text"]
+    product.chat(user).say(admin(product, "enroll-code", person_id))
+    assert "đã được đăng ký" in product.chat(user).say("/affirm")[0]["text"]
 
 
 def inbox(product, user: str, after: int = 0) -> list[dict]:
-    r = httpx.get(f"{product.url}/api/inbox", params={"user": user, "after": after}, timeout=10)
-    assert r.status_code == 200, r.text
-    return r.json()["messages"]
+    return product.chat(user).inbox(after)
 
 
 def wait_for_inbox(product, user: str, timeout: float = 60.0) -> list[dict]:
@@ -57,7 +55,7 @@ def test_a_worrying_check_in_reaches_mentor_and_officer_chats(product):
 
     for turn in ("báo cáo", '/inform{"choice": "none"}', "dang tim viec", "2", '/inform{"choice": "housing"}',
                  "/deny", "/affirm"):
-        replies = product.say(users["supervisee"], turn)
+        replies = product.chat(users["supervisee"]).say(turn)
     assert replies[0]["text"] == "Cảm ơn anh/chị, báo cáo đã được ghi nhận."
 
     # No shelter is critical: delivered at once, day or night.
@@ -73,8 +71,12 @@ def test_a_worrying_check_in_reaches_mentor_and_officer_chats(product):
     assert health["scheduler"]["ok"] is True and health["scheduler"]["running_here"] is True
 
 
-def test_inbox_rejects_bad_queries(product):
+def test_inbox_needs_the_cookie_and_rejects_bad_queries(product):
     for params in ({}, {"user": ""}, {"user": "x", "after": "-1"}, {"user": "x", "after": "abc"},
-                   {"user": "x" * 200}):
+                   {"user": "x" * 200}, {"user": "x"}):
         r = httpx.get(f"{product.url}/api/inbox", params=params, timeout=10)
-        assert r.status_code == 400 and "error" in r.json(), (params, r.text)
+        assert r.status_code == 401 and "error" in r.json(), (params, r.text)
+    chat = product.chat("inbox-queries")
+    for after in ("-1", "abc", str(2**63)):
+        r = chat.http.get("/api/inbox", params={"after": after})
+        assert r.status_code == 400 and "error" in r.json(), (after, r.text)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot import enroll_guard
 from bot.gateway.core import Core, Inbound, resolve_identity
 from bot.gateway.rasa_client import RasaError, RasaUnavailable, Reply
 from bot.i18n import gettext
@@ -121,7 +122,9 @@ async def receive(core: Core, msg: Inbound, event_id: str, wake: Callable[[], No
         await anyio.to_thread.run_sync(release_event, sessions, msg.channel, event_id)
         raise
     identity = await anyio.to_thread.run_sync(identity_of, sessions, msg.channel, msg.external_id)
-    assert identity is not None  # core.handle created it
+    if identity is None:  # the gateway refused a code from a new chat: an address for the answer only
+        identity = await anyio.to_thread.run_sync(enroll_guard.transient_identity, sessions, msg.channel,
+                                                  msg.external_id, msg.locale)
     await anyio.to_thread.run_sync(finish_event, sessions, msg.channel, event_id, identity, replies)
     if wake is not None:
         wake()

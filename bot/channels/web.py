@@ -1,13 +1,21 @@
 """The local web channel: a fixed JSON contract other tools rely on, and a chat page.
 
+GET /  the chat page; sets the ``loive_web`` cookie (bot.channels.web_session).
+
 POST /api/messages  {"user": "<1–128 chars>", "text": "<1–4096 chars>"}
   → 200 {"replies": [{"text": "...", "buttons": [{"title": "...", "payload": "..."}]}]}
-  → 400 {"error": "..."} for bad input, 503 when Rasa is not ready.
-A button press is sent back as ``text`` = its payload. Each ``user`` is its own
-conversation.
+  → 400 {"error": "..."} for bad input, 403 from another site, 503 when Rasa is not ready.
+A button press is sent back as ``text`` = its payload. With the cookie, the
+conversation is the cookie's identity and ``user`` is ignored (and optional);
+without it, each ``user`` is its own anonymous conversation (questions and
+answers only). An optional ``"locale": "vi" | "en"`` picks the reply language.
 
-GET /api/inbox?user=…&after=ID → {"messages": [{"id": …, "text": …, "buttons": […]}]}
-  reminders and alerts sent to this user; ``after`` acknowledges up to ID. An optional ``"locale": "vi" | "en"`` picks the reply language.
+GET /api/inbox?after=ID → {"messages": [{"id": …, "text": …, "buttons": […]}]}
+  reminders and alerts sent to the cookie's identity (401 without the cookie);
+  ``after`` acknowledges up to ID. Every read that returns or acknowledges
+  messages is audited.
+
+With LOIVE_WEB_CHAT=0 none of these routes exist (404).
 """
 
 from __future__ import annotations
@@ -21,17 +29,17 @@ from typing import Any
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bot.channels import web_inbox
+from bot.channels import web_inbox, web_session
 from bot.gateway.core import Core, Inbound
 from bot.gateway.rasa_client import RasaError, RasaUnavailable
 from bot.i18n import SUPPORTED_LOCALES, gettext, normalize_locale
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "web"
+CHANNEL = web_session.CHANNEL
 MAX_BODY_BYTES = 64 * 1024
 MAX_USER_CHARS = 128
 MAX_TEXT_CHARS = 4096
@@ -44,8 +52,10 @@ class BadRequest(ValueError):
         self.status = status
 
 
-def parse_message(body: bytes) -> Inbound:
-    """Validate a /api/messages body; raise BadRequest with a clear English message."""
+def parse_message(body: bytes, sender: web_session.Sender | None = None, source: str | None = None) -> Inbound:
+    """Validate a /api/messages body; raise BadRequest with a clear English message.
+    ``sender`` is the cookie-bound identity (then ``user`` is ignored); without
+    it the message is anonymous, named by ``user``."""
     if len(body) > MAX_BODY_BYTES:
         raise BadRequest(f"request body is larger than {MAX_BODY_BYTES} bytes", status=413)
     try:
@@ -56,6 +66,8 @@ def parse_message(body: bytes) -> Inbound:
         raise BadRequest('body must be a JSON object like {"user": "...", "text": "..."}')
     user, text, locale = data.get("user"), data.get("text"), data.get("locale")
     for name, value, limit in (("user", user, MAX_USER_CHARS), ("text", text, MAX_TEXT_CHARS)):
+        if name == "user" and sender is not None and value is None:
+            continue  # the cookie says who is writing
         if value is None:
             raise BadRequest(f"'{name}' is required")
         if not isinstance(value, str):
@@ -66,18 +78,36 @@ def parse_message(body: bytes) -> Inbound:
             raise BadRequest(f"'{name}' must be at most {limit} characters (got {len(value)})")
     if locale is not None and locale not in SUPPORTED_LOCALES:
         raise BadRequest(f"'locale' must be one of {', '.join(SUPPORTED_LOCALES)}")
-    return Inbound(channel=CHANNEL, external_id=user, text=text.strip(), locale=locale)
+    who = sender or web_session.anonymous(user)
+    return Inbound(channel=who.channel, external_id=who.external_id, text=text.strip(), locale=locale,
+                   source=source)
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+def _secret(request: Request) -> bytes:
+    state = request.app.state
+    if getattr(state, "web_secret", None) is None:
+        state.web_secret = state.settings.secret()
+    return state.web_secret
+
+
+def _cross_site(request: Request) -> JSONResponse | None:
+    if web_session.cross_site(request, request.app.state.settings):
+        return _error(403, "requests from another site are refused")
+    return None
+
+
 async def post_message(request: Request) -> JSONResponse:
     core: Core = request.app.state.core
+    if (refused := _cross_site(request)) is not None:
+        return refused
+    sender = web_session.bound(request, _secret(request))
     body = await request.body()
     try:
-        msg = parse_message(body)
+        msg = parse_message(body, sender, source=request.client.host if request.client else None)
     except BadRequest as exc:
         return _error(exc.status, str(exc))
     try:
@@ -111,21 +141,46 @@ def _page_strings(locale: str) -> dict[str, Any]:
     }
 
 
-async def chat_page(request: Request) -> HTMLResponse:
+async def chat_page(request: Request) -> Response:
+    """The page, and the cookie that proves who is writing from it: the same
+    identity again when the browser has a valid one, else a new random one."""
+    if web_session.foreign_host(request, request.app.state.settings):
+        return _error(403, "this page is served at its own address only")
+    if web_session.navigated_from_elsewhere(request):
+        # A link on another site: the browser withholds the SameSite=Strict
+        # cookie, so this request cannot tell a returning browser from a new
+        # one. Reload from here (same-site) instead of handing out a new
+        # identity that would replace the browser's own.
+        return HTMLResponse(_RELOAD, headers={"Cache-Control": "no-store"})
     locale = normalize_locale(request.query_params.get("lang"))
-    return HTMLResponse(_PAGE.substitute(_page_strings(locale)))
+    response = HTMLResponse(_PAGE.substitute(_page_strings(locale)), headers={"Cache-Control": "no-store"})
+    secret = _secret(request)
+    value = request.cookies.get(web_session.COOKIE)
+    if web_session.verify(secret, value) is None:
+        value = web_session.new_cookie(secret)
+    response.set_cookie(web_session.COOKIE, value,
+                        **web_session.cookie_header_kwargs(request.app.state.settings, request))  # type: ignore[arg-type]
+    return response
+
+
+_RELOAD = ('<!doctype html><meta charset="utf-8"><title>Lối Về</title>'
+           '<script>location.replace(location.href)</script><a href="/">Lối Về</a>')
+MAX_ID_DIGITS = 18  # below 2^63: ids beyond any row give 400, never an overflow
 
 
 async def get_inbox(request: Request) -> JSONResponse:
-    """Messages the product sent first (reminders, alerts) to this web user."""
-    user = request.query_params.get("user", "")
+    """Messages the product sent first (reminders, alerts) to this cookie's identity."""
+    if (refused := _cross_site(request)) is not None:
+        return refused
+    sender = web_session.bound(request, _secret(request))
+    if sender is None:
+        return _error(401, "the inbox needs the web chat's cookie: open the chat page (GET /) first")
     after_raw = request.query_params.get("after", "0")
-    if not user.strip() or len(user) > MAX_USER_CHARS:
-        return _error(400, f"'user' is required (1–{MAX_USER_CHARS} characters)")
-    if not after_raw.isdigit():
+    if not after_raw.isdigit() or len(after_raw) > MAX_ID_DIGITS:
         return _error(400, "'after' must be a message id (a non-negative integer)")
-    messages = await anyio.to_thread.run_sync(web_inbox.fetch, request.app.state.sessions, user, int(after_raw))
-    return JSONResponse({"messages": messages})
+    messages = await anyio.to_thread.run_sync(web_inbox.fetch, request.app.state.sessions, sender.external_id,
+                                              int(after_raw))
+    return JSONResponse({"messages": messages}, headers={"Cache-Control": "no-store"})
 
 
 routes = [

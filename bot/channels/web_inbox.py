@@ -1,7 +1,7 @@
 """Messages the product sends first to a web-chat user (reminders, alerts).
 
 The web chat is request/response, so these wait in the ``web_inbox`` table
-until the page asks for them (``GET /api/inbox?user=…``). Writing the row is
+until the page asks for them (``GET /api/inbox``, with the chat's cookie). Writing the row is
 the delivery: keyed by the outbox key and idempotent, so it is exactly once.
 """
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Outgoing, RateLimit, Sender
 from bot.domain.clock import utcnow
+from bot.people import audit
 from bot.storage.models import ChannelIdentity, WebInboxMessage
 
 CHANNEL = "web"
@@ -50,21 +51,28 @@ class WebInboxSender(Sender):
 
 
 def fetch(sessions: sessionmaker[Session], external_id: str, after: int = 0) -> list[dict[str, object]]:
-    """Messages for this web user with id > ``after``, oldest first. Passing
+    """Messages for this web identity with id > ``after``, oldest first. Passing
     ``after`` acknowledges everything up to it (marked fetched, later purged), so
-    a response lost on the way never loses a message: the page asks again."""
+    a response lost on the way never loses a message: the page asks again.
+    A read that returns or acknowledges messages is audited (who, whose, how
+    many); an empty poll reads nothing and is not."""
     with sessions.begin() as s:
-        identity = s.scalar(select(ChannelIdentity.id).where(ChannelIdentity.channel == CHANNEL,
-                                                             ChannelIdentity.external_id == external_id))
+        identity = s.execute(select(ChannelIdentity.id, ChannelIdentity.person_id).where(
+            ChannelIdentity.channel == CHANNEL, ChannelIdentity.external_id == external_id)).first()
         if identity is None:
             return []
+        acknowledged = 0
         if after:
-            s.execute(update(WebInboxMessage)
-                      .where(WebInboxMessage.identity_id == identity, WebInboxMessage.id <= after,
-                             WebInboxMessage.fetched_at.is_(None))
-                      .values(fetched_at=utcnow()))
-        rows = s.scalars(select(WebInboxMessage).where(WebInboxMessage.identity_id == identity,
+            acknowledged = s.execute(update(WebInboxMessage)
+                                     .where(WebInboxMessage.identity_id == identity.id, WebInboxMessage.id <= after,
+                                            WebInboxMessage.fetched_at.is_(None))
+                                     .values(fetched_at=utcnow())).rowcount
+        rows = s.scalars(select(WebInboxMessage).where(WebInboxMessage.identity_id == identity.id,
                                                        WebInboxMessage.id > after,
                                                        WebInboxMessage.fetched_at.is_(None))
                          .order_by(WebInboxMessage.id).limit(MAX_FETCH)).all()
+        if rows or acknowledged:
+            actor = f"person:{identity.person_id}" if identity.person_id else f"identity:{identity.id}"
+            audit(s, actor, "read_web_inbox", identity.person_id, identity=identity.id, returned=len(rows),
+                  acknowledged=acknowledged)
         return [{"id": r.id, **json.loads(r.body)} for r in rows]

@@ -80,7 +80,7 @@ async def healthz(request: Request) -> JSONResponse:
     scheduler = await _check_scheduler(request) if database["ok"] else {"ok": False}
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks, "scheduler": scheduler,
-         "channels": ["web", *sorted(request.app.state.channels)]},
+         "channels": [*(["web"] if state.settings.web_chat else []), *sorted(request.app.state.channels)]},
         status_code=200 if ready else 503,
     )
 
@@ -109,6 +109,7 @@ async def server_error(request: Request, exc: Exception) -> JSONResponse:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
+    settings.check_exposure()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -132,14 +133,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
         runtimes = [rt for setup in CHANNEL_SETUPS if (rt := setup(settings, core, wake)) is not None]
         app.state.channels = {rt.name: rt for rt in runtimes}
-        senders = {web_inbox.CHANNEL: web_inbox.WebInboxSender(sessions),
+        # Web-chat identities get reminders and alerts only while the web chat is on.
+        senders = {**({web_inbox.CHANNEL: web_inbox.WebInboxSender(sessions)} if settings.web_chat else {}),
                    **{rt.sender.channel: rt.sender for rt in runtimes}}
         app.state.reminders = ReminderService(sessions, senders, settings)
         for rt in runtimes:
             if rt.start is not None:
                 await rt.start()
         await app.state.reminders.start(tick=settings.scheduler)
-        log.info("channels on: %s", ", ".join(["web", *(f"{rt.name} ({rt.mode})" for rt in runtimes)]))
+        log.info("channels on: %s", ", ".join([*(["web"] if settings.web_chat else []),
+                                               *(f"{rt.name} ({rt.mode})" for rt in runtimes)]) or "none")
         try:
             yield
         finally:
@@ -154,7 +157,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             engine.dispose()
 
     return Starlette(
-        routes=[Route("/healthz", healthz, methods=["GET"]), *web.routes,
+        routes=[Route("/healthz", healthz, methods=["GET"]), *(web.routes if settings.web_chat else []),
                 Route("/webhooks/{name}", webhook, methods=["POST"])],
         lifespan=lifespan,
         exception_handlers={404: not_found, 405: method_not_allowed, 500: server_error},

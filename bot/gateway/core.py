@@ -5,6 +5,7 @@ replies (text + buttons) for the channel to render."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -19,9 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings, load_settings
 from bot.gateway.rasa_client import RasaClient, Reply, parse_rest_output
-from bot.i18n import normalize_locale
+from bot import enroll_guard, offered
+from bot.i18n import N_, gettext, normalize_locale
 from bot.outbox import wake_waiting
-from bot.people import find_code
+from bot.people import ANONYMOUS_CHANNELS, ANONYMOUS_ONLY, find_code
 from bot.rasa_env import tracker_store_config
 from bot.domain.clock import utcnow
 from bot.storage.models import ChannelIdentity, new_id
@@ -35,6 +37,24 @@ class Inbound:
     external_id: str
     text: str
     locale: str | None = None
+    # Where the request came from (the web chat's client address), for the
+    # per-source limit on enrollment codes; never stored or logged as such.
+    source: str | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        """A sender that proved nothing (the web chat without its cookie):
+        questions and answers only, never linked to a person."""
+        return self.channel in ANONYMOUS_CHANNELS
+
+
+# Answers the gateway gives itself, without Rasa (so nothing reaches a tracker).
+NOT_OFFERED = N_("Sorry, I cannot do this from a typed command. Please use the buttons I sent you.")
+CODE_REFUSALS = {
+    enroll_guard.INVALID: N_(
+        "This code is not right or has expired. Please check it, or ask your officer for a new one."),
+    enroll_guard.RATE_LIMITED: N_("Too many wrong codes. Please try again in an hour, or ask your officer."),
+}
 
 
 def resolve_identity(
@@ -59,7 +79,8 @@ def resolve_identity(
             )
             .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         )
-        values: dict[str, object] = {"last_inbound_at": now, "unreachable_at": None, "replies_since_inbound": 0}
+        values: dict[str, object] = {"last_inbound_at": now, "unreachable_at": None, "replies_since_inbound": 0,
+                                     "transient_until": None}  # a real turn: a chat that stays
         if locale:
             values["locale"] = normalize_locale(locale)
         s.execute(
@@ -80,19 +101,69 @@ def resolve_identity(
 _START = re.compile(r"^\s*/start(?:\s+|$)", re.IGNORECASE)
 
 
+# Rasa's own reading of "/intent@confidence{entities}" (YAMLStoryReader._regex_message_pattern).
+_PAYLOAD = re.compile(r"^/(?P<intent>[^{@]+)(?:@[0-9.]+)?(?P<entities>\{.+\})?", re.DOTALL)
+
+
+def enroll_payload(code: str) -> str:
+    return '/enroll{"enrollment_code": "%s"}' % code
+
+
+def enrollment_code_in(text: str) -> str | None:
+    """The code this message offers for enrollment, if any: a message that is
+    only a code, a deep link "/start CODE", or a typed /enroll{...} payload
+    (whatever its code looks like). The gateway checks every one of them
+    (bot.enroll_guard) before Rasa sees it."""
+    stripped = text.strip()
+    start = _START.match(stripped)
+    rest = stripped[start.end():] if start else stripped
+    code = find_code(rest)
+    if code and (start or rest.upper() == code):
+        return code
+    payload = _PAYLOAD.match(stripped)
+    if payload and payload.group("intent").strip() == "enroll" and payload.group("entities"):
+        try:
+            entities = json.loads(payload.group("entities"))
+        except ValueError:
+            return None
+        value = entities.get("enrollment_code") if isinstance(entities, dict) else None
+        if isinstance(value, str) and value.strip():
+            return "".join(ch for ch in value.upper() if ch.isalnum())[:64] or None
+    return None
+
+
 def as_rasa_text(text: str) -> str:
     """Enrollment codes reach Rasa as an intent payload: a message that is only a
     code, or a deep link "/start CODE", becomes /enroll{"enrollment_code": CODE}.
     Everything else (including Rasa button payloads) passes unchanged."""
     stripped = text.strip()
     start = _START.match(stripped)
-    rest = stripped[start.end():] if start else stripped
-    code = find_code(rest)
-    if code and (start or rest.upper() == code):
-        return '/enroll{"enrollment_code": "%s"}' % code
+    code = enrollment_code_in(stripped)
+    if code and not stripped.startswith("/enroll"):
+        return enroll_payload(code)
     if start:  # "/start" without a (valid-looking) code: a greeting
         return "/greet"
     return text
+
+
+def peek_identity(sessions: sessionmaker[Session], channel: str, external_id: str) -> tuple[str, str] | None:
+    """(conversation id, locale) of an existing identity; creates nothing."""
+    with sessions() as s:
+        row = s.execute(select(ChannelIdentity.id, ChannelIdentity.locale).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)).first()
+    return (row.id, row.locale) if row is not None else None
+
+
+def payload_was_offered(sessions: sessionmaker[Session], identity_id: str | None, text: str) -> bool:
+    with sessions() as s:
+        return offered.was_offered(s, identity_id, text)
+
+
+def record_offered(sessions: sessionmaker[Session], identity_id: str, replies: list[Reply]) -> None:
+    payloads = [b.payload for r in replies for b in r.buttons]
+    if any(offered.guarded(p) for p in payloads):
+        with sessions.begin() as s:
+            offered.record(s, identity_id, payloads, utcnow())
 
 
 # --- control messages: custom JSON an action sends to the gateway, never shown ---
@@ -167,15 +238,52 @@ class Core:
             self._trackers = tracker_engine(self._settings or load_settings())
         return self._trackers
 
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    async def refusal(self, msg: Inbound) -> list[Reply] | None:
+        """The gateway's own answer to a message Rasa must not see: an
+        enrollment code that is refused (or any code from an anonymous sender),
+        a payload acting on an alert or reminder that was never offered to this
+        conversation. None when the message may go on to Rasa."""
+        code = enrollment_code_in(msg.text)
+        acting = offered.guarded(msg.text)
+        if code is None and not acting:
+            return None
+        known = await anyio.to_thread.run_sync(peek_identity, self.sessions, msg.channel, msg.external_id)
+        locale = normalize_locale(msg.locale or (known[1] if known else None) or self.settings().locale)
+        if msg.anonymous:
+            verdict: str | None = ANONYMOUS_ONLY
+        elif code is not None:
+            outcome = await anyio.to_thread.run_sync(enroll_guard.attempt, self.sessions, self.settings(),
+                                                     msg.channel, msg.external_id, msg.source, code)
+            verdict = CODE_REFUSALS.get(outcome)
+        else:
+            shown = await anyio.to_thread.run_sync(payload_was_offered, self.sessions,
+                                                   known[0] if known else None, msg.text)
+            verdict = None if shown else NOT_OFFERED
+        if verdict is None:
+            return None
+        log.info("turn channel=%s refused by the gateway (%s)", msg.channel,
+                 "anonymous" if msg.anonymous else "code" if code is not None else "payload not offered")
+        return [Reply(gettext(verdict, locale))]
+
     async def handle(self, msg: Inbound) -> list[Reply]:
         started = time.perf_counter()
+        refused = await self.refusal(msg)
+        if refused is not None:
+            return refused
         conversation_id, locale = await anyio.to_thread.run_sync(
             resolve_identity, self.sessions, msg.channel, msg.external_id, msg.locale
         )
-        items = await self.rasa.send_raw(
-            conversation_id, as_rasa_text(msg.text), {"channel": msg.channel, "locale": locale}
-        )
+        metadata: dict[str, Any] = {"channel": msg.channel, "locale": locale}
+        if msg.anonymous:
+            metadata["anonymous"] = True   # actions answer questions only (actions/identity.py)
+        items = await self.rasa.send_raw(conversation_id, as_rasa_text(msg.text), metadata)
         replies = parse_rest_output(items)
+        await anyio.to_thread.run_sync(record_offered, self.sessions, conversation_id, replies)
         for control in controls(items):
             if control.get("loive") == ERASE_CONVERSATION:
                 others = control.get("conversations")

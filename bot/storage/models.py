@@ -68,6 +68,10 @@ class ChannelIdentity(Base):
     replies_since_inbound: Mapped[int] = mapped_column(default=0, server_default="0")
     # Zalo Bot has no buttons: the numbered choices last shown, as JSON payloads.
     last_choices: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Created only to answer a refused enrollment guess (a webhook channel needs
+    # an address for the reply): deleted after this instant unless the chat
+    # talks to the assistant meanwhile (bot.enroll_guard).
+    transient_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 # --- people, places and who may see whom --------------------------------------
@@ -347,3 +351,27 @@ class OAuthToken(Base):
     refresh_token: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RateCounter(Base):
+    """Counts per scope and clock hour (failed enrollment codes per chat, per
+    source address, across all chats), in the database so that every gateway
+    replica shares them. Scopes hold keyed hashes, never addresses or ids."""
+
+    __tablename__ = "rate_counters"
+
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class OfferedPayload(Base):
+    """Button payloads that act on something (an alert, a reminder) offered to
+    one conversation: a typed payload is accepted only if it was shown there
+    (bot.offered). Only a keyed digest of the payload is kept."""
+
+    __tablename__ = "offered_payloads"
+
+    identity_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    offered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
