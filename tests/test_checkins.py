@@ -119,20 +119,20 @@ def test_enrolled_person_checks_in_and_a_worrying_answer_alerts(product):
     sup = admin("add-person", "--role", "supervisee", "--name", "Anh B", "--commune", commune, "--mentor", mentor)
     # The mentor has a chat, so the person is truthfully told that the mentor was told.
     mentor_user = f"ci-m-{os.urandom(4).hex()}"
-    product.say(mentor_user, admin("enroll-code", mentor))
-    product.say(mentor_user, "/affirm")
+    product.chat(mentor_user).say(admin("enroll-code", mentor))
+    product.chat(mentor_user).say("/affirm")
     code = admin("enroll-code", sup)
     user = f"ci-{os.urandom(4).hex()}"
-    assert "dành cho người đã đăng ký" in product.say(user, "bao cao")[0]["text"]
-    product.say(user, code)
-    product.say(user, "/affirm")
+    assert "dành cho người đã đăng ký" in product.chat(user).say("bao cao")[0]["text"]
+    product.chat(user).say(code)
+    product.chat(user).say("/affirm")
     # Wellbeing 1 with a note asking for help is critical: told at once, at any hour (a
     # non-critical one is truthfully said to wait for 07:00 at night: tests/test_crisis.py).
     for turn in ("báo cáo", '/inform{"choice": "same"}', "dang tim viec", "1", '/inform{"choice": "job"}',
                  "em cần người giúp"):
-        replies = product.say(user, turn)
+        replies = product.chat(user).say(turn)
     assert "Báo cáo của anh/chị" in replies[0]["text"]
-    done = product.say(user, "/affirm")
+    done = product.chat(user).say("/affirm")
     assert done[0]["text"] == "Cảm ơn anh/chị, báo cáo đã được ghi nhận."
     assert "đã báo cho người giúp đỡ" in done[1]["text"]
     engine = make_engine(env["DATABASE_URL"])

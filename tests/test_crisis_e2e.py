@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import time
 
-import httpx
 import pytest
 
 from bot import people
@@ -38,16 +37,15 @@ class Stack:
         user = f"cx-{os.urandom(5).hex()}"
         with self.sessions.begin() as s:
             code = people.issue_enrollment_code(s, person_id, self.settings.secret(), 7, "test").code
-        [consent] = self.product.say(user, code)
+        [consent] = self.product.chat(user).say(code)
         assert "người giúp đỡ và cán bộ xã (công an xã)" in consent["text"]   # said before agreeing
-        assert "đã được đăng ký" in self.product.say(user, "/affirm")[0]["text"]
+        assert "đã được đăng ký" in self.product.chat(user).say("/affirm")[0]["text"]
         return user
 
     def inbox_until(self, user: str, needle: str, timeout: float = 60.0) -> list[str]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            r = httpx.get(f"{self.product.url}/api/inbox", params={"user": user}, timeout=10)
-            texts = [m["text"] for m in r.json()["messages"]]
+            texts = [m["text"] for m in self.product.chat(user).inbox()]
             if any(needle in t for t in texts):
                 return texts
             time.sleep(0.5)
@@ -66,7 +64,7 @@ def test_an_enrolled_supervisees_crisis_reaches_their_mentors_and_officers_chats
         sup, mentor, officer, _ = (p.id for p in world(s))
     user, mentor_user, officer_user = stack.enroll(sup), stack.enroll(mentor), stack.enroll(officer)
 
-    [reply] = product.say(user, CRISIS)
+    [reply] = product.chat(user).say(CRISIS)
     assert "Tôi đã báo cho người giúp đỡ của anh/chị (Chị Lan) và cán bộ xã (Anh CA) ngay lúc" in reply["text"]
     assert "115" in reply["text"] and "111" in reply["text"]
     assert [b["payload"] for b in reply["buttons"]] == ["/request_human"]
@@ -76,11 +74,11 @@ def test_an_enrolled_supervisees_crisis_reaches_their_mentors_and_officers_chats
         assert any("Anh Bình" in t and f"“{CRISIS}”" in t for t in texts)
 
     # "Gặp cán bộ" afterwards: the same handover, said again, not sent twice.
-    [again] = product.say(user, "/request_human")
+    [again] = product.chat(user).say("/request_human")
     assert "Tôi đã báo cho người giúp đỡ của anh/chị (Chị Lan)" in again["text"]
 
     # "I don't want the police": the other options and the mentor, never the menu.
-    replies = product.say(user, "e ko mún gọi công an đâu")
+    replies = product.chat(user).say("e ko mún gọi công an đâu")
     text = "\n".join(r["text"] for r in replies)
     assert "Anh/chị không phải gọi công an." in text and "096 306 1414" in text and "• 113" not in text
     assert [b["payload"] for r in replies for b in r["buttons"]] == ["/tell_mentor"]
@@ -90,10 +88,10 @@ def test_distress_gets_a_caring_reply_and_an_offer_not_the_menu(stack, product):
     with stack.sessions.begin() as s:
         sup, mentor, *_ = (p.id for p in world(s))
     user, mentor_user = stack.enroll(sup), stack.enroll(mentor)
-    [offer] = product.say(user, "e buồn lắm")
+    [offer] = product.chat(user).say("e buồn lắm")
     assert offer["text"].startswith("Cảm ơn anh/chị đã nói với tôi.") and "(Chị Lan)" in offer["text"]
     assert [b["payload"] for b in offer["buttons"]] == ["/tell_mentor"]
-    [told] = product.say(user, "/tell_mentor")
+    [told] = product.chat(user).say("/tell_mentor")
     assert "người giúp đỡ của anh/chị (Chị Lan)" in told["text"]
     if "ngay lúc" in told["text"]:          # by day at once; at night the reply says 07:00 instead
         assert any("“e buồn lắm”" in t for t in stack.inbox_until(mentor_user, "e buồn lắm"))
