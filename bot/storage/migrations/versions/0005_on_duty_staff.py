@@ -24,10 +24,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("people", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("on_duty", sa.Boolean(), server_default=sa.false(), nullable=False))
-    with op.batch_alter_table("alerts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("note", sa.Text(), nullable=True))
+    # Plain ADD COLUMN, which SQLite supports: a batch operation would copy and
+    # drop ``people``, which the foreign keys of existing rows forbid.
+    op.add_column("people", sa.Column("on_duty", sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column("alerts", sa.Column("note", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
