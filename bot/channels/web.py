@@ -25,7 +25,8 @@ from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
 from bot.channels import web_inbox
-from bot.gateway.core import Core, Inbound
+from bot.channels.inbound import check_text, parse_json, read_body
+from bot.gateway.core import BUSY, Core, Inbound
 from bot.gateway.rasa_client import RasaError, RasaUnavailable
 from bot.i18n import SUPPORTED_LOCALES, gettext, normalize_locale
 
@@ -35,6 +36,7 @@ CHANNEL = "web"
 MAX_BODY_BYTES = 64 * 1024
 MAX_USER_CHARS = 128
 MAX_TEXT_CHARS = 4096
+MAX_MESSAGE_ID = 2**63 - 1  # a BIGINT: larger ids cannot exist (and overflow the query)
 _PAGE = Template((Path(__file__).with_name("web_page.html")).read_text(encoding="utf-8"))
 
 
@@ -49,9 +51,9 @@ def parse_message(body: bytes) -> Inbound:
     if len(body) > MAX_BODY_BYTES:
         raise BadRequest(f"request body is larger than {MAX_BODY_BYTES} bytes", status=413)
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("body must be valid JSON") from None
+        data = parse_json(body)
+    except ValueError as exc:
+        raise BadRequest(f"body must be valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise BadRequest('body must be a JSON object like {"user": "...", "text": "..."}')
     user, text, locale = data.get("user"), data.get("text"), data.get("locale")
@@ -64,6 +66,10 @@ def parse_message(body: bytes) -> Inbound:
             raise BadRequest(f"'{name}' must not be empty")
         if len(value) > limit:
             raise BadRequest(f"'{name}' must be at most {limit} characters (got {len(value)})")
+        try:
+            check_text(value)
+        except ValueError as exc:
+            raise BadRequest(f"'{name}' must be text ({exc})") from None
     if locale is not None and locale not in SUPPORTED_LOCALES:
         raise BadRequest(f"'locale' must be one of {', '.join(SUPPORTED_LOCALES)}")
     return Inbound(channel=CHANNEL, external_id=user, text=text.strip(), locale=locale)
@@ -75,19 +81,27 @@ def _error(status: int, message: str) -> JSONResponse:
 
 async def post_message(request: Request) -> JSONResponse:
     core: Core = request.app.state.core
-    body = await request.body()
+    body = await read_body(request, MAX_BODY_BYTES)
+    if body is None:  # refused before more than the limit was read
+        return _error(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
     try:
         msg = parse_message(body)
     except BadRequest as exc:
         return _error(exc.status, str(exc))
     try:
         replies = await core.handle(msg)
-    except RasaUnavailable:
-        return _error(503, "the assistant is starting or unavailable; try again in a moment")
+    except RasaUnavailable as exc:
+        return _busy(503, "the assistant is starting or unavailable; try again in a moment", exc)
     except RasaError as exc:
         log.warning("rasa error on web turn: %s", exc)
-        return _error(502, "the assistant could not answer; try again")
+        return _busy(502, "the assistant could not answer; try again", exc)
     return JSONResponse({"replies": [r.as_dict() for r in replies]})
+
+
+def _busy(status: int, message: str, exc: Exception) -> JSONResponse:
+    """A 5xx that still carries the short "busy, send again" reply for the person."""
+    replies = getattr(exc, "replies", [])
+    return JSONResponse({"error": message, "replies": [r.as_dict() for r in replies]}, status_code=status)
 
 
 def _page_strings(locale: str) -> dict[str, Any]:
@@ -101,7 +115,7 @@ def _page_strings(locale: str) -> dict[str, Any]:
         "placeholder": gettext("Type your question…", locale),
         "send": gettext("Send", locale),
         "error": gettext("Could not send. Please try again in a moment.", locale),
-        "starting": gettext("The assistant is starting, please wait a moment and try again.", locale),
+        "starting": gettext(BUSY, locale),
         "reset": gettext("New conversation", locale),
     }
     return {
@@ -122,8 +136,12 @@ async def get_inbox(request: Request) -> JSONResponse:
     after_raw = request.query_params.get("after", "0")
     if not user.strip() or len(user) > MAX_USER_CHARS:
         return _error(400, f"'user' is required (1–{MAX_USER_CHARS} characters)")
-    if not after_raw.isdigit():
+    if not after_raw.isdigit() or int(after_raw) > MAX_MESSAGE_ID:
         return _error(400, "'after' must be a message id (a non-negative integer)")
+    try:
+        check_text(user)
+    except ValueError as exc:
+        return _error(400, f"'user' {exc}")
     messages = await anyio.to_thread.run_sync(web_inbox.fetch, request.app.state.sessions, user, int(after_raw))
     return JSONResponse({"messages": messages})
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 
 import anyio
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -67,6 +68,17 @@ async def _check_scheduler(request: Request) -> dict[str, object]:
             "running_here": request.app.state.reminders.ticking}
 
 
+def _children(settings: Settings) -> dict[str, object] | None:
+    """What the run command's supervisor reports about its children (restarts,
+    last exit, ``restarting`` while one waits out its back-off); None when the
+    gateway runs on its own."""
+    try:
+        status = json.loads((settings.var_dir / "children.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return status.get("children") if isinstance(status, dict) else None
+
+
 async def healthz(request: Request) -> JSONResponse:
     state = request.app.state
     rasa, actions, database = await asyncio.gather(
@@ -80,7 +92,8 @@ async def healthz(request: Request) -> JSONResponse:
     scheduler = await _check_scheduler(request) if database["ok"] else {"ok": False}
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks, "scheduler": scheduler,
-         "channels": ["web", *sorted(request.app.state.channels)]},
+         "channels": ["web", *sorted(request.app.state.channels)],
+         "children": _children(state.settings)},
         status_code=200 if ready else 503,
     )
 
@@ -100,6 +113,12 @@ async def not_found(request: Request, exc: Exception) -> JSONResponse:
 
 async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": "method not allowed"}, status_code=405)
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away (or was cut off: bot.gateway.http deadlines) while
+    its body was read: nobody is left to answer."""
+    return Response(status_code=400)
 
 
 async def server_error(request: Request, exc: Exception) -> JSONResponse:
@@ -157,5 +176,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[Route("/healthz", healthz, methods=["GET"]), *web.routes,
                 Route("/webhooks/{name}", webhook, methods=["POST"])],
         lifespan=lifespan,
-        exception_handlers={404: not_found, 405: method_not_allowed, 500: server_error},
+        exception_handlers={404: not_found, 405: method_not_allowed, ClientDisconnect: client_gone,
+                            500: server_error},
     )
