@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import anyio
 import httpx
@@ -20,6 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import reminders
@@ -28,6 +30,7 @@ from bot.config import Settings, load_settings
 from bot.gateway.core import Core
 from bot.gateway.rasa_client import RasaClient
 from bot.i18n import translations
+from bot.rasa_env import tracker_store_config
 from bot.scheduler import ReminderService
 from bot.storage.db import make_engine, make_sessionmaker, ping
 from bot.storage.migrate import upgrade
@@ -153,7 +156,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.channels = {rt.name: rt for rt in runtimes}
         senders = {web_inbox.CHANNEL: web_inbox.WebInboxSender(sessions),
                    **{rt.sender.channel: rt.sender for rt in runtimes}}
-        app.state.reminders = ReminderService(sessions, senders, settings)
+        def trackers() -> Engine | None:  # for the retention purge; a SQLite file only once Rasa made it
+            cfg = tracker_store_config(settings)
+            return None if cfg["dialect"] == "sqlite" and not Path(cfg["db"]).exists() else core.trackers()
+
+        app.state.reminders = ReminderService(sessions, senders, settings, trackers=trackers)
         for rt in runtimes:
             if rt.start is not None:
                 await rt.start()
