@@ -54,8 +54,8 @@ async def webhook_body(request: Request, header: str, secret: str | None = None)
     if not value or (secret is not None and not hmac.compare_digest(value.encode(), secret.encode())):
         return JSONResponse({"error": "forbidden"}, status_code=403)
     body = await read_body(request, MAX_WEBHOOK_BYTES)
-    if body is None:
-        return JSONResponse({"error": "too large"}, status_code=413)
+    if body is None:  # the connection closes: the rest of the body is not even drained
+        return JSONResponse({"error": "too large"}, status_code=413, headers={"Connection": "close"})
     return value, body
 
 

@@ -82,8 +82,9 @@ def _error(status: int, message: str) -> JSONResponse:
 async def post_message(request: Request) -> JSONResponse:
     core: Core = request.app.state.core
     body = await read_body(request, MAX_BODY_BYTES)
-    if body is None:  # refused before more than the limit was read
-        return _error(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
+    if body is None:  # refused before more than the limit was read; the rest is not waited for
+        return JSONResponse({"error": f"request body is larger than {MAX_BODY_BYTES} bytes"}, status_code=413,
+                            headers={"Connection": "close"})
     try:
         msg = parse_message(body)
     except BadRequest as exc:
