@@ -39,9 +39,9 @@ SAFE_KEYS = ("event", "level", "action_name", "policy_name", "intent_name", "sta
 
 _BRACES = re.compile(r"\{.*\}", re.DOTALL)
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
-# Quoted names that stay (action, intent, slot names, paths): lowercase ASCII
-# with a letter. Anything else quoted (texts, values, codes) is withheld.
-_NAME = re.compile(r"[a-z0-9_./:-]*[a-z_/][a-z0-9_./:-]*")
+# Quoted names that stay: snake_case identifiers (actions, forms, slots) and
+# loopback URLs. Anything else quoted (texts, values, codes, ids) is withheld.
+_NAME = re.compile(r"[a-z]+(?:_[a-z]+)+|https?://(?:127\.0\.0\.1|localhost)[\w.:/-]*")
 _installed = False
 
 
@@ -95,15 +95,15 @@ def safe_traceback(exc_info: Any) -> str:
         elif te.__context__ is not None and not te.__suppress_context__:
             walk(te.__context__, seen)
             parts.append("\nDuring handling of the above exception, another exception occurred:\n\n")
-        if te.stack:
+        if te.stack:  # file, line and function; no source lines (a test's source holds its data)
             parts.append("Traceback (most recent call last):\n")
-            parts.extend(te.stack.format())
+            parts.extend(f'  File "{f.filename}", line {f.lineno}, in {f.name}\n' for f in te.stack)
         exc_type = te.exc_type
         name = f"{exc_type.__module__}.{exc_type.__qualname__}" if exc_type else "Exception"
         parts.append(f"{name} (message withheld: it may hold personal data)\n")
 
     try:
-        walk(traceback.TracebackException(*exc_info, capture_locals=False), set())
+        walk(traceback.TracebackException(*exc_info, capture_locals=False, lookup_lines=False), set())
     except Exception:  # noqa: BLE001 - never let logging fail
         return f"{getattr(exc_info[0], '__name__', 'Exception')} (traceback withheld)"
     return "".join(parts).rstrip("\n")
