@@ -123,6 +123,8 @@ class ValidateCheckinForm(ExtractingForm):
                 and (entities_of(message).get("choice") or re.search(r"\d", message.get("text") or ""))):
             dispatcher.utter_message(text=gettext("Please answer with a number from 1 to 5.",
                                                   tracker_locale(tracker)))
+            # An answer, refused: the form asks again instead of Rasa rejecting it.
+            return [SlotSet("ci_wellbeing", None)]
         return []
 
 
