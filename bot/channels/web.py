@@ -2,7 +2,8 @@
 
 POST /api/messages  {"user": "<1–128 chars>", "text": "<1–4096 chars>"}
   → 200 {"replies": [{"text": "...", "buttons": [{"title": "...", "payload": "..."}]}]}
-  → 400 {"error": "..."} for bad input, 503 when Rasa is not ready.
+  → 400 {"error": "..."} for bad input (413 over 64 KiB), 503 when Rasa is not ready
+    and 502 when it fails, both with {"error", "replies": [the "busy, send again" reply]}.
 A button press is sent back as ``text`` = its payload. Each ``user`` is its own
 conversation.
 
