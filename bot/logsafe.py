@@ -29,6 +29,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
+import threading
 import traceback
 from typing import Any
 
@@ -142,7 +144,18 @@ def install() -> None:
     logging.setLogRecordFactory(factory)
     # Rasa warns with the text it failed to parse: warnings become records too.
     logging.captureWarnings(True)
+    # An exception nobody caught is printed by Python itself, message and all.
+    sys.excepthook = _uncaught
+    threading.excepthook = lambda args: _uncaught(args.exc_type, args.exc_value, args.exc_traceback)
     _installed = True
+
+
+def _uncaught(exc_type: Any, exc: Any, tb: Any) -> None:
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, tb)
+        return
+    sys.stderr.write("Uncaught exception\n" + safe_traceback((exc_type, exc, tb)) + "\n")
+    sys.stderr.flush()
 
 
 class PrivateLogFilter(logging.Filter):

@@ -20,22 +20,21 @@ import asyncio
 import contextlib
 import ctypes
 import dataclasses
+import json
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TextIO
-
-import datetime as dt
-import json
 
 import httpx
 
 from bot import PROJECT_ROOT
 from bot.config import Settings
+from bot.domain.clock import utcnow
 from bot.rasa_env import ensure_model, rasa_env, rasa_python, render_endpoints
 
 _PR_SET_PDEATHSIG = 1
@@ -163,7 +162,7 @@ class Supervisor:
 
     def _write_status(self) -> None:
         """What /healthz shows about the children (restarts, last exit)."""
-        status = {"updated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        status = {"updated_at": utcnow().isoformat(timespec="seconds"),
                   "children": {c.name: {"state": c.state, "restarts": c.restarts, "last_exit": c.last_exit}
                                for c in self.children.values()}}
         path = self.settings.var_dir / STATUS_FILE
@@ -190,7 +189,7 @@ class Supervisor:
         child.restarts += 1
         delay = min(2.0 ** (child.streak - 1), RESTART_DELAY_MAX_S)
         child.state = "restarting"
-        child.last_exit = {"code": code, "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        child.last_exit = {"code": code, "at": utcnow().isoformat(timespec="seconds"),
                            "restart_in_s": delay}
         self._write_status()
         self.say(

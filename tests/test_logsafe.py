@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -121,3 +122,13 @@ def test_rasas_real_logging_keeps_nothing_personal():
     assert "ClientResponseError" in out and "RasaException" in out
     leaked = [secret for secret in SECRETS if secret in out or json.dumps(secret)[1:-1] in out]
     assert not leaked, (leaked, out[-3000:])
+
+
+def test_an_uncaught_exception_is_printed_without_its_message():
+    script = ("from bot.logsafe import install; install()\n"
+              "raise RuntimeError('tracker of u-platform-4242: nhà sắp hết gạo')\n")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 1
+    assert "builtins.RuntimeError" in proc.stderr
+    assert "u-platform-4242" not in proc.stderr and "gạo" not in proc.stderr

@@ -18,8 +18,14 @@ from bot import people, reminders, scheduler
 from bot.channels.inbound import claim_event, store_payload
 from bot.config import load_settings
 from bot.gateway.core import resolve_identity
-from bot.storage.models import (CallbackPayload, ChannelIdentity, EnrollmentAttempt, InboundEvent, Reminder,
-                                WebInboxMessage)
+from bot.storage.models import (
+    CallbackPayload,
+    ChannelIdentity,
+    EnrollmentAttempt,
+    InboundEvent,
+    Reminder,
+    WebInboxMessage,
+)
 
 DAY = dt.timedelta(days=1)
 EVENTS = """CREATE TABLE IF NOT EXISTS events (
