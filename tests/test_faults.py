@@ -291,7 +291,7 @@ def test_a_child_that_keeps_crashing_is_restarted_forever_with_capped_back_off(t
 
 
 def test_sqlite_database_files_are_private(tmp_path):
-    os.umask(0o022)  # what a careless shell leaves
+    previous = os.umask(0o022)  # what a careless shell leaves
     try:
         engine = make_engine(f"sqlite:///{tmp_path / 'new' / 'var' / 'app.db'}")
         with engine.connect() as conn:
@@ -299,7 +299,7 @@ def test_sqlite_database_files_are_private(tmp_path):
             conn.commit()
         engine.dispose()
     finally:
-        os.umask(0o022)
+        os.umask(previous)
     assert stat.S_IMODE(os.stat(tmp_path / "new" / "var" / "app.db").st_mode) == 0o600
     assert stat.S_IMODE(os.stat(tmp_path / "new" / "var").st_mode) == 0o700
     for extra in ("app.db-wal", "app.db-shm"):

@@ -247,7 +247,10 @@ def test_retention_empties_the_real_tracker_store(prod, sent):
         count = text("SELECT count(*) FROM events WHERE sender_id = :s")
         with trackers.connect() as conn:
             assert all(conn.execute(count, {"s": i}).scalar() > 0 for i in ids.values())
-        later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=91)
+            newest = conn.execute(text("SELECT max(timestamp) FROM events")).scalar()
+        # 91 days after the newest event (Rasa stamps them with its own clock) and after now.
+        later = max(dt.datetime.fromtimestamp(newest, dt.timezone.utc),
+                    dt.datetime.now(dt.timezone.utc)) + dt.timedelta(days=91)
         scheduler.tick(sessions, settings, later, trackers=lambda: trackers)
         with trackers.connect() as conn:
             assert all(conn.execute(count, {"s": i}).scalar() == 0 for i in ids.values())
