@@ -4,7 +4,13 @@ Strings come from the gettext catalogs in ``bot/locale`` (``bot.i18n``); domain
 rules live in plain Python modules that these actions call.
 """
 
-from actions.answers import ActionAnswer
+# First: logs keep nothing personal (bot.logsafe). rasa-sdk runs the actions in
+# spawned Sanic worker processes, each of which imports this package.
+from bot.logsafe import install as _safe_logging
+
+_safe_logging()
+
+from actions.answers import ActionAnswer  # noqa: E402
 from actions.checkin import ActionAskCiConfirm, ActionCheckinFinish, ActionCheckinStart, ValidateCheckinForm
 from actions.crisis import ActionCrisis, ActionDistress, ActionHandover, ActionNoPolice, ActionTellMentor
 from actions.enrollment import ActionAskEnrollConsent, ActionEnrollFinish, ActionEnrollStart, ValidateEnrollForm

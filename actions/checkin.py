@@ -26,6 +26,7 @@ from nlu.crisis import CrisisLexicon
 from nlu.text import fold
 
 FORM = "checkin_form"
+WELLBEING_CHOICES = ("1", "2", "3", "4", "5")
 ORDER = ("ci_address", "ci_activity", "ci_wellbeing", "ci_need", "ci_note", "ci_confirm")
 SLOTS = (*ORDER, "ci_cancelled")
 CHOICES = {"ci_address": checkins.ADDRESS, "ci_activity": checkins.ACTIVITY, "ci_need": checkins.NEED}
@@ -52,6 +53,13 @@ def lexicon() -> CrisisLexicon:
     return CrisisLexicon.load()
 
 
+def wellbeing_of(value: Any) -> int | None:
+    """A wellbeing answer: exactly one of 1–5 (a button, or typed), else None;
+    a typed payload such as 99, -3 or 1e30 is no answer."""
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return int(text) if text in WELLBEING_CHOICES else None
+
+
 def extract(message: dict, requested: str | None) -> dict[str, Any]:
     if is_cancel(message):
         return {"ci_cancelled": True}
@@ -68,8 +76,9 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
             return {"ci_note": ""} if intent == "deny" else {}
         return {"ci_note": text.strip()}
     if requested == "ci_wellbeing":
-        value = choice or (m.group(1) if (m := re.search(r"(?<!\d)([1-5])(?!\d)", folded)) else None)
-        return {"ci_wellbeing": int(value)} if value else {}
+        value = wellbeing_of(choice) if choice is not None else wellbeing_of(
+            m.group(1) if (m := re.search(r"(?<![\w\-.,])([1-5])(?![\w.,])", folded)) else None)
+        return {"ci_wellbeing": value} if value is not None else {}
     if choice in CHOICES.get(requested, ()):
         return {requested: choice}
     for value, pattern in CUES.get(requested, []):
@@ -113,6 +122,17 @@ class ValidateCheckinForm(ExtractingForm):
     def extracted(self, tracker: Tracker) -> dict[str, Any]:
         return extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"))
 
+    def corrections(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        message = tracker.latest_message or {}
+        if (tracker.get_slot("requested_slot") == "ci_wellbeing" and not is_cancel(message)
+                and "ci_wellbeing" not in extract(message, "ci_wellbeing")
+                and (entities_of(message).get("choice") or re.search(r"\d", message.get("text") or ""))):
+            dispatcher.utter_message(text=gettext("Please answer with a number from 1 to 5.",
+                                                  tracker_locale(tracker)))
+            # An answer, refused: the form asks again instead of Rasa rejecting it.
+            return [SlotSet("ci_wellbeing", None)]
+        return []
+
 
 class ActionAskCiConfirm(Action):
     def name(self) -> str:
@@ -146,10 +166,13 @@ class ActionCheckinFinish(Action):
         if tracker.get_slot("ci_cancelled") or not tracker.get_slot("ci_confirm"):
             dispatcher.utter_message(text=gettext("All right, the report was not sent.", locale))
             return reset
+        wellbeing = wellbeing_of(tracker.get_slot("ci_wellbeing"))
+        if wellbeing is None:  # never stored by the form; refuse rather than fail
+            dispatcher.utter_message(text=gettext("Please answer with a number from 1 to 5.", locale))
+            return reset
         answers = checkins.Answers(
             address=tracker.get_slot("ci_address"), activity=tracker.get_slot("ci_activity"),
-            wellbeing=int(tracker.get_slot("ci_wellbeing")), need=tracker.get_slot("ci_need"),
-            note=tracker.get_slot("ci_note") or "")
+            wellbeing=wellbeing, need=tracker.get_slot("ci_need"), note=tracker.get_slot("ci_note") or "")
         channel = ((tracker.latest_message or {}).get("metadata") or {}).get("channel") or "unknown"
         _, sessions = database()
         with sessions.begin() as s:

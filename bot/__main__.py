@@ -16,12 +16,16 @@ import argparse
 import asyncio
 import dataclasses
 import logging
+import os
 import sys
 
 from bot.config import load_settings
 
 
 def _logging(level: str) -> None:
+    from bot.logsafe import install
+
+    install()  # no message texts, values or ids in any record, ours or a library's
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -34,6 +38,7 @@ def _logging(level: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    os.umask(0o077)  # databases, var/ and everything the children write: the owner's only
     if argv[:1] == ["admin"]:
         from bot.admin import main as admin_main
 
@@ -74,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         import uvicorn
 
         from bot.gateway.app import create_app
+        from bot.gateway.http import uvicorn_options
 
         uvicorn.run(
             create_app(settings),
@@ -82,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             log_level=settings.log_level.lower(),
             access_log=False,  # the core logs each turn without message bodies
             timeout_graceful_shutdown=5,
+            **uvicorn_options(),  # header/body deadlines for slow clients
         )
         return 0
 

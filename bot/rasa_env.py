@@ -128,7 +128,12 @@ def render_endpoints(settings: Settings) -> Path:
         base["lock_store"] = lock
     else:
         base.pop("lock_store", None)
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    settings.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(settings.var_dir, 0o700)  # databases, secret key, endpoints: the owner's only
+    if base["tracker_store"]["dialect"] == "sqlite":  # Rasa would create it with the umask's mode
+        from bot.storage.db import private_sqlite_file
+
+        private_sqlite_file(Path(base["tracker_store"]["db"]))
     out = settings.var_dir / "rasa-endpoints.yml"
     tmp = out.with_suffix(".tmp")
     tmp.write_text(

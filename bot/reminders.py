@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Engine, delete, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.alerts import mentors_of, raise_alert
@@ -32,10 +32,13 @@ from bot.domain.schedule import Window, next_window, window_on_or_before
 from bot.outbox import enqueue, insert_for, local_time
 from bot.storage.models import (
     Alert,
+    CallbackPayload,
+    ChannelIdentity,
     Checkin,
     CheckinSchedule,
     EnrollmentAttempt,
     Heartbeat,
+    InboundEvent,
     MentorAssignment,
     Milestone,
     OfficerCommune,
@@ -255,12 +258,15 @@ def watchdog(s: Session, now: dt.datetime) -> bool:
 
 
 def purge(s: Session, now: dt.datetime, checkin_days: int, outbox_days: int) -> dict[str, int]:
-    """Delete what is no longer needed: check-ins older than ``checkin_days``,
-    finished outbox rows and fetched web messages older than ``outbox_days``,
-    enrollment attempts older than 30 days. Alerts and the audit log are kept,
-    without the person's words after ``checkin_days`` (like the check-ins)."""
+    """Delete what is no longer needed: check-ins older than ``checkin_days``
+    (and the person's words in alerts); finished outbox rows, web messages,
+    inbound event ids and stored button payloads older than ``outbox_days``; the
+    chats of people who never enrolled and have not written for ``outbox_days``
+    (with everything kept for them); enrollment attempts older than 30 days.
+    Alerts and the audit log are kept. Rasa's conversation histories:
+    :func:`purge_trackers`."""
     old_outbox = now - dt.timedelta(days=outbox_days)
-    return {
+    counts = {
         "alert_notes": s.execute(update(Alert).where(Alert.note.is_not(None),
                                                      Alert.created_at < now - dt.timedelta(days=checkin_days))
                                  .values(note=None)).rowcount,
@@ -270,4 +276,25 @@ def purge(s: Session, now: dt.datetime, checkin_days: int, outbox_days: int) -> 
         "web_inbox": s.execute(delete(WebInboxMessage).where(WebInboxMessage.created_at < old_outbox)).rowcount,
         "enrollment_attempts": s.execute(delete(EnrollmentAttempt).where(
             EnrollmentAttempt.at < now - dt.timedelta(days=30))).rowcount,
+        "inbound_events": s.execute(delete(InboundEvent).where(InboundEvent.received_at < old_outbox)).rowcount,
+        "callback_payloads": s.execute(delete(CallbackPayload).where(
+            CallbackPayload.created_at < old_outbox)).rowcount,
     }
+    idle = select(ChannelIdentity.id).where(ChannelIdentity.person_id.is_(None),
+                                            ChannelIdentity.last_inbound_at < old_outbox)
+    s.execute(delete(EnrollmentAttempt).where(EnrollmentAttempt.identity_id.in_(idle)))
+    s.execute(delete(WebInboxMessage).where(WebInboxMessage.identity_id.in_(idle)))
+    s.execute(delete(Reminder).where(Reminder.person_id.is_(None), Reminder.identity_id.in_(idle)))
+    counts["identities"] = s.execute(delete(ChannelIdentity).where(ChannelIdentity.id.in_(idle))).rowcount
+    return counts
+
+
+def purge_trackers(trackers: Engine, before: dt.datetime) -> int:
+    """Delete Rasa's tracker events (message texts, slots) stamped before
+    ``before``: a conversation's session expires after an idle hour, so only
+    old sessions go; the chats purged above have no newer events. Returns rows."""
+    with trackers.begin() as conn:
+        if not inspect(conn).has_table("events"):
+            return 0
+        return conn.execute(text("DELETE FROM events WHERE timestamp < :before"),
+                            {"before": before.timestamp()}).rowcount

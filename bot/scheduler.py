@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 
 import anyio
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import enroll_guard, offered, reminders
@@ -34,8 +34,12 @@ TICK_LOCK = 7_461_901  # PostgreSQL advisory lock id: one replica ticks at a tim
 RETENTION = "retention"
 
 
-def tick(sessions: sessionmaker[Session], settings: Settings, now: dt.datetime) -> dict[str, int] | None:
-    """One tick in one transaction. None when another replica is ticking."""
+def tick(sessions: sessionmaker[Session], settings: Settings, now: dt.datetime,
+         trackers: Callable[[], Engine | None] | None = None) -> dict[str, int] | None:
+    """One tick in one transaction. None when another replica is ticking.
+    Once a day the retention settings are applied, to Rasa's conversation
+    histories too (``trackers``: the tracker store's engine)."""
+    purged: dict[str, int] | None = None
     with sessions.begin() as s:
         if s.get_bind().dialect.name == "postgresql" and not s.execute(
                 text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": TICK_LOCK}).scalar():
@@ -46,17 +50,28 @@ def tick(sessions: sessionmaker[Session], settings: Settings, now: dt.datetime) 
             purged = reminders.purge(s, now, settings.checkin_retention_days, settings.outbox_retention_days)
             purged["offered_payloads"] = offered.purge(s, now)
             reminders.beat(s, RETENTION, now)
-            if any(purged.values()):
-                log.info("retention purge %s", " ".join(f"{k}={v}" for k, v in purged.items()))
         if transient := enroll_guard.purge_transient(s, now):  # chats made only to answer a refused code
             log.info("transient identities purged=%d", transient)
+    if purged is not None:
+        if trackers is not None:
+            try:
+                engine = trackers()
+                if engine is not None:
+                    purged["tracker_events"] = reminders.purge_trackers(
+                        engine, now - dt.timedelta(days=settings.outbox_retention_days))
+            except Exception as exc:  # noqa: BLE001 - tomorrow's purge tries again
+                log.warning("retention purge of the tracker store failed: %s", type(exc).__name__)
+        if any(purged.values()):
+            log.info("retention purge %s", " ".join(f"{k}={v}" for k, v in purged.items()))
     return counts
 
 
 class ReminderService:
     def __init__(self, sessions: sessionmaker[Session], senders: Mapping[str, Sender], settings: Settings,
-                 kb: KnowledgeBase | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 kb: KnowledgeBase | None = None, clock: Callable[[], dt.datetime] = utcnow,
+                 trackers: Callable[[], Engine | None] | None = None) -> None:
         self.sessions = sessions
+        self.trackers = trackers
         self.settings = settings
         self.clock = clock
         self.dispatcher = Dispatcher(sessions, senders, kb or KnowledgeBase.load(), clock=clock)
@@ -66,7 +81,8 @@ class ReminderService:
 
     async def _tick(self) -> None:
         try:
-            counts = await anyio.to_thread.run_sync(tick, self.sessions, self.settings, self.clock())
+            counts = await anyio.to_thread.run_sync(tick, self.sessions, self.settings, self.clock(),
+                                                    self.trackers)
         except Exception:
             log.exception("scheduler tick failed; the next tick retries")
             return

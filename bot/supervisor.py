@@ -6,8 +6,10 @@ Starts, on loopback, as children it supervises:
   3. the Rasa server (``.venv-rasa``), after training the model if it is
      missing or stale.
 Each child's output is shown with its name in front. A child that exits on its
-own is reported and restarted with back-off; if it keeps crashing (3 times in 5
-minutes) everything is stopped and the run fails. Ctrl-C or SIGTERM stops all
+own is reported and restarted with back-off (1, 2, 4 … seconds, capped at
+RESTART_DELAY_MAX_S), forever: the product never stops itself, and
+``var/children.json`` (shown by ``/healthz``) says what was restarted, how often
+and when. Ctrl-C or SIGTERM stops all
 children (process groups, SIGTERM then SIGKILL); children also get SIGTERM if
 the supervisor itself is killed (PR_SET_PDEATHSIG), so nothing is orphaned.
 """
@@ -18,25 +20,28 @@ import asyncio
 import contextlib
 import ctypes
 import dataclasses
+import json
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TextIO
 
 import httpx
 
 from bot import PROJECT_ROOT
 from bot.config import Settings
+from bot.domain.clock import utcnow
 from bot.rasa_env import ensure_model, rasa_env, rasa_python, render_endpoints
 
 _PR_SET_PDEATHSIG = 1
-RESTART_LIMIT = 3
-RESTART_WINDOW_S = 300.0
+RESTART_DELAY_MAX_S = 60.0
+# A child that ran this long before exiting starts the back-off from 1 s again.
+STABLE_AFTER_S = 300.0
+STATUS_FILE = "children.json"
 STOP_TIMEOUT_S = 10.0
 
 
@@ -64,7 +69,11 @@ class Child:
     argv: list[str]
     env: dict[str, str]
     proc: asyncio.subprocess.Process | None = None
-    crashes: deque[float] = field(default_factory=deque)
+    restarts: int = 0          # since the run started
+    streak: int = 0            # exits in a row, each within STABLE_AFTER_S of its start
+    started_at: float = 0.0
+    state: str = "starting"
+    last_exit: dict[str, object] | None = None
     pump: asyncio.Task[None] | None = None
     watcher: asyncio.Task[None] | None = None
 
@@ -113,6 +122,7 @@ class Supervisor:
         return [
             Child(
                 "actions",
+                # actions/__init__.py makes its logging safe (bot.logsafe), in every worker
                 [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(s.actions_port)],
                 {**app_env, "SANIC_HOST": "127.0.0.1"},
             ),
@@ -126,6 +136,7 @@ class Supervisor:
                     "-i", "127.0.0.1", "-p", str(s.rasa_port),
                     "--endpoints", str(s.var_dir / "rasa-endpoints.yml"),
                     "--credentials", "credentials.yml",
+                    "--logging-config-file", "logging.yml",  # bot/logsafe.py: nothing personal
                 ],
                 rasa_env({"PYTHONUNBUFFERED": "1"}),
             ),
@@ -145,6 +156,22 @@ class Supervisor:
         )
         child.pump = asyncio.create_task(self._pump(child))
         child.watcher = asyncio.create_task(self._watch(child, child.proc))
+        child.started_at = time.monotonic()
+        child.state = "running"
+        self._write_status()
+
+    def _write_status(self) -> None:
+        """What /healthz shows about the children (restarts, last exit)."""
+        status = {"updated_at": utcnow().isoformat(timespec="seconds"),
+                  "children": {c.name: {"state": c.state, "restarts": c.restarts, "last_exit": c.last_exit}
+                               for c in self.children.values()}}
+        path = self.settings.var_dir / STATUS_FILE
+        tmp = path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(status), encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            self.say(f"cannot write {path.name}: {type(exc).__name__}")
 
     async def _watch(self, child: Child, proc: asyncio.subprocess.Process) -> None:
         code = await exited(proc)
@@ -158,21 +185,16 @@ class Supervisor:
         if self.stopping.is_set() or child.proc is not proc:
             return
         now = time.monotonic()
-        child.crashes.append(now)
-        while child.crashes and now - child.crashes[0] > RESTART_WINDOW_S:
-            child.crashes.popleft()
-        if len(child.crashes) > RESTART_LIMIT:
-            self.failed = (
-                f"{child.name} crashed {len(child.crashes)} times in "
-                f"{RESTART_WINDOW_S:.0f} s (last exit code {code}); stopping everything"
-            )
-            self.say(self.failed)
-            self.stopping.set()
-            return
-        delay = 2 ** (len(child.crashes) - 1)
+        child.streak = 1 if now - child.started_at >= STABLE_AFTER_S else child.streak + 1
+        child.restarts += 1
+        delay = min(2.0 ** (child.streak - 1), RESTART_DELAY_MAX_S)
+        child.state = "restarting"
+        child.last_exit = {"code": code, "at": utcnow().isoformat(timespec="seconds"),
+                           "restart_in_s": delay}
+        self._write_status()
         self.say(
             f"{child.name} exited unexpectedly (exit code {code}); "
-            f"restarting in {delay} s (restart {len(child.crashes)} of {RESTART_LIMIT})"
+            f"restarting in {delay:.0f} s (restart {child.restarts}; {child.streak} in a row)"
         )
         try:
             await asyncio.wait_for(self.stopping.wait(), timeout=delay)

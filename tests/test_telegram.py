@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -21,7 +22,7 @@ from bot.gateway.rasa_client import Button
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.models import ChannelIdentity, InboundEvent
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import migrated_sessions, private_database, serve, start_product
+from tests.helpers import cmdline, descendants, migrated_sessions, private_database, serve, start_product
 
 PG_URL = os.environ.get("LOIVE_TEST_DATABASE_URL", "")
 
@@ -279,3 +280,20 @@ def test_polling_mode_and_webhook_cli(trained_model, tmp_path):
         subprocess.run([sys.executable, "-m", "bot", "telegram", "delete-webhook"], cwd=PROJECT_ROOT, env=cli_env,
                        check=True, capture_output=True)
         assert fake.webhook == {}
+
+
+def test_while_the_action_server_is_down_the_person_is_told_to_send_again(tg_product):
+    """Issue 11: never silence. The action server is killed (with its workers);
+    the turn's answer is the busy reply, sent once, and the update is done."""
+    product, fake = tg_product
+    chat = 5009
+    [actions] = [p for p in descendants(product.proc.pid) if "rasa_sdk" in cmdline(p)]
+    os.killpg(os.getpgid(actions), signal.SIGKILL)
+    update = fake.message_update(chat, "muốn vay vốn làm ăn thì làm sao")
+    assert post(product, update).status_code == 200
+    [sent] = fake.wait_sent(chat, 1)
+    assert sent["text"] == "Hệ thống đang bận, anh/chị vui lòng gửi lại sau ít phút."
+    assert post(product, update).status_code == 200     # Telegram's retry: already answered
+    product.wait_ready(timeout=120)
+    time.sleep(1.5)
+    assert len(fake.sent(chat)) == 1

@@ -52,3 +52,22 @@ def test_without_a_secret_only_a_present_header_is_required(url):
     assert httpx.post(f"{url}/signed", content=b"{}").status_code == 403
     r = httpx.post(f"{url}/signed", content=b"{}", headers={"X-Signature": "mac=abc"})
     assert r.json() == {"header": "mac=abc", "bytes": 2}
+
+
+def test_a_streamed_body_over_the_limit_is_refused_without_reading_it(url):
+    """No Content-Length (chunked): refused once the limit is passed while it
+    streams in, and the connection closed, so the sender cannot push the rest."""
+    sent = 0
+
+    def chunks():
+        nonlocal sent
+        for _ in range(512):
+            sent += 65536
+            yield b"x" * 65536
+
+    try:
+        r = httpx.post(f"{url}/secret", content=chunks(), headers={"X-Secret": SECRET}, timeout=30)
+        assert (r.status_code, r.json()) == (413, {"error": "too large"})
+    except httpx.HTTPError:
+        pass  # refused and closed while the client was still sending
+    assert sent < MAX_WEBHOOK_BYTES + 8 * 1024 * 1024, sent

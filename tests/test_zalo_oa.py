@@ -609,11 +609,14 @@ def test_a_slow_turn_is_acknowledged_within_zalos_deadline_and_finished(own_db_u
         assert gw.count(InboundEvent) == 1
 
 
-def test_rasa_down_is_503_and_the_event_is_released_for_the_retry(own_db_url, tmp_path):
+def test_rasa_down_tells_the_person_to_send_again_once(own_db_url, tmp_path):
     with _gateway(own_db_url, tmp_path, rasa_port=free_port()) as gw:  # nothing listens there
         event = oa_event(APP_ID, "user_send_text", "u-down", text="xin chào")
-        assert gw.post(event).status_code == 503
-        assert gw.count(InboundEvent) == 0
-        # Zalo's retry is processed again (not taken for a duplicate): still 503 while Rasa is down.
-        assert gw.post(event).status_code == 503
-        assert gw.count(InboundEvent) == 0 and gw.oa.sends() == []
+        assert gw.post(event).status_code == 200
+        assert wait_until(lambda: gw.oa.sends("u-down"), timeout=15)
+        # Zalo's retry is a duplicate: the person was already told, once.
+        assert gw.post(event).status_code == 200
+        time.sleep(0.5)
+        assert [x.text for x in gw.oa.sends("u-down")] == [
+            "Hệ thống đang bận, anh/chị vui lòng gửi lại sau ít phút."]
+        assert gw.count(InboundEvent) == 1

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot import enroll_guard
-from bot.gateway.core import Core, Inbound, resolve_identity
+from bot.gateway.core import Core, Inbound, busy_reply, resolve_identity
 from bot.gateway.rasa_client import RasaError, RasaUnavailable, Reply
 from bot.i18n import gettext
 from bot.outbox import enqueue_reply, insert_for
@@ -54,10 +54,65 @@ async def webhook_body(request: Request, header: str, secret: str | None = None)
     value = request.headers.get(header, "")
     if not value or (secret is not None and not hmac.compare_digest(value.encode(), secret.encode())):
         return JSONResponse({"error": "forbidden"}, status_code=403)
-    body = await request.body()
-    if len(body) > MAX_WEBHOOK_BYTES:
-        return JSONResponse({"error": "too large"}, status_code=413)
+    body = await read_body(request, MAX_WEBHOOK_BYTES)
+    if body is None:  # the connection closes: the rest of the body is not even drained
+        return JSONResponse({"error": "too large"}, status_code=413, headers={"Connection": "close"})
     return value, body
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is known to exceed ``limit``
+    bytes: from the Content-Length header before anything is read, else while
+    it streams in (never more than ``limit`` plus one chunk is held)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+MAX_JSON_DEPTH = 32  # no platform nests deeper than a few levels
+
+
+def parse_json(body: bytes | str) -> object:
+    """Parse a JSON body; ValueError for anything a handler should answer with
+    4xx: invalid JSON, nesting deeper than MAX_JSON_DEPTH (json.loads itself
+    overflows the stack at about 1000 levels), and strings that no database
+    can store (a lone UTF-16 surrogate, a NUL character)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        raise ValueError("invalid JSON") from None
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError("JSON nested too deep")
+        if isinstance(value, dict):
+            stack.extend((k, depth) for k in value)
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+        elif isinstance(value, str):
+            check_text(value)
+    return data
+
+
+def check_text(value: str) -> None:
+    """ValueError for a string that cannot be stored as text: a lone surrogate
+    (not encodable as UTF-8) or a NUL (PostgreSQL refuses it in text)."""
+    if "\x00" in value:
+        raise ValueError("NUL character in a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("lone surrogate in a string") from None
 
 
 def claim_event(sessions: sessionmaker[Session], channel: str, event_id: str,
@@ -109,15 +164,20 @@ def identity_of(sessions: sessionmaker[Session], channel: str, external_id: str)
 
 
 async def receive(core: Core, msg: Inbound, event_id: str, wake: Callable[[], None] | None = None) -> bool:
-    """Process one inbound message once. Returns False for a duplicate. Raises
-    (after releasing the event) when Rasa cannot answer, so the webhook can
-    answer 5xx and the platform retries."""
+    """Process one inbound message once. Returns False for a duplicate. When
+    Rasa or the action server cannot answer, the person is told so ("busy,
+    send it again in a few minutes") and the event is done: a platform retry
+    minutes later would answer a message the person may already have resent.
+    Raises (after releasing the event, so the platform's retry is processed)
+    on any other failure."""
     sessions = core.sessions
     if not await anyio.to_thread.run_sync(claim_event, sessions, msg.channel, event_id):
         log.info("duplicate event channel=%s ignored", msg.channel)
         return False
     try:
         replies = await core.handle(msg)
+    except (RasaUnavailable, RasaError) as exc:
+        replies = getattr(exc, "replies", None) or [busy_reply(msg.locale)]
     except Exception:
         await anyio.to_thread.run_sync(release_event, sessions, msg.channel, event_id)
         raise

@@ -23,7 +23,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
-import json
 import logging
 import os
 from collections.abc import Callable
@@ -41,7 +40,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels import ChannelRuntime
 from bot.channels.base import Outgoing, RateLimit, RetryLater, Sender, Unreachable
-from bot.channels.inbound import load_payload, receive, reply_directly, store_payload, webhook_body
+from bot.channels.inbound import load_payload, parse_json, receive, reply_directly, store_payload, webhook_body
 from bot.config import Settings
 from bot.gateway.core import Core, Inbound
 from bot.gateway.rasa_client import Button, RasaError, RasaUnavailable
@@ -192,7 +191,7 @@ class TelegramChannel:
             return got
         _, body = got
         try:
-            data = json.loads(body)
+            data = parse_json(body)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("no update_id")
             update = Update.de_json(data, self.application.bot)

@@ -4,7 +4,9 @@ GET /  the chat page; sets the ``loive_web`` cookie (bot.channels.web_session).
 
 POST /api/messages  {"user": "<1–128 chars>", "text": "<1–4096 chars>"}
   → 200 {"replies": [{"text": "...", "buttons": [{"title": "...", "payload": "..."}]}]}
-  → 400 {"error": "..."} for bad input, 403 from another site, 503 when Rasa is not ready.
+  → 400 {"error": "..."} for bad input (413 over 64 KiB), 403 from another site,
+    503 when Rasa is not ready and 502 when it fails, both with
+    {"error", "replies": [the "busy, send again" reply]}.
 A button press is sent back as ``text`` = its payload. With the cookie, the
 conversation is the cookie's identity and ``user`` is ignored (and optional);
 without it, each ``user`` is its own anonymous conversation (questions and
@@ -33,7 +35,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from bot.channels import web_inbox, web_session
-from bot.gateway.core import Core, Inbound
+from bot.channels.inbound import check_text, parse_json, read_body
+from bot.gateway.core import BUSY, Core, Inbound
 from bot.gateway.rasa_client import RasaError, RasaUnavailable
 from bot.i18n import SUPPORTED_LOCALES, gettext, normalize_locale
 
@@ -43,6 +46,7 @@ CHANNEL = web_session.CHANNEL
 MAX_BODY_BYTES = 64 * 1024
 MAX_USER_CHARS = 128
 MAX_TEXT_CHARS = 4096
+MAX_MESSAGE_ID = 2**63 - 1  # a BIGINT: larger ids cannot exist (and overflow the query)
 _PAGE = Template((Path(__file__).with_name("web_page.html")).read_text(encoding="utf-8"))
 
 
@@ -59,9 +63,9 @@ def parse_message(body: bytes, sender: web_session.Sender | None = None, source:
     if len(body) > MAX_BODY_BYTES:
         raise BadRequest(f"request body is larger than {MAX_BODY_BYTES} bytes", status=413)
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("body must be valid JSON") from None
+        data = parse_json(body)
+    except ValueError as exc:
+        raise BadRequest(f"body must be valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise BadRequest('body must be a JSON object like {"user": "...", "text": "..."}')
     user, text, locale = data.get("user"), data.get("text"), data.get("locale")
@@ -76,6 +80,10 @@ def parse_message(body: bytes, sender: web_session.Sender | None = None, source:
             raise BadRequest(f"'{name}' must not be empty")
         if len(value) > limit:
             raise BadRequest(f"'{name}' must be at most {limit} characters (got {len(value)})")
+        try:
+            check_text(value)
+        except ValueError as exc:
+            raise BadRequest(f"'{name}' must be text ({exc})") from None
     if locale is not None and locale not in SUPPORTED_LOCALES:
         raise BadRequest(f"'locale' must be one of {', '.join(SUPPORTED_LOCALES)}")
     who = sender or web_session.anonymous(user)
@@ -105,19 +113,28 @@ async def post_message(request: Request) -> JSONResponse:
     if (refused := _cross_site(request)) is not None:
         return refused
     sender = web_session.bound(request, _secret(request))
-    body = await request.body()
+    body = await read_body(request, MAX_BODY_BYTES)
+    if body is None:  # refused before more than the limit was read; the rest is not waited for
+        return JSONResponse({"error": f"request body is larger than {MAX_BODY_BYTES} bytes"}, status_code=413,
+                            headers={"Connection": "close"})
     try:
         msg = parse_message(body, sender, source=request.client.host if request.client else None)
     except BadRequest as exc:
         return _error(exc.status, str(exc))
     try:
         replies = await core.handle(msg)
-    except RasaUnavailable:
-        return _error(503, "the assistant is starting or unavailable; try again in a moment")
+    except RasaUnavailable as exc:
+        return _busy(503, "the assistant is starting or unavailable; try again in a moment", exc)
     except RasaError as exc:
         log.warning("rasa error on web turn: %s", exc)
-        return _error(502, "the assistant could not answer; try again")
+        return _busy(502, "the assistant could not answer; try again", exc)
     return JSONResponse({"replies": [r.as_dict() for r in replies]})
+
+
+def _busy(status: int, message: str, exc: Exception) -> JSONResponse:
+    """A 5xx that still carries the short "busy, send again" reply for the person."""
+    replies = getattr(exc, "replies", [])
+    return JSONResponse({"error": message, "replies": [r.as_dict() for r in replies]}, status_code=status)
 
 
 def _page_strings(locale: str) -> dict[str, Any]:
@@ -131,7 +148,7 @@ def _page_strings(locale: str) -> dict[str, Any]:
         "placeholder": gettext("Type your question…", locale),
         "send": gettext("Send", locale),
         "error": gettext("Could not send. Please try again in a moment.", locale),
-        "starting": gettext("The assistant is starting, please wait a moment and try again.", locale),
+        "starting": gettext(BUSY, locale),
         "reset": gettext("New conversation", locale),
     }
     return {
@@ -176,7 +193,7 @@ async def get_inbox(request: Request) -> JSONResponse:
     if sender is None:
         return _error(401, "the inbox needs the web chat's cookie: open the chat page (GET /) first")
     after_raw = request.query_params.get("after", "0")
-    if not after_raw.isdigit() or len(after_raw) > MAX_ID_DIGITS:
+    if not after_raw.isdigit() or len(after_raw) > MAX_ID_DIGITS or int(after_raw) > MAX_MESSAGE_ID:
         return _error(400, "'after' must be a message id (a non-negative integer)")
     messages = await anyio.to_thread.run_sync(web_inbox.fetch, request.app.state.sessions, sender.external_id,
                                               int(after_raw))

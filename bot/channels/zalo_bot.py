@@ -53,7 +53,7 @@ from starlette.responses import JSONResponse, Response
 
 from bot.channels import ChannelRuntime
 from bot.channels.base import Outgoing, RateLimit, RetryLater, Sender
-from bot.channels.inbound import DeadlineTurns, receive, reply_directly, webhook_body
+from bot.channels.inbound import DeadlineTurns, parse_json, receive, reply_directly, webhook_body
 from bot.channels.telegram import split_text
 from bot.channels.zalo_client import ZaloAuthError, ZaloBotClient, ZaloRateLimited
 from bot.channels.zalo_oa import ANSWER_WITHIN_S, ONLY_TEXT
@@ -215,7 +215,7 @@ class ZaloBotChannel:
             return got
         _, body = got
         try:
-            event, message = _event(json.loads(body))
+            event, message = _event(parse_json(body))
             work = self._work(event, message)
         except ValueError:
             return JSONResponse({"error": "not a Zalo Bot event"}, status_code=400)

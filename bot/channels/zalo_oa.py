@@ -71,7 +71,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
-import json
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
@@ -87,7 +86,8 @@ from starlette.responses import JSONResponse, Response
 from bot.alerts import raise_alert
 from bot.channels import ChannelRuntime
 from bot.channels.base import Outgoing, RateLimit, RetryLater, Sender, Unreachable
-from bot.channels.inbound import DeadlineTurns, load_payload, receive, reply_directly, store_payload, webhook_body
+from bot.channels.inbound import (DeadlineTurns, load_payload, parse_json, receive, reply_directly, store_payload,
+                                  webhook_body)
 from bot.channels.telegram import split_text
 from bot.channels.zalo_client import (NOT_FOLLOWING, WINDOW_CLOSED, ZaloAuthError, ZaloError, ZaloOAClient,
                                       ZaloRateLimited)
@@ -427,7 +427,7 @@ class ZaloOAChannel:
             return got
         header, body = got
         try:
-            data = json.loads(body)
+            data = parse_json(body)
             if not isinstance(data, dict) or not isinstance(data.get("timestamp"), (str, int)):
                 raise ValueError("no timestamp")
         except ValueError:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import anyio
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import reminders
@@ -27,6 +30,7 @@ from bot.config import Settings, load_settings
 from bot.gateway.core import Core
 from bot.gateway.rasa_client import RasaClient
 from bot.i18n import translations
+from bot.rasa_env import tracker_store_config
 from bot.scheduler import ReminderService
 from bot.storage.db import make_engine, make_sessionmaker, ping
 from bot.storage.migrate import upgrade
@@ -67,6 +71,17 @@ async def _check_scheduler(request: Request) -> dict[str, object]:
             "running_here": request.app.state.reminders.ticking}
 
 
+def _children(settings: Settings) -> dict[str, object] | None:
+    """What the run command's supervisor reports about its children (restarts,
+    last exit, ``restarting`` while one waits out its back-off); None when the
+    gateway runs on its own."""
+    try:
+        status = json.loads((settings.var_dir / "children.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return status.get("children") if isinstance(status, dict) else None
+
+
 async def healthz(request: Request) -> JSONResponse:
     state = request.app.state
     rasa, actions, database = await asyncio.gather(
@@ -80,7 +95,8 @@ async def healthz(request: Request) -> JSONResponse:
     scheduler = await _check_scheduler(request) if database["ok"] else {"ok": False}
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks, "scheduler": scheduler,
-         "channels": [*(["web"] if state.settings.web_chat else []), *sorted(request.app.state.channels)]},
+         "channels": [*(["web"] if state.settings.web_chat else []), *sorted(request.app.state.channels)],
+         "children": _children(state.settings)},
         status_code=200 if ready else 503,
     )
 
@@ -100,6 +116,12 @@ async def not_found(request: Request, exc: Exception) -> JSONResponse:
 
 async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": "method not allowed"}, status_code=405)
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away (or was cut off: bot.gateway.http deadlines) while
+    its body was read: nobody is left to answer."""
+    return Response(status_code=400)
 
 
 async def server_error(request: Request, exc: Exception) -> JSONResponse:
@@ -136,7 +158,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Web-chat identities get reminders and alerts only while the web chat is on.
         senders = {**({web_inbox.CHANNEL: web_inbox.WebInboxSender(sessions)} if settings.web_chat else {}),
                    **{rt.sender.channel: rt.sender for rt in runtimes}}
-        app.state.reminders = ReminderService(sessions, senders, settings)
+        def trackers() -> Engine | None:  # for the retention purge; a SQLite file only once Rasa made it
+            cfg = tracker_store_config(settings)
+            return None if cfg["dialect"] == "sqlite" and not Path(cfg["db"]).exists() else core.trackers()
+
+        app.state.reminders = ReminderService(sessions, senders, settings, trackers=trackers)
         for rt in runtimes:
             if rt.start is not None:
                 await rt.start()
@@ -160,5 +186,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[Route("/healthz", healthz, methods=["GET"]), *(web.routes if settings.web_chat else []),
                 Route("/webhooks/{name}", webhook, methods=["POST"])],
         lifespan=lifespan,
-        exception_handlers={404: not_found, 405: method_not_allowed, 500: server_error},
+        exception_handlers={404: not_found, 405: method_not_allowed, ClientDisconnect: client_gone,
+                            500: server_error},
     )

@@ -19,8 +19,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings, load_settings
-from bot.gateway.rasa_client import RasaClient, Reply, parse_rest_output
 from bot import enroll_guard, offered
+from bot.gateway.rasa_client import RasaClient, RasaError, RasaUnavailable, Reply, parse_rest_output
 from bot.i18n import N_, gettext, normalize_locale
 from bot.outbox import wake_waiting
 from bot.people import ANONYMOUS_CHANNELS, ANONYMOUS_ONLY, find_code
@@ -29,6 +29,14 @@ from bot.domain.clock import utcnow
 from bot.storage.models import ChannelIdentity, new_id
 
 log = logging.getLogger(__name__)
+
+# What the person gets while Rasa or the action server cannot answer: never
+# silence, and never a claim that their message (a check-in answer) was taken.
+BUSY = N_("The system is busy, please send your message again in a few minutes.")
+
+
+def busy_reply(locale: str | None) -> Reply:
+    return Reply(gettext(BUSY, locale))
 
 
 @dataclass(frozen=True)
@@ -281,8 +289,21 @@ class Core:
         metadata: dict[str, Any] = {"channel": msg.channel, "locale": locale}
         if msg.anonymous:
             metadata["anonymous"] = True   # actions answer questions only (actions/identity.py)
-        items = await self.rasa.send_raw(conversation_id, as_rasa_text(msg.text), metadata)
-        replies = parse_rest_output(items)
+        try:
+            items = await self.rasa.send_raw(conversation_id, as_rasa_text(msg.text), metadata)
+            replies = parse_rest_output(items)
+        except (RasaUnavailable, RasaError) as exc:
+            # The channel answers with this (the web chat along with its 5xx).
+            exc.replies = [busy_reply(locale)]  # type: ignore[attr-defined]
+            log.warning("turn channel=%s conversation=%s not answered: %s", msg.channel, conversation_id,
+                        type(exc).__name__)
+            raise
+        if not replies:
+            # Rasa answered nothing: a custom action failed (the action server is
+            # down or restarting) and Rasa carried on silently.
+            log.warning("turn channel=%s conversation=%s: Rasa gave no reply (action server down?)",
+                        msg.channel, conversation_id)
+            replies = [busy_reply(locale)]
         await anyio.to_thread.run_sync(record_offered, self.sessions, conversation_id, replies)
         for control in controls(items):
             if control.get("loive") == ERASE_CONVERSATION:

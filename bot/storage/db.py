@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -19,11 +20,23 @@ def normalize_url(url: str) -> URL:
     return u
 
 
+def private_sqlite_file(path: Path) -> None:
+    """Create a SQLite database file readable by its owner only (0600), in a
+    directory created 0700, before SQLite creates it with the umask's mode.
+    (SQLite gives its -wal and -shm files the database file's mode.)"""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+
+
 def make_engine(url: str) -> Engine:
     u = normalize_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
-            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(u.database))
         engine = create_engine(u, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
