@@ -29,7 +29,7 @@ from bot.config import load_settings
 from bot.gateway.app import create_app
 from bot.gateway.http import DeadlineH11Protocol, uvicorn_options
 from bot.storage.db import make_engine
-from tests.helpers import free_port, serve
+from tests.helpers import WebChat, free_port, serve
 
 BUSY_VI = "Hệ thống đang bận, anh/chị vui lòng gửi lại sau ít phút."
 BUSY_EN = "The system is busy, please send your message again in a few minutes."
@@ -112,15 +112,20 @@ def test_malformed_messages_are_400_never_500(gateway, body, error):
 @pytest.mark.parametrize("after, status", [(str(2**63), 400), (str(2**64 + 5), 400), ("9" * 40, 400),
                                            (str(2**63 - 1), 200), ("0", 200)])
 def test_inbox_after_beyond_a_bigint_is_400(gateway, after, status):
-    r = httpx.get(f"{gateway}/api/inbox", params={"user": "inbox-u", "after": after})
+    r = WebChat(gateway).http.get("/api/inbox", params={"after": after})
     assert r.status_code == status, r.text
     assert status != 200 or r.json() == {"messages": []}
 
 
-def test_inbox_user_that_cannot_be_stored_is_400(gateway):
-    assert httpx.get(f"{gateway}/api/inbox?user=a%00b&after=0").status_code == 400
-    # Invalid UTF-8 in a query string is decoded with replacement characters: stored fine.
-    assert httpx.get(f"{gateway}/api/inbox?user=%ED%A0%80&after=0").status_code == 200
+def test_inbox_identities_that_cannot_be_stored_are_4xx(gateway):
+    """The inbox's identity is the signed cookie; a ``user`` that could not be
+    stored (NUL, a lone surrogate) is never looked up, and a forged cookie
+    holding one is refused: 4xx, never 500."""
+    assert httpx.get(f"{gateway}/api/inbox?user=a%00b&after=0").status_code == 401
+    assert httpx.get(f"{gateway}/api/inbox?after=0", headers={"Cookie": "loive_web=a%00b"}).status_code == 401
+    assert httpx.get(f"{gateway}/api/inbox?after=0", headers={"Cookie": "loive_web=%ED%A0%80"}).status_code == 401
+    chat = WebChat(gateway)
+    assert chat.http.get("/api/inbox?user=a%00b&after=0").status_code == 200   # the cookie decides
 
 
 def test_a_turn_rasa_answers_with_nothing_gets_the_busy_reply(gateway):

@@ -282,6 +282,7 @@ def test_polling_mode_and_webhook_cli(trained_model, tmp_path):
         assert fake.webhook == {}
 
 
+@pytest.mark.stack
 def test_while_the_action_server_is_down_the_person_is_told_to_send_again(tg_product):
     """Issue 11: never silence. The action server is killed (with its workers);
     the turn's answer is the busy reply, sent once, and the update is done."""

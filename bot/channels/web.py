@@ -182,7 +182,7 @@ async def chat_page(request: Request) -> Response:
 
 _RELOAD = ('<!doctype html><meta charset="utf-8"><title>Lối Về</title>'
            '<script>location.replace(location.href)</script><a href="/">Lối Về</a>')
-MAX_ID_DIGITS = 18  # below 2^63: ids beyond any row give 400, never an overflow
+MAX_ID_DIGITS = len(str(MAX_MESSAGE_ID))  # no need to parse a longer number
 
 
 async def get_inbox(request: Request) -> JSONResponse:
