@@ -24,7 +24,7 @@ from bot.domain.knowledge import KnowledgeBase
 from bot.gateway.rasa_client import Button
 from bot.i18n import N_, answer_text, format_date, formatters, gettext, ngettext
 from bot.people import audit
-from bot.reminders import QUARTERLY_REPORT_DAYS, checked_in, overdue_window, quarter_start, upcoming_window
+from bot.reminders import checked_in, quarterly_report_days, overdue_window, quarter_start, upcoming_window
 from bot.storage.models import Alert, ChannelIdentity, CheckinSchedule, OfficerCommune, Person, Reminder
 
 DIGEST_MAX_ALERTS = 5
@@ -158,7 +158,7 @@ def _quarterly(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.
     day = vietnam_date(now)
     start = quarter_start(day)
     answer = kb.render(kb.entry("notice.quarterly_report", day), day, formatters(locale))
-    deadline = format_date(start + dt.timedelta(days=QUARTERLY_REPORT_DAYS - 1), locale)
+    deadline = format_date(start + dt.timedelta(days=quarterly_report_days(start, kb) - 1), locale)
     text = gettext("Reminder of the quarterly report, due by {deadline}.", locale).format(deadline=deadline)
     return f"{text}\n{answer_text(answer, locale)}", (
         Button(gettext("Got it", locale), payload("ack_reminder", reminder_id=str(r.id))),)

@@ -22,12 +22,15 @@ asked to be congratulated on, and ``streak`` notes (see ``bot.checkins``).
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.alerts import mentors_of, raise_alert
 from bot.domain.clock import vietnam_date
+from bot.domain.knowledge import KnowledgeBase
+from bot.domain.periods import Period
 from bot.domain.schedule import Window, next_window, window_on_or_before
 from bot.outbox import enqueue, insert_for, local_time
 from bot.storage.models import (
@@ -46,7 +49,6 @@ from bot.storage.models import (
 
 REMINDER_HOUR = 8            # local time reminders are due
 OFFICER_ESCALATION = dt.timedelta(hours=24)
-QUARTERLY_REPORT_DAYS = 5    # the helper reports within the first 5 days of a quarter (TT 10/2024)
 STREAK_MILESTONES = (3, 6, 12, 24, 36, 48)
 SCHEDULER = "scheduler"
 STALLED_AFTER = dt.timedelta(minutes=10)
@@ -148,6 +150,20 @@ def mentor_visits(s: Session, now: dt.datetime) -> int:
     return added
 
 
+@lru_cache(maxsize=1)
+def _knowledge() -> KnowledgeBase:
+    return KnowledgeBase.load()
+
+
+def quarterly_report_days(day: dt.date, kb: KnowledgeBase | None = None) -> int:
+    """How many days at the start of a quarter the helper has for the quarterly
+    report (TT 10/2024/TT-BCA Điều 10 khoản 4a), from the knowledge data."""
+    try:
+        return Period.parse((kb or _knowledge()).value("tt10.quarterly_report_days", day)).days
+    except KeyError:
+        return 0  # no rule that day: no quarterly report is due
+
+
 def quarter_start(day: dt.date) -> dt.date:
     return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
@@ -156,7 +172,7 @@ def quarterly_reports(s: Session, now: dt.datetime) -> int:
     """Each mentor with a current supervisee, on the first day of the quarter."""
     today = vietnam_date(now)
     start = quarter_start(today)
-    if (today - start).days >= QUARTERLY_REPORT_DAYS:
+    if (today - start).days >= quarterly_report_days(start):
         return 0
     mentors = s.scalars(select(MentorAssignment.mentor_id).join(Person, Person.id == MentorAssignment.mentor_id)
                         .where(MentorAssignment.ended_at.is_(None), Person.erased_at.is_(None)).distinct())
