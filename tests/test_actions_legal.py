@@ -124,3 +124,35 @@ def test_close_to_the_limit_says_loan_date_and_apply_by():
     assert "Khoản vay phải được giải ngân chậm nhất hết ngày 01/12/2026" in fits
     assert "nộp hồ sơ trước khoảng ngày 01/10/2026" in fits and "Sắp hết thời hạn" in fits
     assert "cùng một mục đích" in fits
+
+
+# --- every question the calculator can ask has a slot and a question ----------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from actions.expungement import SLOTS  # noqa: E402
+
+_VALUES = {
+    "exp_penalty": st.sampled_from(["prison", "suspended", "fine", "life"]),
+    "exp_prison_term": st.sampled_from(["P6M", "P2Y", "P6Y", "P16Y"]),
+    "exp_completed_on": st.sampled_from(["2019-01-01", "2024-06-01"]),
+    "exp_age_group": st.sampled_from(["adult", "minor", "child", 17]),
+    "exp_minor_serious": st.booleans(), "exp_special_chapter": st.booleans(),
+    "exp_new_crime": st.booleans(), "exp_new_penalty": st.sampled_from(["prison", "suspended"]),
+    "exp_new_prison_term": st.sampled_from(["P1Y", "P4Y"]),
+    "exp_new_completed_on": st.sampled_from(["2025-06-01", "2026-01-01"]),
+    "exp_new_age_group": st.sampled_from(["adult", "minor", "child"]),
+    "exp_supplementary": st.sampled_from(["none", "yes"]), "exp_other_done": st.booleans(),
+    "exp_article": st.sampled_from(["260", "173", "117", "999"]),
+    "exp_clause": st.sampled_from(["1", "2", "unknown"]), "exp_early_release": st.booleans(),
+    "exp_probation_end": st.sampled_from(["2026-03-01", "2027-03-01"]),
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.fixed_dictionaries({}, optional=_VALUES))
+def test_every_question_asked_is_a_form_slot(slots):
+    domain = (__import__("pathlib").Path(__file__).parent.parent / "domain.yml").read_text(encoding="utf-8")
+    for slot in still_needed(slots, TODAY):
+        assert slot in SLOTS and f"utter_ask_{slot}:" in domain

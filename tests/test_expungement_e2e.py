@@ -113,3 +113,4 @@ def test_under_18_unpaid_compensation_does_not_block(product):
                  "/deny")
     final = text(turns[-1])
     assert "từ ngày 11/01/2025" in final and "không phạm tội mới" in final
+

@@ -437,9 +437,11 @@ def calculate(case: Case, kb: KnowledgeBase, today: dt.date) -> Result:
         return first_only
     convictions, prefixes, missing = convictions_of(case, kb, today)
     result = assess(convictions, kb, today, merit=case.merit, prefixes=prefixes)
-    result.missing = _ordered(["special_chapter" if m == "new_special_chapter" else m for m in result.missing])
-    if missing and (result.route != "need_info" or not result.missing):
-        return Result("need_info", missing=missing, facts=result.facts)
-    if missing:
-        result.missing = _ordered(result.missing + missing)
+    # Asked once for the whole case: the crime's chapter, supplementary penalties, other decisions.
+    shared = {"new_special_chapter", "new_supplementary_until", "new_other_decisions_done"}
+    result.missing = _ordered(list(dict.fromkeys(m.removeprefix("new_") if m in shared else m
+                                                 for m in result.missing)))
+    if missing:  # the new crime's age before the case-wide questions (supplementary, other decisions)
+        before = [m for m in result.missing if m.startswith("new_") or m == "special_chapter"]
+        return Result("need_info", missing=_ordered(before) + missing, facts=result.facts)
     return result
