@@ -197,7 +197,7 @@ def _programme_lines(p: Programme, locale: str) -> list[str]:
         lines = [head]
         if p.collateral == "none" and p.status != "not_eligible":
             lines.append(gettext("No collateral is needed.", locale))
-        if p.term:
+        if p.term and p.status != "not_eligible":
             lines.append(gettext("Longest term: %(term)s.", locale) % {"term": format_period(p.term, locale)})
         if p.deadline and p.status != "not_eligible":
             lines.append(gettext("The loan itself must be made by %(date)s at the latest; apply by about "

@@ -360,7 +360,11 @@ def _ordered(names: list[str]) -> list[str]:
 
 
 def _unique(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
+    """Without repeats; the rules (Điều 69, 107, the period tables) before the articles and
+    classes, so that a citation naming each document once names the rule applied."""
+    def rank(fact_id: str) -> int:
+        return 0 if fact_id.startswith(("blhs.d69", "blhs.d107", "blhs.d70", "blhs.d71.periods")) else 1
+    return sorted(dict.fromkeys(items), key=rank)
 
 
 # --- the conversation's shape ------------------------------------------------------------
