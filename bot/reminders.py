@@ -28,12 +28,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.alerts import mentors_of, raise_alert
+from bot.people import audit, has_legal_duty
 from bot.domain.clock import vietnam_date
 from bot.domain.knowledge import KnowledgeBase
 from bot.domain.periods import Period
 from bot.domain.schedule import Window, next_window, window_on_or_before
 from bot.outbox import enqueue, insert_for, local_time
 from bot.storage.models import (
+    COMMUNITY_SENTENCES,
     Alert,
     Checkin,
     CheckinSchedule,
@@ -121,7 +123,9 @@ def missed_checkins(s: Session, now: dt.datetime) -> int:
         for mentor in mentors_of(s, person):
             added += enqueue(s, f"missed_mentor:{person.id}:{window.start.isoformat()}:{mentor}", "missed_mentor",
                              mentor, deadline, subject_id=person.id)
-        if now >= deadline + OFFICER_ESCALATION:
+        # The officer rung only while a legal duty to report exists (a community
+        # sentence); a voluntary check-in never goes to the police.
+        if now >= deadline + OFFICER_ESCALATION and has_legal_duty(person, vietnam_date(deadline)):
             key = f"missed:{person.id}:{window.start.isoformat()}"
             if s.scalar(select(Alert.id).where(Alert.key == key)) is None:
                 raise_alert(s, person, key, "missed_checkin", "high", now, mentor=False)
@@ -227,9 +231,27 @@ def streak_note(s: Session, person_id: str, window_start: dt.date, now: dt.datet
                    subject_id=person_id)
 
 
+def legal_status_ends(s: Session, now: dt.datetime) -> int:
+    """After the last day of a community sentence the person has no duty to
+    report: they move to voluntary check-ins with their mentor, and are told."""
+    today = vietnam_date(now)
+    ended = s.scalars(select(Person).where(Person.role == "supervisee", Person.erased_at.is_(None),
+                                           Person.legal_status.in_(COMMUNITY_SENTENCES),
+                                           Person.legal_duty_until < today)).all()
+    added = 0
+    for person in ended:
+        until = person.legal_duty_until
+        person.legal_status = "completed"
+        audit(s, "system", "legal_duty_ended", person.id)
+        added += enqueue(s, f"duty_ended:{person.id}:{until.isoformat()}", "duty_ended", person.id, now,
+                         subject_id=person.id)
+    return added
+
+
 # --- the tick -------------------------------------------------------------------
 
 GENERATORS = {
+    "legal_status": legal_status_ends,
     "checkin": checkin_reminders,
     "missed": missed_checkins,
     "visits": mentor_visits,
