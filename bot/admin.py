@@ -2,7 +2,9 @@
 
 Fixed contracts (other tools rely on them): ``add-commune NAME``; ``add-person
 --role … --name … --commune NAME [--mentor PERSON_ID]`` prints the new id as its
-last line; ``enroll-code PERSON_ID`` prints the code as its last line. The
+last line; ``enroll-code PERSON_ID`` prints the code as its last line.
+``set-legal-status PERSON_ID --status … [--until YYYY-MM-DD]`` confirms who has a
+legal duty to report; ``list-people --needs-confirmation`` lists those still to confirm. The
 database is ``DATABASE_URL``, as for the running product. Help is in the
 locale of ``LOIVE_LOCALE`` (Vietnamese by default, ``en`` for English).
 """

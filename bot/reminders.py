@@ -11,7 +11,11 @@ The supervisee ladder for each reporting window:
 2. ``checkin_open``  the window's first day, 08:00
 3. ``missed_mentor`` the window and its grace period are over and there is no
                      check-in: the mentor is told
-4. alert ``missed_checkin`` 24 hours later, still nothing: the officers are alerted
+4. alert ``missed_checkin`` 24 hours later, still nothing: the officers are alerted,
+   only while the person has a legal duty to report (a community sentence, or a
+   status an officer has not confirmed yet; ``bot.people.has_legal_duty``).
+   After a community sentence's last day the person is moved to voluntary
+   check-ins and told (``duty_ended``); voluntary check-ins never reach an officer.
 
 Mentors also get ``mentor_visit`` (every N days of an assignment) and
 ``quarterly_report`` (the first 5 days of each quarter); officers a daily
