@@ -226,7 +226,8 @@ class ValidateExpungementForm(ExtractingForm):
                 dispatcher.utter_message(text=gettext(
                     "Please tell me the month and year too (and the day if you remember).", locale))
                 events.append(SlotSet(slot, None))
-            elif value and slot != "exp_supplementary_until" and day_of(value) > today:
+            elif (value and slot != "exp_supplementary_until" and day_of(value) > today
+                  and not (slot == "exp_completed_on" and tracker.get_slot("exp_penalty") == "suspended")):
                 dispatcher.utter_message(text=gettext("That date is in the future. Please check it.", locale))
                 events.append(SlotSet(slot, None))
         for slot in ("exp_penalty", "exp_new_penalty"):
@@ -392,6 +393,10 @@ ASSUMPTIONS = {
     "intentional": N_("I assumed the crime was intentional. If it was through negligence (for example a "
                       "traffic accident), tell me the article: a less serious or serious negligent crime "
                       "leaves no record."),
+    "negligent_class_unknown": N_("If the clause you were sentenced under makes the crime less serious or "
+                                  "serious (by its heaviest penalty, Article 9), a crime through negligence "
+                                  "leaves no record at all: tell me the article and clause (they are in the "
+                                  "judgment)."),
     "heaviest_clause": N_("I assumed the heavier clause of the article, because the clause is not known. "
                           "Please check the judgment."),
     "new_minor_serious": N_("For the new crime I assumed it was very serious or especially serious. If not, "

@@ -209,3 +209,10 @@ def test_an_offence_under_18_never_waits_longer_than_the_same_as_adult(c, age):
         assert minor.route == "no_record"
     if minor.date is not None and adult.date is not None:
         assert minor.date <= adult.date
+
+
+def test_negligent_crime_without_article_states_when_there_is_no_record():
+    r = assess([prison(2, D(2025, 1, 1), intent="negligent")], KB, TODAY)
+    assert r.route == "automatic" and "negligent_class_unknown" in r.assumptions
+    r = assess([prison(9, D(2025, 1, 1), intent="negligent")], KB, TODAY)  # above 7 years: a record for sure
+    assert r.route == "automatic" and "negligent_class_unknown" not in r.assumptions

@@ -114,3 +114,22 @@ def test_under_18_unpaid_compensation_does_not_block(product):
     final = text(turns[-1])
     assert "từ ngày 11/01/2025" in final and "không phạm tội mới" in final
 
+
+
+def test_suspended_sentence_still_in_probation_counts_from_its_end(product):
+    turns = chat(product, "/calc_expungement", '/inform{"penalty_type": "suspended"}', "15/03/2027",
+                 ADULT, "/deny", "/deny", "/deny", "/affirm")
+    final = text(turns[-1])
+    assert "từ ngày 16/03/2028" in final and "Thời gian thử thách chưa kết thúc" in final
+
+
+@pytest.mark.parametrize("first, answers", [
+    ("Tôi bị tù 4 năm, được tha tù trước thời hạn có điều kiện ngày 01/03/2024, khi nào được xóa án tích?",
+     ["01/03/2026", ADULT, "/deny", "/deny", "/deny", "/affirm"]),
+    ("toi bi tu 4 nam, duoc tha tu truoc thoi han ngay 01/03/2024, bao gio xoa an tich",
+     ["01/03/2026", "tren 18", "khong", "khong", "khong", "da xong"]),
+])
+def test_early_release_counts_from_the_end_of_probation(product, first, answers):
+    turns = chat(product, first, *answers)
+    assert "thời gian thử thách kết thúc" in text(turns[0])
+    assert "từ ngày 02/03/2028" in text(turns[-1])

@@ -169,6 +169,16 @@ def _classify(c: Conviction, kb: KnowledgeBase, today: dt.date, facts: list[str]
     # Điều 69 khoản 2: a negligent crime that is ít nghiêm trọng / nghiêm trọng leaves no record.
     light = {cls for rule in kb.value("blhs.d69.no_record", today) if rule.get("intent") == "negligent"
              for cls in rule["classes"]}
+    if intent == "negligent" and not severities:
+        # The article is unknown: a pronounced term above a class's maximum rules that class out.
+        if c.term is not None:
+            for row in kb.value("blhs.d9.classes", today):
+                if "prison_max" not in row or c.term <= Period.parse(row["prison_max"]):
+                    severities.add(row["class"])
+            facts.append("blhs.d9.classes")
+        if not severities or severities & light:
+            assumptions.append("negligent_class_unknown")
+            severities -= light  # cautious: a record, and the answer says when there would be none
     if intent == "negligent" and severities:
         if severities <= light:
             facts.append("blhs.d69.no_record")
