@@ -138,8 +138,8 @@ def has_legal_duty(p: Person, today: dt.date) -> bool:
     """Does the person have a legal duty to report today? Only a community
     sentence until its end date. "unconfirmed" keeps the former behaviour until
     an officer confirms the status (the admin listing shows them)."""
-    if p.legal_status == "unconfirmed":
-        return True
+    if p.legal_status in (None, "unconfirmed"):
+        return p.role == "supervisee"  # a row from before the status existed counts as unconfirmed
     return p.legal_status in COMMUNITY_SENTENCES and (p.legal_duty_until is None or today <= p.legal_duty_until)
 
 
