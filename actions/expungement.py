@@ -70,6 +70,17 @@ _CRIME_WORDS = (
     (re.compile(r"\bmua ban (trai phep )?(chat )?ma tuy\b"), "251"),
     (re.compile(r"\bcho vay lai nang\b"), "201"),
 )
+# A short answer to "which penalty?" ("tù", "án treo", "miễn hình phạt") that the entity
+# extractor leaves alone because no duration or verb is next to it.
+_PENALTY_WORDS = (
+    (re.compile(r"\bmien (hinh phat|an)\b|\bduoc mien\b"), "exempt"),
+    (re.compile(r"\b(an )?treo\b"), "suspended"),
+    (re.compile(r"\bcai tao\b"), "non_custodial"),
+    (re.compile(r"\bphat tien\b"), "fine"),
+    (re.compile(r"\bcanh cao\b"), "warning"),
+    (re.compile(r"\bchung than\b"), "life"),
+    (re.compile(r"\b(tu|ngoi tu|di tu|o tu|phat tu|tu giam|tu co thoi han)\b"), "prison"),
+)
 _PAID_RE = re.compile(r"(da|xong)\s+(nop|tra|boi thuong|thi hanh)|(nop|tra|boi thuong)\s+(du|xong|het)")
 _UNPAID_RE = re.compile(r"chua\s+(nop|tra|boi thuong|thi hanh|xong)")
 
@@ -88,6 +99,11 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
     prefix = "exp_new_" if new_phase else "exp_"
     if ents.get("penalty_type"):
         out[f"{prefix}penalty"] = ents["penalty_type"][-1]
+    elif requested in ("exp_penalty", "exp_new_penalty"):
+        for regex, kind in _PENALTY_WORDS:
+            if regex.search(folded):
+                out[f"{prefix}penalty"] = kind
+                break
     durations = ents.get("duration") or []
     if durations and (requested in ("exp_prison_term", "exp_new_prison_term")
                       or "prison" in (ents.get("penalty_type") or [])):

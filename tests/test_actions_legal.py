@@ -156,3 +156,11 @@ def test_every_question_asked_is_a_form_slot(slots):
     domain = (__import__("pathlib").Path(__file__).parent.parent / "domain.yml").read_text(encoding="utf-8")
     for slot in still_needed(slots, TODAY):
         assert slot in SLOTS and f"utter_ask_{slot}:" in domain
+
+
+@pytest.mark.parametrize("answer, penalty", [("tù", "prison"), ("tu", "prison"), ("án treo", "suspended"),
+                                             ("an treo", "suspended"), ("miễn hình phạt", "exempt"),
+                                             ("cai tao khong giam giu", "non_custodial")])
+def test_a_short_answer_to_the_penalty_question(answer, penalty):
+    assert extract(msg(answer), "exp_new_penalty", TODAY)["exp_new_penalty"] == penalty
+    assert extract(msg(answer), "exp_penalty", TODAY)["exp_penalty"] == penalty

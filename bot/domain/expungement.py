@@ -373,7 +373,9 @@ def _unique(items: list[str]) -> list[str]:
     """Without repeats; the rules (Điều 69, 107, the period tables) before the articles and
     classes, so that a citation naming each document once names the rule applied."""
     def rank(fact_id: str) -> int:
-        return 0 if fact_id.startswith(("blhs.d69", "blhs.d107", "blhs.d70", "blhs.d71.periods")) else 1
+        if fact_id.endswith(".periods"):
+            return 0  # the waiting period applied
+        return 1 if fact_id.startswith(("blhs.d69", "blhs.d107")) else 2
     return sorted(dict.fromkeys(items), key=rank)
 
 
