@@ -76,3 +76,8 @@ def test_job_creation_loan_needs_full_civil_capacity():
 def test_no_district_offices_after_july_2025():
     assert not any("huyện" in w for w in KB.value("loans.where", D(2025, 7, 1)))
     assert any("huyện" in w for w in KB.value("loans.where", D(2025, 6, 30)))
+
+
+def test_the_same_purpose_rule_is_said_only_when_both_programmes_may_fit():
+    on_probation = progs(LoanCase(**OK, completed_on=D(2025, 3, 1), early_release=True, probation_end=D(2027, 3, 1)))
+    assert "one_programme_per_purpose" not in on_probation["jobs"].reasons

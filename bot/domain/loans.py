@@ -94,7 +94,11 @@ def precheck(case: LoanCase, kb: KnowledgeBase, today: dt.date) -> LoanResult:
         raise ValueError("probation_end is before the release")
     if missing:
         return LoanResult(missing, [])
-    return LoanResult([], [_qd22(case, kb, day), _jobs(case, kb, day)])
+    qd22, jobs = _qd22(case, kb, day), _jobs(case, kb, day)
+    if qd22.status == "not_eligible" and "one_programme_per_purpose" in jobs.reasons:
+        jobs.reasons.remove("one_programme_per_purpose")  # only one of them fits: nothing to choose
+        jobs.facts.remove("qd22.no_duplicate_purpose")
+    return LoanResult([], [qd22, jobs])
 
 
 def _qd22(case: LoanCase, kb: KnowledgeBase, day: dt.date) -> Programme:
