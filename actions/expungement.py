@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -21,7 +22,7 @@ from bot.checkins import person_for_identity
 from bot.domain.clock import today_in_vietnam
 from bot.domain.expungement import PENALTIES, Case, InvalidInput, Result, calculate
 from bot.domain.periods import Period
-from bot.i18n import format_date, format_period, formatters, gettext
+from bot.i18n import N_, format_date, format_period, formatters, gettext
 from bot.outbox import insert_for
 from bot.people import audit
 from bot.domain.clock import utcnow
@@ -36,14 +37,50 @@ SLOT_FOR = {
     "special_chapter": "exp_special_chapter", "supplementary_until": "exp_supplementary",
     "other_decisions_done": "exp_other_done", "new_crime": "exp_new_crime",
     "new_penalty": "exp_new_penalty", "new_prison_term": "exp_new_prison_term",
-    "new_completed_on": "exp_new_completed_on",
+    "new_completed_on": "exp_new_completed_on", "new_age_at_offence": "exp_new_age_group",
+    "clause": "exp_clause",
 }
-SLOTS = (*SLOT_FOR.values(), "exp_supplementary_until", "exp_cancelled")
+# Said in passing, never asked on their own: the crime, negligence, conditional early release.
+INFO_SLOTS = ("exp_article", "exp_intent", "exp_early_release", "exp_probation_end")
+SLOTS = (*SLOT_FOR.values(), "exp_supplementary_until", *INFO_SLOTS, "exp_cancelled")
 YES_NO_SLOTS = ("exp_minor_serious", "exp_special_chapter", "exp_other_done", "exp_new_crime")
 AGE_GROUPS = ("adult", "minor", "child")
 # A number answering "how old": not one of a duration, a date or an amount.
 _AGE_RE = re.compile(r"(?:(?P<rel>tren|hon|du|duoi|chua du)\s+)?(?<![\d/.-])(?P<n>\d{1,2})"
                      r"(?![\d/.-]|\s*(?:nam|thang|ngay|tuan|tr|trieu|k|ty)\b)")
+# Conditional early release ("tha tù trước thời hạn (có điều kiện)"): completion is the end of probation.
+_EARLY_RE = re.compile(r"\btha (tu )?truoc (thoi )?han\b|\btha tu som\b|\btha co dieu kien\b")
+_ARTICLE_RE = re.compile(r"\bdieu (\d{3})\b")
+_CLAUSE_RE = re.compile(r"\bkhoan (\d)\b")
+_NEGLIGENT_RE = re.compile(r"\bvo y\b")
+# Words people use for a crime → the article (BLHS 2015); only unambiguous ones.
+_CRIME_WORDS = (
+    (re.compile(r"\b(tai nan giao thong|gay tai nan|dam chet nguoi|tong chet nguoi|dung xe chet nguoi)\b"), "260"),
+    (re.compile(r"\bvo y lam chet nguoi\b"), "128"),
+    (re.compile(r"\btrom( cap)?\b"), "173"),
+    (re.compile(r"\blua dao\b"), "174"),
+    (re.compile(r"\bcuop giat\b"), "171"),
+    (re.compile(r"\bcuong doat\b"), "170"),
+    (re.compile(r"\b(co y )?gay thuong tich\b"), "134"),
+    (re.compile(r"\bto chuc danh bac\b"), "322"),
+    (re.compile(r"\bdanh bac\b"), "321"),
+    (re.compile(r"\bgay roi trat tu\b"), "318"),
+    (re.compile(r"\bbuon lau\b"), "188"),
+    (re.compile(r"\btang tru (trai phep )?(chat )?ma tuy\b"), "249"),
+    (re.compile(r"\bmua ban (trai phep )?(chat )?ma tuy\b"), "251"),
+    (re.compile(r"\bcho vay lai nang\b"), "201"),
+)
+# A short answer to "which penalty?" ("tù", "án treo", "miễn hình phạt") that the entity
+# extractor leaves alone because no duration or verb is next to it.
+_PENALTY_WORDS = (
+    (re.compile(r"\bmien (hinh phat|an)\b|\bduoc mien\b"), "exempt"),
+    (re.compile(r"\b(an )?treo\b"), "suspended"),
+    (re.compile(r"\bcai tao\b"), "non_custodial"),
+    (re.compile(r"\bphat tien\b"), "fine"),
+    (re.compile(r"\bcanh cao\b"), "warning"),
+    (re.compile(r"\bchung than\b"), "life"),
+    (re.compile(r"\b(tu|ngoi tu|di tu|o tu|phat tu|tu giam|tu co thoi han)\b"), "prison"),
+)
 _PAID_RE = re.compile(r"(da|xong)\s+(nop|tra|boi thuong|thi hanh)|(nop|tra|boi thuong)\s+(du|xong|het)")
 _UNPAID_RE = re.compile(r"chua\s+(nop|tra|boi thuong|thi hanh|xong)")
 
@@ -62,6 +99,11 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
     prefix = "exp_new_" if new_phase else "exp_"
     if ents.get("penalty_type"):
         out[f"{prefix}penalty"] = ents["penalty_type"][-1]
+    elif requested in ("exp_penalty", "exp_new_penalty"):
+        for regex, kind in _PENALTY_WORDS:
+            if regex.search(folded):
+                out[f"{prefix}penalty"] = kind
+                break
     durations = ents.get("duration") or []
     if durations and (requested in ("exp_prison_term", "exp_new_prison_term")
                       or "prison" in (ents.get("penalty_type") or [])):
@@ -73,12 +115,36 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             out["exp_supplementary"] = "until"
         else:
             out[f"{prefix}completed_on"] = dates[-1]  # the latest date: release comes after the offence
+    age_slot = "exp_new_age_group" if requested == "exp_new_age_group" else "exp_age_group"
     groups = ents.get("age_group") or []
     if groups:
-        out["exp_age_group"] = groups[-1]
-    elif (requested == "exp_age_group" and not (ents.get("duration") or ents.get("date") or ents.get("money"))
+        out[age_slot] = groups[-1]
+    elif (requested in ("exp_age_group", "exp_new_age_group")
+          and not (ents.get("duration") or ents.get("date") or ents.get("money"))
           and (age := _age_answer(folded, today)) is not None):
-        out["exp_age_group"] = age
+        out[age_slot] = age
+    # Conditional early release: the end of probation is the completion (BLHS Điều 66 khoản 3).
+    if dates and (requested == "exp_probation_end"
+                  or (_EARLY_RE.search(folded) and (len(dates) > 1 or "thu thach" in folded))):
+        out["exp_probation_end"] = dates[-1]
+    if _EARLY_RE.search(folded):
+        out["exp_early_release"] = True
+    if not new_phase:
+        if m := _ARTICLE_RE.search(folded):
+            out["exp_article"] = m.group(1)
+        else:
+            for regex, number in _CRIME_WORDS:
+                if regex.search(folded):
+                    out["exp_article"] = number
+                    break
+        if m := _CLAUSE_RE.search(folded):
+            out["exp_clause"] = m.group(1)
+        elif requested == "exp_clause" and (ents.get("clause") or re.fullmatch(r"\d", folded)):
+            out["exp_clause"] = str((ents.get("clause") or [folded])[-1])
+        elif requested == "exp_clause" and re.search(r"\b(khong|ko|chua) (nho|biet|ro)\b", folded):
+            out["exp_clause"] = "unknown"
+        if _NEGLIGENT_RE.search(folded):
+            out["exp_intent"] = "negligent"
     if _UNPAID_RE.search(folded):
         out["exp_other_done"] = False
     elif _PAID_RE.search(folded):
@@ -116,10 +182,17 @@ def case_from_slots(slots: dict[str, Any], today: dt.date) -> Case:
         return Period.parse(v) if v else None
 
     supplementary = slots.get("exp_supplementary")
+    new_age = slots.get("exp_new_age_group")
+    article = slots.get("exp_article")
     return Case(
+        article=str(article) if article else None,
+        clause=str(slots["exp_clause"]) if slots.get("exp_clause") else None,
+        intent=slots.get("exp_intent"),
+        early_release=bool(slots.get("exp_early_release")),
+        new_age_at_offence=_age_years(new_age, today) if new_age is not None else None,
         penalty=slots.get("exp_penalty"),
         prison_term=period(slots.get("exp_prison_term")),
-        completed_on=day_of(slots.get("exp_completed_on")),
+        completed_on=day_of(slots.get("exp_probation_end" if slots.get("exp_early_release") else "exp_completed_on")),
         age_at_offence=_age_years(slots.get("exp_age_group"), today),
         minor_serious=slots.get("exp_minor_serious"),
         special_chapter=slots.get("exp_special_chapter"),
@@ -143,7 +216,8 @@ def still_needed(slots: dict[str, Any], today: dt.date) -> list[str]:
         result = calculate(case_from_slots(slots, today), KNOWLEDGE, today)
     except InvalidInput:
         return []  # the result action explains what is wrong
-    return [SLOT_FOR[m] for m in result.missing]
+    early = bool(slots.get("exp_early_release"))
+    return ["exp_probation_end" if m == "completed_on" and early else SLOT_FOR[m] for m in result.missing]
 
 
 class ValidateExpungementForm(ExtractingForm):
@@ -168,14 +242,28 @@ class ValidateExpungementForm(ExtractingForm):
                 dispatcher.utter_message(text=gettext(
                     "Please tell me the month and year too (and the day if you remember).", locale))
                 events.append(SlotSet(slot, None))
-            elif value and slot != "exp_supplementary_until" and day_of(value) > today:
+            elif (value and slot != "exp_supplementary_until" and day_of(value) > today
+                  and not (slot == "exp_completed_on" and tracker.get_slot("exp_penalty") == "suspended")):
                 dispatcher.utter_message(text=gettext("That date is in the future. Please check it.", locale))
                 events.append(SlotSet(slot, None))
         for slot in ("exp_penalty", "exp_new_penalty"):
             if tracker.get_slot(slot) and tracker.get_slot(slot) not in PENALTIES:
                 events.append(SlotSet(slot, None))
+        slots = {**tracker.slots, **{e["name"]: e["value"] for e in events}}
         try:
-            calculate(case_from_slots({**tracker.slots, **{e["name"]: e["value"] for e in events}}, today),
+            first_alone = calculate(replace(case_from_slots(slots, today), new_crime=False), KNOWLEDGE, today)
+            if (first_alone.route == "no_record" and tracker.get_slot("requested_slot") != "exp_new_crime"
+                    and still_needed(slots, today)[:1] == ["exp_new_crime"]):
+                # Say it now, then ask about later convictions: those follow their own rules.
+                why = " ".join(_said(NO_RECORD_REASONS[x], today, locale) for x in first_alone.no_record_reasons
+                               if x in NO_RECORD_REASONS)
+                dispatcher.utter_message(text=gettext(
+                    "For that judgment alone, you are not considered to have a criminal record. %(why)s", locale)
+                    % {"why": why})
+        except (InvalidInput, ValueError):
+            pass
+        try:
+            calculate(case_from_slots(slots, today),
                       KNOWLEDGE, today)  # later SlotSets win: corrections override extractions
         except InvalidInput as exc:
             if exc.field in ("prison_term", "new_prison_term"):
@@ -296,6 +384,48 @@ class ActionRememberMilestone(Action):
         return [SlotSet("exp_last_case", None)]
 
 
+NO_RECORD_REASONS = {
+    "negligent_light": N_("A crime committed through negligence that is less serious or serious (for example "
+                          "a traffic death under clause 1 of Article 260) leaves no criminal record "
+                          "(Article 69, clause 2)."),
+    "exempt": N_("A person exempted from penalty has no criminal record (Article 69, clause 2)."),
+    "minor_under_16": N_("An offence committed before the age of %(young)s leaves no criminal record "
+                         "(Article 107, clause 1)."),
+    "minor_not_serious": N_("An offence committed under %(adult)s that is not very serious and intentional, nor "
+                            "especially serious, leaves no criminal record (Article 107, clause 1)."),
+}
+NOTES = {
+    "restarted_by_new_crime": N_("Because of the new crime, the waiting period counts again from the day the "
+                                 "new sentence was completed, and all records clear together (Article 73, "
+                                 "clause 2)."),
+    "mixed_routes": N_("Because one of the crimes is a national-security crime, the court decides for all of "
+                       "them, with the periods of Article 71 (Article 73, clause 3)."),
+    "minor_rules": N_("For an offence committed under %(adult)s the only condition is no new crime; unpaid "
+                      "compensation does not stop it (Article 107, clause 2)."),
+    "probation_running": N_("Your probation has not ended yet: the period counts from its last day. On "
+                            "conditional early release, completion is the end of probation."),
+}
+ASSUMPTIONS = {
+    "intentional": N_("I assumed the crime was intentional. If it was through negligence (for example a "
+                      "traffic accident), tell me the article: a less serious or serious negligent crime "
+                      "leaves no record."),
+    "negligent_class_unknown": N_("If the clause you were sentenced under makes the crime less serious or "
+                                  "serious (by its heaviest penalty, Article 9), a crime through negligence "
+                                  "leaves no record at all: tell me the article and clause (they are in the "
+                                  "judgment)."),
+    "heaviest_clause": N_("I assumed the heavier clause of the article, because the clause is not known. "
+                          "Please check the judgment."),
+    "new_minor_serious": N_("For the new crime I assumed it was very serious or especially serious. If not, "
+                            "the result may be better: ask the commune police."),
+}
+
+
+def _said(msgid: str, today: dt.date, locale: str) -> str:
+    """A catalog text, with the ages of the rules valid today filled in."""
+    return gettext(msgid, locale) % {"young": KNOWLEDGE.value("blhs.d107.no_record_below_age", today),
+                                     "adult": KNOWLEDGE.value("blhs.adult_age", today)}
+
+
 def result_text(r: Result, today: dt.date, locale: str) -> str:
     def d(day: dt.date) -> str:
         return format_date(day, locale)
@@ -303,6 +433,9 @@ def result_text(r: Result, today: dt.date, locale: str) -> str:
     lines: list[str] = []
     if r.route == "no_record":
         lines.append(gettext("From what you told me, you are not considered to have a criminal record.", locale))
+        for reason in dict.fromkeys(r.no_record_reasons):
+            if reason in NO_RECORD_REASONS:
+                lines.append(_said(NO_RECORD_REASONS[reason], today, locale))
     elif r.route == "not_yet":
         lines.append(gettext(
             "The record cannot be cleared until the other decisions of the judgment (compensation, court "
@@ -323,11 +456,25 @@ def result_text(r: Result, today: dt.date, locale: str) -> str:
             "Your record will be cleared automatically on %(date)s (waiting period %(wait)s, ending on "
             "%(end)s), if you commit no new crime before then.", locale)
             % {"date": d(r.date), "wait": format_period(r.wait, locale), "end": d(r.period_end)})
+    if r.route != "no_record":
+        if r.date is not None and r.date > today:
+            lines.append(gettext("Until then you still have a criminal record: on forms, do not declare that "
+                                 "you have none.", locale))
+        for reason in dict.fromkeys(r.no_record_reasons):
+            if reason in NO_RECORD_REASONS:
+                lines.append(gettext("An earlier conviction leaves no record by itself: %(why)s", locale)
+                             % {"why": _said(NO_RECORD_REASONS[reason], today, locale)})
+        for note in r.notes:
+            if note in NOTES:
+                lines.append(_said(NOTES[note], today, locale))
+    for assumption in r.assumptions:
+        if assumption in ASSUMPTIONS:
+            lines.append(gettext(ASSUMPTIONS[assumption], locale))
     if "supplementary_longer" in r.notes:
         lines.append(gettext("The date follows the end of your supplementary penalty, which lasts longer.", locale))
     if "supplementary_running" in r.blocking:
         lines.append(gettext("Your supplementary penalty must be completed first.", locale))
-    if r.early_date:
+    if r.early_date and r.early_date > today:
         lines.append(gettext("With clear progress and a merit, you may ask the court earlier, from %(date)s.", locale)
                      % {"date": d(r.early_date)})
     rule = KNOWLEDGE.render(KNOWLEDGE.entry("expungement.counting_rule", today), today, formatters(locale))

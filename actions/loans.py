@@ -16,19 +16,23 @@ from actions.answers import KNOWLEDGE, utter_entries
 from actions.common import CalculationResult, ExtractingForm, start_form, caution_and_citation, day_of, entities_of, is_cancel
 from actions.menu import tracker_locale
 from bot.domain.clock import today_in_vietnam
-from bot.domain.loans import LoanCase, Programme, precheck
+from bot.domain.loans import LOAN_PENALTIES, LoanCase, Programme, precheck
 from bot.i18n import N_, format_date, format_money, format_period, format_rate, gettext
 from nlu.text import fold
 
 FORM = "loan_form"
 SLOT_FOR = {"purpose": "loan_purpose", "has_certificate": "loan_has_certificate",
-            "completed_on": "loan_completed_on"}
-SLOTS = (*SLOT_FOR.values(), "loan_amount", "loan_cancelled")
+            "completed_on": "loan_completed_on", "probation_end": "loan_probation_end"}
+SLOTS = (*SLOT_FOR.values(), "loan_amount", "loan_penalty", "loan_early_release", "loan_cancelled")
 _TRAINING = re.compile(r"\b(hoc nghe|hoc lai|di hoc|dao tao|hoc phi)\b")
 _PRODUCTION = re.compile(r"\b(lam an|san xuat|kinh doanh|buon ban|mo (tiem|quan|cua hang|xuong)|chan nuoi|"
                          r"trong trot|nuoi|lam nghe|tao viec lam|mua xe)\b")
 _HAS_CERT = re.compile(r"\b(co|da co|da nhan)\s+giay\b")
 _NO_CERT = re.compile(r"\b(chua co|khong co|mat|chua nhan)\s+giay\b")
+# The penalty, said in passing: QĐ 22 covers prison terms and amnesty only.
+_PRISON = re.compile(r"\b(ra tu|man han( tu)?|chap hanh xong an phat tu|het an tu|o tu ve)\b")
+_AMNESTY = re.compile(r"\bdac xa\b")
+_EARLY = re.compile(r"\btha (tu )?truoc (thoi )?han\b|\btha tu som\b|\btha co dieu kien\b")
 
 
 def extract(message: dict, requested: str | None) -> dict[str, Any]:
@@ -47,8 +51,23 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
     if ents.get("money"):
         out["loan_amount"] = int(ents["money"][-1])
     dates = sorted(str(d) for d in ents.get("date") or [])
+    early = bool(_EARLY.search(folded)) or "early_release" in (ents.get("penalty_type") or [])
     if dates:
         out["loan_completed_on"] = dates[-1]
+        if requested == "loan_probation_end" or (early and (len(dates) > 1 or "thu thach" in folded)):
+            out["loan_probation_end"] = dates[-1]
+    penalties = [p for p in ents.get("penalty_type") or [] if p != "early_release"]
+    if early:
+        out["loan_early_release"] = True
+        out["loan_penalty"] = "prison"
+    elif penalties:
+        out["loan_penalty"] = "life" if penalties[-1] == "life" else penalties[-1]
+    elif _AMNESTY.search(folded):
+        out["loan_penalty"] = "amnesty"
+    elif _PRISON.search(folded):
+        out["loan_penalty"] = "prison"
+    if out.get("loan_penalty") == "death":
+        out["loan_penalty"] = "life"  # commuted: a prison term was served
     if _NO_CERT.search(folded):
         out["loan_has_certificate"] = False
     elif _HAS_CERT.search(folded):
@@ -59,9 +78,13 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
 
 
 def case_from_slots(slots: dict[str, Any]) -> LoanCase:
+    penalty = slots.get("loan_penalty")
     return LoanCase(purpose=slots.get("loan_purpose"), amount=slots.get("loan_amount"),
                     has_certificate=slots.get("loan_has_certificate"),
-                    completed_on=day_of(slots.get("loan_completed_on")))
+                    completed_on=day_of(slots.get("loan_completed_on")),
+                    penalty=penalty if penalty in LOAN_PENALTIES else None,
+                    early_release=bool(slots.get("loan_early_release")),
+                    probation_end=day_of(slots.get("loan_probation_end")))
 
 
 def still_needed(slots: dict[str, Any], today: dt.date) -> list[str]:
@@ -86,6 +109,8 @@ class ValidateLoanForm(ExtractingForm):
 
     def corrections(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         locale = tracker_locale(tracker)
+        if tracker.get_slot("loan_early_release"):
+            return []  # the release day and the end of probation: the end may be ahead
         value = tracker.get_slot("loan_completed_on")
         if value and day_of(value) is None:
             dispatcher.utter_message(text=gettext(
@@ -144,6 +169,16 @@ REASONS = {
     "confirm_commune_list": N_("Ask the commune police to confirm you are on their list for this loan."),
     "confirm_no_outstanding_loan": N_("You must have no unpaid loan from the Social Policy Bank for the same purpose."),
     "amount_over_cap": N_("The amount you want is more than the maximum."),
+    "qd22_prison_only": N_("This loan is only for people who served a prison term (with the certificate of "
+                           "completion) or were granted amnesty. A suspended sentence or another penalty "
+                           "without prison is not covered: ask about the job-creation loan instead."),
+    "on_probation": N_("On conditional early release, the certificate of completion is issued when the "
+                       "probation ends; only then can you apply."),
+    "deadline_close": N_("The time limit is close: apply as soon as possible, the loan itself must be made "
+                         "before the limit."),
+    "one_programme_per_purpose": N_("You cannot have two loans from the Social Policy Bank for the same "
+                                    "purpose at once: choose one of these programmes."),
+    "jobs_full_capacity": N_("The job-creation loan needs full civil capacity (adults only)."),
 }
 
 
@@ -162,12 +197,20 @@ def _programme_lines(p: Programme, locale: str) -> list[str]:
         lines = [head]
         if p.collateral == "none" and p.status != "not_eligible":
             lines.append(gettext("No collateral is needed.", locale))
-        if p.term:
+        if p.term and p.status != "not_eligible":
             lines.append(gettext("Longest term: %(term)s.", locale) % {"term": format_period(p.term, locale)})
         if p.deadline and p.status != "not_eligible":
-            lines.append(gettext("Apply before %(date)s.", locale) % {"date": format_date(p.deadline, locale)})
+            lines.append(gettext("The loan itself must be made by %(date)s at the latest; apply by about "
+                                 "%(apply_by)s to leave the bank time.", locale)
+                         % {"date": format_date(p.deadline, locale),
+                            "apply_by": format_date(p.apply_by or p.deadline, locale)})
+        elif "on_probation" in p.reasons and p.certificate_on:
+            lines.append(gettext("Your probation ends on %(date)s; the time limit for this loan is counted "
+                                 "from that day.", locale) % {"date": format_date(p.certificate_on, locale)})
         elif "deadline_passed" in p.reasons:
             lines.append(gettext("The time limit ended on %(date)s.", locale) % {"date": format_date(p.deadline, locale)})
+    elif p.status == "not_eligible":
+        lines = []
     else:
         rate = (gettext("about %(rate)s (our calculation from the rule: ask the bank)", locale)
                 % {"rate": format_rate(p.rate, locale)}) if p.rate_computed else str(p.rate)
@@ -190,7 +233,7 @@ def result_messages(programmes: list[Programme], locale: str) -> list[str]:
         how.append(gettext("Papers to prepare:", locale))
         how += [f"– {d}" for d in qd22.documents]
     how.append(gettext("Where: %(places)s.", locale) % {"places": "; ".join(qd22.where)})
-    facts = list(dict.fromkeys(qd22.facts + (jobs.facts if jobs else [])))
+    facts = list(dict.fromkeys(qd22.facts + (jobs.facts if jobs and jobs.status != "not_applicable" else [])))
     day = qd22.rules_on or today_in_vietnam()
     how += caution_and_citation(facts, day, locale, lead=KNOWLEDGE.entry("loan.qd22", day).sources)
     return ["\n".join(fits), "\n".join(how)]

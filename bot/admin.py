@@ -2,7 +2,9 @@
 
 Fixed contracts (other tools rely on them): ``add-commune NAME``; ``add-person
 --role … --name … --commune NAME [--mentor PERSON_ID]`` prints the new id as its
-last line; ``enroll-code PERSON_ID`` prints the code as its last line. The
+last line; ``enroll-code PERSON_ID`` prints the code as its last line.
+``set-legal-status PERSON_ID --status … [--until YYYY-MM-DD]`` confirms who has a
+legal duty to report; ``list-people --needs-confirmation`` lists those still to confirm. The
 database is ``DATABASE_URL``, as for the running product. Help is in the
 locale of ``LOIVE_LOCALE`` (Vietnamese by default, ``en`` for English).
 """
@@ -10,6 +12,7 @@ locale of ``LOIVE_LOCALE`` (Vietnamese by default, ``en`` for English).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 
@@ -22,7 +25,7 @@ from bot.i18n import format_date, gettext
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.migrate import upgrade
 from bot.domain.clock import utcnow
-from bot.storage.models import REMINDER_STATUSES, ROLES, SCHEDULE_KINDS, Reminder
+from bot.storage.models import LEGAL_STATUSES, REMINDER_STATUSES, ROLES, SCHEDULE_KINDS, Reminder
 
 ACTOR = "cli"
 
@@ -39,6 +42,13 @@ def parser(locale: str) -> argparse.ArgumentParser:
     p.add_argument("--name", required=True, help=_("display name"))
     p.add_argument("--commune", required=True, help=_("commune name"))
     p.add_argument("--mentor", metavar="PERSON_ID", help=_("mentor of this supervisee"))
+    p.add_argument("--legal-status", choices=LEGAL_STATUSES,
+                   help=_("supervisee: the community sentence served, or completed (default: unconfirmed)"))
+    p.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help=_("last day of the community sentence"))
+    ls = sub.add_parser("set-legal-status", help=_("confirm a supervisee's legal status (who must report)"))
+    ls.add_argument("person_id", metavar="PERSON_ID")
+    ls.add_argument("--status", required=True, choices=LEGAL_STATUSES, help=_("legal status"))
+    ls.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help=_("last day of the community sentence"))
     e = sub.add_parser("enroll-code", help=_("issue a one-time enrollment code; prints it last"))
     e.add_argument("person_id", metavar="PERSON_ID")
     m = sub.add_parser("assign-mentor", help=_("assign a mentor to a supervisee"))
@@ -55,6 +65,8 @@ def parser(locale: str) -> argparse.ArgumentParser:
     lp = sub.add_parser("list-people", help=_("list people"))
     lp.add_argument("--commune", help=_("commune name"))
     lp.add_argument("--role", choices=ROLES, help=_("role"))
+    lp.add_argument("--needs-confirmation", action="store_true",
+                    help=_("only supervisees whose legal status an officer must still confirm"))
     la = sub.add_parser("list-alerts", help=_("list alerts"))
     la.add_argument("--status", default="open", help=_("alert status (open, acknowledged, excused, resolved; all)"))
     al = sub.add_parser("alert", help=_("acknowledge, excuse or resolve an alert, with a reason"))
@@ -72,6 +84,13 @@ def parser(locale: str) -> argparse.ArgumentParser:
     er.add_argument("person_id", metavar="PERSON_ID")
     er.add_argument("--yes", action="store_true", help=_("confirm the erasure"))
     return ap
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
 
 
 def main(argv: list[str]) -> int:
@@ -95,8 +114,12 @@ def _run(args: argparse.Namespace, s, settings, locale: str) -> int:  # noqa: AN
     if args.command == "add-commune":
         print(people.add_commune(s, args.name, ACTOR).id)
     elif args.command == "add-person":
-        p = people.add_person(s, args.role, args.name, args.commune, ACTOR, mentor_id=args.mentor)
+        p = people.add_person(s, args.role, args.name, args.commune, ACTOR, mentor_id=args.mentor,
+                              legal_status=args.legal_status, legal_duty_until=args.until)
         print(p.id)
+    elif args.command == "set-legal-status":
+        p = people.set_legal_status(s, args.person_id, args.status, args.until, ACTOR)
+        print(f"{p.id}\t{p.legal_status}\t{p.legal_duty_until.isoformat() if p.legal_duty_until else '-'}")
     elif args.command == "enroll-code":
         issued = people.issue_enrollment_code(s, args.person_id, settings.secret(), settings.enroll_code_days, ACTOR)
         print(gettext("Valid until %(date)s, once.", locale) % {"date": format_date(issued.expires_at.date(), locale)})
@@ -111,7 +134,15 @@ def _run(args: argparse.Namespace, s, settings, locale: str) -> int:  # noqa: AN
                             grace_hours=args.grace_hours)
     elif args.command == "list-people":
         for p in people.list_people(s, ACTOR, args.commune, args.role):
-            print(f"{p.id}\t{p.role}\t{p.display_name}")
+            if args.needs_confirmation and p.legal_status != "unconfirmed":
+                continue
+            status = ""
+            if p.role == "supervisee":
+                status = "\t" + (gettext("legal status: needs officer confirmation", locale)
+                                 if p.legal_status in (None, "unconfirmed") else
+                                 f"{p.legal_status}" + (f" → {p.legal_duty_until.isoformat()}"
+                                                        if p.legal_duty_until else ""))
+            print(f"{p.id}\t{p.role}\t{p.display_name}{status}")
     elif args.command == "list-alerts":
         for a in people.list_alerts(s, ACTOR, None if args.status == "all" else args.status):
             print(f"{a.id}\t{a.status}\t{a.severity}\t{a.type}\t{a.person_id}\t{a.created_at.isoformat()}")

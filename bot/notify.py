@@ -23,8 +23,8 @@ from bot.domain.clock import vietnam_date
 from bot.domain.knowledge import KnowledgeBase
 from bot.gateway.rasa_client import Button
 from bot.i18n import N_, answer_text, format_date, formatters, gettext, ngettext
-from bot.people import audit
-from bot.reminders import QUARTERLY_REPORT_DAYS, checked_in, overdue_window, quarter_start, upcoming_window
+from bot.people import audit, has_legal_duty
+from bot.reminders import checked_in, quarterly_report_days, overdue_window, quarter_start, upcoming_window
 from bot.storage.models import Alert, ChannelIdentity, CheckinSchedule, OfficerCommune, Person, Reminder
 
 DIGEST_MAX_ALERTS = 5
@@ -102,7 +102,16 @@ def _checkin_reminder(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, n
     else:
         when = gettext("{start} to {end}", locale).format(start=format_date(window.start, locale),
                                                          end=format_date(window.end, locale))
-    if r.kind == "checkin_eve":
+    person = s.get(Person, r.person_id)
+    if person is not None and not has_legal_duty(person, vietnam_date(now)):
+        # No legal duty to report: a check-in is help from the mentor, said as such.
+        if r.kind == "checkin_eve":
+            text = gettext("Reminder: your check-in with your mentor is tomorrow ({when}). It is voluntary, "
+                           "not a legal duty.", locale)
+        else:
+            text = gettext("Reminder: your check-in with your mentor is today ({when}). It is voluntary, "
+                           "not a legal duty. You can check in here now.", locale)
+    elif r.kind == "checkin_eve":
         text = gettext("Reminder of your regular report: your reporting period starts tomorrow ({when}).", locale)
     else:
         text = gettext("Reminder of your regular report: your reporting period starts today ({when}). "
@@ -179,18 +188,36 @@ def _quarterly(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.
     day = vietnam_date(now)
     start = quarter_start(day)
     answer = kb.render(kb.entry("notice.quarterly_report", day), day, formatters(locale))
-    deadline = format_date(start + dt.timedelta(days=QUARTERLY_REPORT_DAYS - 1), locale)
+    deadline = format_date(start + dt.timedelta(days=quarterly_report_days(start, kb) - 1), locale)
     text = gettext("Reminder of the quarterly report, due by {deadline}.", locale).format(deadline=deadline)
     return f"{text}\n{answer_text(answer, locale)}", (
         Button(gettext("Got it", locale), payload("ack_reminder", reminder_id=str(r.id))),)
 
 
 def overdue(s: Session, commune_ids: list[int], now: dt.datetime) -> list[Person]:
-    """Supervisees of these communes whose last window's deadline passed without a check-in."""
+    """Supervisees of these communes with a legal duty to report whose last
+    window's deadline passed without a check-in (voluntary check-ins are the
+    mentor's, not the officer's)."""
     rows = s.execute(select(CheckinSchedule, Person).join(Person, Person.id == CheckinSchedule.person_id)
                      .where(CheckinSchedule.active.is_(True), Person.erased_at.is_(None),
                             Person.commune_id.in_(commune_ids))).all()
-    return [person for schedule, person in rows if overdue_window(s, schedule, now) is not None]
+    today = vietnam_date(now)
+    return [person for schedule, person in rows
+            if has_legal_duty(person, today) and overdue_window(s, schedule, now) is not None]
+
+
+def _duty_ended(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+    person = s.get(Person, r.person_id)
+    if person is None or person.erased_at is not None:
+        return Skip("person erased")
+    if person.legal_status != "completed":
+        return Skip("status changed since")
+    until = person.legal_duty_until
+    return gettext("Your sentence in the community ended on {date}: you no longer have a legal duty to report. "
+                   "You can keep checking in with your mentor if you wish; it is voluntary, and a missed "
+                   "check-in is not reported to the police.", locale).format(
+        date=format_date(until, locale) if until else "-"), (
+        Button(gettext("Got it", locale), payload("ack_reminder", reminder_id=str(r.id))),)
 
 
 def _digest(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
@@ -252,6 +279,7 @@ RENDERERS = {
     "milestone_expungement": _milestone,
     "streak": _streak,
     "scheduler_stalled": _stalled,
+    "duty_ended": _duty_ended,
 }
 
 

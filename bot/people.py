@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from bot.domain.clock import utcnow
 from bot.i18n import N_
 from bot.storage.models import (
+    COMMUNITY_SENTENCES,
+    LEGAL_STATUSES,
     ROLES,
     SCHEDULE_KINDS,
     Alert,
@@ -94,7 +96,8 @@ def person(s: Session, person_id: str) -> Person:
 
 
 def add_person(s: Session, role: str, name: str, commune_name: str, actor: str,
-               mentor_id: str | None = None) -> Person:
+               mentor_id: str | None = None, legal_status: str | None = None,
+               legal_duty_until: dt.date | None = None) -> Person:
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}")
     if not name.strip():
@@ -102,7 +105,13 @@ def add_person(s: Session, role: str, name: str, commune_name: str, actor: str,
     commune = commune_by_name(s, commune_name)
     if mentor_id and role != "supervisee":
         raise Invalid("--mentor is only for a supervisee")
-    p = Person(role=role, display_name=name.strip(), commune_id=commune.id)
+    if (legal_status or legal_duty_until) and role != "supervisee":
+        raise Invalid("--legal-status is only for a supervisee")
+    p = Person(role=role, display_name=name.strip(), commune_id=commune.id,
+               legal_status="unconfirmed" if role == "supervisee" else None)
+    if legal_status:
+        _check_legal_status(legal_status, legal_duty_until)
+        p.legal_status, p.legal_duty_until = legal_status, legal_duty_until
     s.add(p)
     s.flush()
     if role == "officer":
@@ -122,6 +131,36 @@ def set_on_duty(s: Session, person_id: str, on_duty: bool, actor: str) -> Person
     p.on_duty = on_duty
     audit(s, actor, "set_on_duty", p.id, on_duty=on_duty)
     return p
+
+
+def _check_legal_status(status: str, until: dt.date | None) -> None:
+    if status not in LEGAL_STATUSES:
+        raise Invalid(f"legal status must be one of {', '.join(LEGAL_STATUSES)}")
+    if status in COMMUNITY_SENTENCES and until is None:
+        raise Invalid("a community sentence needs its end date (--until YYYY-MM-DD)")
+    if status not in COMMUNITY_SENTENCES and until is not None:
+        raise Invalid("--until is only for a community sentence")
+
+
+def set_legal_status(s: Session, person_id: str, status: str, until: dt.date | None, actor: str) -> Person:
+    """An officer confirms a supervisee's legal status: the community sentence
+    being served and its end date, or "completed" (voluntary check-ins only)."""
+    p = person(s, person_id)
+    if p.role != "supervisee":
+        raise Invalid("a legal status is only for a supervisee")
+    _check_legal_status(status, until)
+    p.legal_status, p.legal_duty_until = status, until
+    audit(s, actor, "set_legal_status", p.id, status=status)
+    return p
+
+
+def has_legal_duty(p: Person, today: dt.date) -> bool:
+    """Does the person have a legal duty to report today? Only a community
+    sentence until its end date. "unconfirmed" keeps the former behaviour until
+    an officer confirms the status (the admin listing shows them)."""
+    if p.legal_status in (None, "unconfirmed"):
+        return p.role == "supervisee"  # a row from before the status existed counts as unconfirmed
+    return p.legal_status in COMMUNITY_SENTENCES and (p.legal_duty_until is None or today <= p.legal_duty_until)
 
 
 def assign_mentor(s: Session, supervisee_id: str, mentor_id: str, actor: str, visit_every_days: int = 30) -> None:
@@ -232,7 +271,8 @@ def export_person(s: Session, person_id: str, actor: str) -> dict[str, Any]:
     p = person(s, person_id)
     commune = s.get(Commune, p.commune_id)
     data = {
-        "person": {**_row(p, "id", "role", "display_name", "created_at"), "commune": commune.name if commune else None},
+        "person": {**_row(p, "id", "role", "display_name", "created_at", "legal_status", "legal_duty_until"),
+                   "commune": commune.name if commune else None},
         "channels": [_row(i, "channel", "external_id", "locale", "created_at", "last_inbound_at")
                      for i in s.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id == p.id))],
         "consents": [_row(c, "text_version", "accepted", "channel", "at")
@@ -283,6 +323,7 @@ def erase_person(s: Session, person_id: str, actor: str) -> dict[str, int]:
                      MentorAssignment.ended_at.is_(None))
               .values(ended_at=utcnow()))
     p.display_name = ""
+    p.legal_status, p.legal_duty_until = None, None
     p.erased_at = utcnow()
     audit(s, actor, "erase_person", p.id, **counts)
     return counts

@@ -11,7 +11,11 @@ The supervisee ladder for each reporting window:
 2. ``checkin_open``  the window's first day, 08:00
 3. ``missed_mentor`` the window and its grace period are over and there is no
                      check-in: the mentor is told
-4. alert ``missed_checkin`` 24 hours later, still nothing: the officers are alerted
+4. alert ``missed_checkin`` 24 hours later, still nothing: the officers are alerted,
+   only while the person has a legal duty to report (a community sentence, or a
+   status an officer has not confirmed yet; ``bot.people.has_legal_duty``).
+   After a community sentence's last day the person is moved to voluntary
+   check-ins and told (``duty_ended``); voluntary check-ins never reach an officer.
 
 Mentors also get ``mentor_visit`` (every N days of an assignment) and
 ``quarterly_report`` (the first 5 days of each quarter); officers a daily
@@ -22,15 +26,20 @@ asked to be congratulated on, and ``streak`` notes (see ``bot.checkins``).
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from sqlalchemy import Engine, delete, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.alerts import mentors_of, raise_alert
+from bot.people import audit, has_legal_duty
 from bot.domain.clock import vietnam_date
+from bot.domain.knowledge import KnowledgeBase
+from bot.domain.periods import Period
 from bot.domain.schedule import Window, next_window, window_on_or_before
 from bot.outbox import enqueue, insert_for, local_time
 from bot.storage.models import (
+    COMMUNITY_SENTENCES,
     Alert,
     CallbackPayload,
     ChannelIdentity,
@@ -49,7 +58,6 @@ from bot.storage.models import (
 
 REMINDER_HOUR = 8            # local time reminders are due
 OFFICER_ESCALATION = dt.timedelta(hours=24)
-QUARTERLY_REPORT_DAYS = 5    # the helper reports within the first 5 days of a quarter (TT 10/2024)
 STREAK_MILESTONES = (3, 6, 12, 24, 36, 48)
 SCHEDULER = "scheduler"
 STALLED_AFTER = dt.timedelta(minutes=10)
@@ -122,7 +130,9 @@ def missed_checkins(s: Session, now: dt.datetime) -> int:
         for mentor in mentors_of(s, person):
             added += enqueue(s, f"missed_mentor:{person.id}:{window.start.isoformat()}:{mentor}", "missed_mentor",
                              mentor, deadline, subject_id=person.id)
-        if now >= deadline + OFFICER_ESCALATION:
+        # The officer rung only while a legal duty to report exists (a community
+        # sentence); a voluntary check-in never goes to the police.
+        if now >= deadline + OFFICER_ESCALATION and has_legal_duty(person, vietnam_date(deadline)):
             key = f"missed:{person.id}:{window.start.isoformat()}"
             if s.scalar(select(Alert.id).where(Alert.key == key)) is None:
                 raise_alert(s, person, key, "missed_checkin", "high", now, mentor=False)
@@ -151,6 +161,20 @@ def mentor_visits(s: Session, now: dt.datetime) -> int:
     return added
 
 
+@lru_cache(maxsize=1)
+def _knowledge() -> KnowledgeBase:
+    return KnowledgeBase.load()
+
+
+def quarterly_report_days(day: dt.date, kb: KnowledgeBase | None = None) -> int:
+    """How many days at the start of a quarter the helper has for the quarterly
+    report (TT 10/2024/TT-BCA Điều 10 khoản 4a), from the knowledge data."""
+    try:
+        return Period.parse((kb or _knowledge()).value("tt10.quarterly_report_days", day)).days
+    except KeyError:
+        return 0  # no rule that day: no quarterly report is due
+
+
 def quarter_start(day: dt.date) -> dt.date:
     return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
@@ -159,7 +183,7 @@ def quarterly_reports(s: Session, now: dt.datetime) -> int:
     """Each mentor with a current supervisee, on the first day of the quarter."""
     today = vietnam_date(now)
     start = quarter_start(today)
-    if (today - start).days >= QUARTERLY_REPORT_DAYS:
+    if (today - start).days >= quarterly_report_days(start):
         return 0
     mentors = s.scalars(select(MentorAssignment.mentor_id).join(Person, Person.id == MentorAssignment.mentor_id)
                         .where(MentorAssignment.ended_at.is_(None), Person.erased_at.is_(None)).distinct())
@@ -214,9 +238,27 @@ def streak_note(s: Session, person_id: str, window_start: dt.date, now: dt.datet
                    subject_id=person_id)
 
 
+def legal_status_ends(s: Session, now: dt.datetime) -> int:
+    """After the last day of a community sentence the person has no duty to
+    report: they move to voluntary check-ins with their mentor, and are told."""
+    today = vietnam_date(now)
+    ended = s.scalars(select(Person).where(Person.role == "supervisee", Person.erased_at.is_(None),
+                                           Person.legal_status.in_(COMMUNITY_SENTENCES),
+                                           Person.legal_duty_until < today)).all()
+    added = 0
+    for person in ended:
+        until = person.legal_duty_until
+        person.legal_status = "completed"
+        audit(s, "system", "legal_duty_ended", person.id)
+        added += enqueue(s, f"duty_ended:{person.id}:{until.isoformat()}", "duty_ended", person.id, now,
+                         subject_id=person.id)
+    return added
+
+
 # --- the tick -------------------------------------------------------------------
 
 GENERATORS = {
+    "legal_status": legal_status_ends,
     "checkin": checkin_reminders,
     "missed": missed_checkins,
     "visits": mentor_visits,

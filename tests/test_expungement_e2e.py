@@ -85,3 +85,51 @@ def test_unpaid_compensation_blocks(product):
     turns = chat(product, "tu 3 nam ra tu 01/06/2023 chua boi thuong xong, bao gio xoa an tich", ADULT,
                  "/deny", "/deny", "/deny")
     assert "bồi thường, án phí, tiền phạt" in text(turns[-1])
+
+
+@pytest.mark.parametrize("question, answers", [
+    ("Tôi bị 2 năm tù vì gây tai nạn giao thông chết người, khoản 1 Điều 260, ra tù 01/06/2024, khi nào xóa án tích?",
+     [ADULT, "/deny"]),
+    ("toi bi 2 nam tu vi gay tai nan giao thong chet nguoi, khoan 1 dieu 260, ra tu 01/06/2024, khi nao xoa an tich?",
+     ["tren 18", "khong"]),
+])
+def test_traffic_death_under_clause_1_leaves_no_record(product, question, answers):
+    turns = chat(product, question, *answers)
+    final = text(turns[-1])
+    assert "không bị coi là có án tích" in final and "khoản 2 Điều 69" in final
+    assert "xóa án tích từ ngày" not in final
+
+
+def test_first_offence_at_15_then_adult_prison_keeps_a_record_until_2027(product):
+    turns = chat(product, "tù 2 năm, ra tù 01/01/2019, khi nào xóa án tích", CHILD, "/affirm",
+                 '/inform{"penalty_type": "prison"}', "4 năm", "01/06/2025", "/deny", ADULT, "/deny", "/affirm")
+    assert "không bị coi là có án tích" in text(turns[1])  # that judgment alone, then the new crime is asked
+    final = text(turns[-1])
+    assert "đương nhiên được xóa án tích từ ngày 02/06/2027" in final and "vẫn còn án tích" in final
+
+
+def test_under_18_unpaid_compensation_does_not_block(product):
+    turns = chat(product, "tu 3 nam ra tu 10/01/2024 chua boi thuong xong, bao gio xoa an tich", MINOR, "/affirm",
+                 "/deny")
+    final = text(turns[-1])
+    assert "từ ngày 11/01/2025" in final and "không phạm tội mới" in final
+
+
+
+def test_suspended_sentence_still_in_probation_counts_from_its_end(product):
+    turns = chat(product, "/calc_expungement", '/inform{"penalty_type": "suspended"}', "15/03/2027",
+                 ADULT, "/deny", "/deny", "/deny", "/affirm")
+    final = text(turns[-1])
+    assert "từ ngày 16/03/2028" in final and "Thời gian thử thách chưa kết thúc" in final
+
+
+@pytest.mark.parametrize("first, answers", [
+    ("Tôi bị tù 4 năm, được tha tù trước thời hạn có điều kiện ngày 01/03/2024, khi nào được xóa án tích?",
+     ["01/03/2026", ADULT, "/deny", "/deny", "/deny", "/affirm"]),
+    ("toi bi tu 4 nam, duoc tha tu truoc thoi han ngay 01/03/2024, bao gio xoa an tich",
+     ["01/03/2026", "tren 18", "khong", "khong", "khong", "da xong"]),
+])
+def test_early_release_counts_from_the_end_of_probation(product, first, answers):
+    turns = chat(product, first, *answers)
+    assert "thời gian thử thách kết thúc" in text(turns[0])
+    assert "từ ngày 02/03/2028" in text(turns[-1])

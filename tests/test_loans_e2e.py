@@ -30,7 +30,9 @@ def test_a_returnee_gets_the_programmes_that_fit(product, first, yes):
     [fits, how] = turns[1]
     assert "tối đa 100.000.000\u00a0₫, lãi suất 6,24%/năm" in fits["text"]
     assert "Không cần tài sản bảo đảm" in fits["text"]
-    assert "Nộp hồ sơ trước ngày 31/03/2029" in fits["text"]
+    # The five years run to the loan itself (QĐ 22 Điều 3 khoản 2a), with a margin to apply.
+    assert "Khoản vay phải được giải ngân chậm nhất hết ngày 31/03/2029" in fits["text"]
+    assert "nộp hồ sơ trước khoảng ngày 31/01/2029" in fits["text"]
     assert "200.000.000\u00a0₫" in fits["text"] and "7,92%/năm" in fits["text"]
     assert "Giấy tờ cần chuẩn bị" in how["text"] and "Phòng giao dịch Ngân hàng Chính sách xã hội" in how["text"]
     assert how["text"].splitlines()[-1].startswith("Căn cứ: Điều 3–10 Quyết định 22/2023/QĐ-TTg")
@@ -67,3 +69,29 @@ def test_cancel_leaves_the_form(product):
 def test_naming_decree_61_gets_the_rules_not_a_form(product):
     [answer] = chat(product, "Nghị định 61 cho vay 50 triệu được không")
     assert "Nghị định 61/2015 đã được thay thế" in text(answer)
+
+
+@pytest.mark.parametrize("first", ["Tôi bị án treo, có giấy chứng nhận, muốn vay 50 triệu làm ăn",
+                                   "toi bi an treo, co giay chung nhan, muon vay 50tr lam an"])
+def test_a_suspended_sentence_is_not_told_it_qualifies_for_qd22(product, first):
+    [answer] = chat(product, first)
+    t = text(answer)
+    assert "không thuộc chương trình này" in t and "hỗ trợ tạo việc làm" in t
+    assert "tối đa 100.000.000\u00a0₫, lãi suất" not in t
+
+
+@pytest.mark.parametrize("first, end", [
+    ("Tôi được tha tù trước thời hạn ngày 01/03/2024, muốn vay 50 triệu chăn nuôi", "01/03/2027"),
+    ("toi duoc tha tu truoc thoi han ngay 01/03/2024, muon vay 50tr chan nuoi", "1/3/2027"),
+])
+def test_early_release_is_asked_the_end_of_probation(product, first, end):
+    turns = chat(product, first, end)
+    assert "thời gian thử thách kết thúc" in text(turns[0])
+    t = text(turns[-1])
+    assert "hết thời gian thử thách" in t and "01/03/2027" in t and "chưa đủ điều kiện" in t
+
+
+def test_close_to_the_five_years_says_when_the_loan_must_be_made(product):
+    turns = chat(product, "ra tù 01/12/2021, muốn vay 80 triệu chăn nuôi", "/affirm")
+    t = text(turns[-1])
+    assert "Khoản vay phải được giải ngân chậm nhất hết ngày 01/12/2026" in t and "Sắp hết thời hạn" in t

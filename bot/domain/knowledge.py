@@ -31,7 +31,7 @@ from bot.domain.periods import Period
 from nlu.text import fold
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "data" / "knowledge"
-FACT_KINDS = ("money", "rate", "period", "number", "date", "text", "table", "list")
+FACT_KINDS = ("money", "rate", "period", "number", "date", "text", "table", "list", "record")
 _PLACEHOLDER = re.compile(r"\{(?:(money|rate|period|date|number):)?([a-z0-9_.]+)\}")
 
 
@@ -147,6 +147,7 @@ def _check_value(kind: str, value: Any, file: str, item: str) -> Any:
         "text": lambda v: isinstance(v, str) and v.strip(),
         "table": lambda v: isinstance(v, list) and all(isinstance(r, dict) for r in v) and v,
         "list": lambda v: isinstance(v, list) and v,
+        "record": lambda v: isinstance(v, dict) and v,
     }[kind]
     try:
         good = ok(value)

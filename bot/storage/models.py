@@ -90,6 +90,12 @@ class Commune(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+# Community sentences carry a legal duty to report (Luật THAHS: án treo, cải tạo
+# không giam giữ, tha tù trước thời hạn có điều kiện, quản chế); "completed" does not.
+COMMUNITY_SENTENCES = ("suspended", "non_custodial", "early_release", "probation_supervision")
+LEGAL_STATUSES = ("unconfirmed", *COMMUNITY_SENTENCES, "completed")
+
+
 class Person(Base):
     __tablename__ = "people"
 
@@ -104,6 +110,12 @@ class Person(Base):
     # Staff (mentor, officer, admin) who take crisis handovers from people who
     # are not enrolled (``admin on-duty``); nobody by default.
     on_duty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # A supervisee's legal status (LEGAL_STATUSES): a community sentence being
+    # served until ``legal_duty_until``, "completed" (no legal duty: voluntary
+    # check-ins with the mentor) or "unconfirmed" (an officer must confirm it).
+    # NULL for other roles.
+    legal_status: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    legal_duty_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
 class MentorAssignment(Base):
