@@ -80,9 +80,7 @@ def sent(prod) -> dict[str, list[str]]:
 
     def say(who: str, message: str) -> list[dict]:
         texts.append(message)
-        r = httpx.post(f"{prod.url}/api/messages", json={"user": users[who], "text": message}, timeout=60)
-        assert r.status_code == 200, (r.status_code, r.text)
-        out = r.json()["replies"]
+        out = prod.chat(users[who]).say(message)     # a browser with the page's cookie
         assert out, f"an empty turn for {message!r}"
         replies.setdefault(who, []).append(out)
         return out
@@ -131,7 +129,9 @@ def sent(prod) -> dict[str, list[str]]:
     with make_sessionmaker(engine)() as s:
         assert s.scalar(select(Checkin.wellbeing).where(Checkin.person_id == sup)) == 2
     engine.dispose()
-    return {"texts": texts, "users": list(users.values()), "code": [code], "replies": [replies]}
+    cookies = [prod.chat(name).cookie for name in users.values()]
+    return {"texts": texts, "users": [*users.values(), *cookies], "chats": users, "code": [code],
+            "replies": [replies]}
 
 
 def test_a_failing_action_and_a_killed_action_server_give_the_busy_reply(sent):
@@ -177,7 +177,7 @@ def test_malformed_messages_are_4xx(prod, body):
 
 @pytest.mark.parametrize("after", [str(2**63), str(10**30)])
 def test_inbox_after_too_large_is_4xx(prod, after):
-    assert httpx.get(f"{prod.url}/api/inbox", params={"user": "x", "after": after}).status_code == 400
+    assert prod.chat("inbox-after").http.get("/api/inbox", params={"after": after}).status_code == 400
 
 
 def _rss_mb(pid: int) -> float:
@@ -241,9 +241,10 @@ def test_retention_empties_the_real_tracker_store(prod, sent):
     engine = make_engine(prod.env["DATABASE_URL"])
     sessions = make_sessionmaker(engine)
     try:
+        external = {who: prod.chat(name).external_id(prod.secret()) for who, name in sent["chats"].items()}
         with sessions() as s:
-            ids = {u: s.scalar(select(ChannelIdentity.id).where(ChannelIdentity.external_id == u))
-                   for u in sent["users"]}
+            ids = {who: s.scalar(select(ChannelIdentity.id).where(ChannelIdentity.external_id == e))
+                   for who, e in external.items()}
         count = text("SELECT count(*) FROM events WHERE sender_id = :s")
         with trackers.connect() as conn:
             assert all(conn.execute(count, {"s": i}).scalar() > 0 for i in ids.values())
@@ -256,8 +257,8 @@ def test_retention_empties_the_real_tracker_store(prod, sent):
             assert all(conn.execute(count, {"s": i}).scalar() == 0 for i in ids.values())
         with sessions() as s:
             left = set(s.scalars(select(ChannelIdentity.external_id).where(
-                ChannelIdentity.external_id.in_(sent["users"]))))
-        assert left == {f"checkin-{TAG}-uid"}      # the enrolled person's chat stays
+                ChannelIdentity.external_id.in_(external.values()))))
+        assert left == {external["checkin"]}      # the enrolled person's chat stays
     finally:
         trackers.dispose()
         engine.dispose()

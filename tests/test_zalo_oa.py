@@ -479,7 +479,7 @@ def test_buttons_go_out_as_templates_and_a_tap_comes_back_as_the_payload(zproduc
     # The tap arrives as a user_send_text whose text is the button's payload.
     answer = zproduct.say(user, menu.buttons[1]["payload"])[0]
     assert answer.text.startswith("Xóa án tích:")
-    assert "Căn cứ: Điều 70–71 Bộ luật Hình sự 2015 (sửa đổi 2017)" in answer.text
+    assert "Căn cứ: Điều 69–73, 107 Bộ luật Hình sự 2015 (sửa đổi 2017)" in answer.text
     assert zproduct.rasa_turns(user) == [("xin chào", "greet"), ("/ask_expungement", "ask_expungement")]
     # Rasa's conversation id is opaque, never the Zalo user id.
     assert zproduct.conversation(user) != user and rasa_turns(zproduct.product, user) == []
