@@ -18,12 +18,12 @@ from actions.common import ExtractingForm, entities_of, is_cancel
 from actions.enrollment import database
 from actions.identity import refused_anonymous
 from actions.menu import tracker_locale
-from bot import checkins, handover
-from bot.domain.clock import utcnow, vietnam_date
+from bot.supervision import checkins, handover
+from vietnamese.clock import utcnow, vietnam_date
 from bot.i18n import N_, gettext
 from bot.storage.models import Alert
-from nlu.crisis import CrisisLexicon
-from nlu.text import fold
+from vietnamese.crisis import CrisisLexicon
+from vietnamese.text import fold
 
 FORM = "checkin_form"
 WELLBEING_CHOICES = ("1", "2", "3", "4", "5")

@@ -15,10 +15,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import KNOWLEDGE
 from actions.menu import tracker_locale
-from bot.domain.clock import today_in_vietnam
+from vietnamese.clock import today_in_vietnam
 from bot import PROJECT_ROOT
 from bot.i18n import gettext
-from nlu.text import fold
+from vietnamese.text import fold
 
 _CANCEL = {fold(p) for p in yaml.safe_load(
     (PROJECT_ROOT / "data" / "normalization" / "cancel.yml").read_text(encoding="utf-8"))["phrases"]}

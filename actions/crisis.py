@@ -1,4 +1,4 @@
-"""Crisis and distress reach a person (bot.handover):
+"""Crisis and distress reach a person (bot.supervision.handover):
 
 * ``crisis`` (a crisis phrase or the model): a critical alert at once to an
   enrolled person's mentor and commune officers with their words, or to the
@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 from actions.answers import KNOWLEDGE
 from actions.enrollment import database
 from actions.menu import tracker_locale
-from bot import handover
-from bot.alerts import mentors_of
-from bot.domain.clock import utcnow, vietnam_date
+from bot.supervision import handover
+from bot.supervision.alerts import mentors_of
+from vietnamese.clock import utcnow, vietnam_date
 from bot.domain.knowledge import KnowledgeBase
 from bot.i18n import N_, gettext
 from bot.storage.models import Alert, Person

@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from actions.common import ExtractingForm, entities_of, is_cancel
 from actions.menu import tracker_locale
-from bot import people
+from bot.supervision import people
 from bot.config import Settings, load_settings
 from bot.i18n import N_, gettext
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.migrate import upgrade
 
 FORM = "enroll_form"
-# What the person agrees to (its version: bot.people.CONSENT_VERSION).
+# What the person agrees to (its version: bot.supervision.people.CONSENT_VERSION).
 CONSENT_TEXT = N_(
     "To get reminders and report here, Lối Về will store: your name, commune, report schedule and "
     "what you report. Only the mentor assigned to you and your commune officers can see it. If a report "
@@ -43,7 +43,7 @@ def database() -> tuple[Settings, sessionmaker[Session]]:
 
 def _code(message: dict) -> str | None:
     """The code of an /enroll payload: the gateway makes one of every code it
-    lets through (bot.enroll_guard checked it); a code inside other words is
+    lets through (bot.supervision.enrollment checked it); a code inside other words is
     not taken, so that every guess passes the gateway's limits."""
     codes = entities_of(message).get("enrollment_code") or []
     return str(codes[-1]).upper() if codes else None

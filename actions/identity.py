@@ -1,7 +1,7 @@
 """Anonymous senders (the web chat without its cookie) get questions and
 answers only. The gateway marks their messages with ``"anonymous": true`` in
 the metadata, and their conversations live under the channel ``web-anon``,
-which can never be linked to a person (bot.people.ANONYMOUS_CHANNELS). Every
+which can never be linked to a person (bot.supervision.people.ANONYMOUS_CHANNELS). Every
 action that touches a person's data (enrollment, check-ins, reminders, alerts,
 erasure) calls ``refused_anonymous`` first."""
 
@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.enrollment import database
 from actions.menu import tracker_locale
 from bot.i18n import gettext
-from bot.people import ANONYMOUS_CHANNELS, ANONYMOUS_ONLY
+from bot.supervision.people import ANONYMOUS_CHANNELS, ANONYMOUS_ONLY
 from bot.storage.models import ChannelIdentity
 
 

@@ -1,11 +1,11 @@
 """"Xóa dữ liệu của tôi": say what is erased and what is kept, ask, then erase.
 
-The erasure itself is ``bot.people.erase_from_chat`` (the person's data if the
+The erasure itself is ``bot.supervision.people.erase_from_chat`` (the person's data if the
 chat is enrolled; the chat's own message copies in any case). The chat history
 lives in Rasa's tracker store, which cannot be changed from inside a turn (Rasa
 saves the turn after this action), so the action ends with a control message
 ``{"loive": "erase_conversation", "conversations": [...]}`` that the gateway
-acts on once the turn is over (``bot.gateway.core``); channels never show it.
+acts on once the turn is over (``bot.conversation.core``); channels never show it.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.enrollment import database
 from actions.identity import refused_anonymous
 from actions.menu import tracker_locale
-from bot import people
-from bot.checkins import person_for_identity
+from bot.supervision import people
+from bot.supervision.checkins import person_for_identity
 from bot.i18n import gettext
 
 ASK = "action_erase_ask"
-ERASE_CONVERSATION = "erase_conversation"   # the control message's verb (bot.gateway.core)
+ERASE_CONVERSATION = "erase_conversation"   # the control message's verb (bot.conversation.core)
 
 
 def asked_just_before(tracker: Tracker) -> bool:

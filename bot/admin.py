@@ -18,13 +18,13 @@ import sys
 
 from sqlalchemy import func, select
 
-from bot import people, reminders
-from bot.alerts import REASON_CODES, act_on_alert
+from bot.supervision import people, reminders
+from bot.supervision.alerts import REASON_CODES, act_on_alert
 from bot.config import load_settings
 from bot.i18n import format_date, gettext
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.migrate import upgrade
-from bot.domain.clock import utcnow
+from vietnamese.clock import utcnow
 from bot.storage.models import LEGAL_STATUSES, REMINDER_STATUSES, ROLES, SCHEDULE_KINDS, Reminder
 
 ACTOR = "cli"

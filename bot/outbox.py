@@ -19,13 +19,23 @@ and claimed safely by any number of dispatcher processes.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.domain.clock import VIETNAM_TZ
+from vietnamese.clock import VIETNAM_TZ
 from bot.storage.models import Reminder
+
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button of an outgoing message: a Rasa reply's or a rendered reminder's."""
+    title: str
+    payload: str
+
 
 QUIET_FROM_HOUR, QUIET_UNTIL_HOUR = 21, 7     # product policy: no reminders at night
 MAX_ATTEMPTS = 5

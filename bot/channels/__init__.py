@@ -1,4 +1,4 @@
-"""Channels: each turns its platform's messages into ``bot.gateway.core.Inbound``
+"""Channels: each turns its platform's messages into ``bot.conversation.core.Inbound``
 and renders replies in its own way.
 
 A configured channel is a ``ChannelRuntime``: its webhook handler (mounted at

@@ -18,7 +18,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass, field
 
-from bot.gateway.rasa_client import Button
+from bot.conversation.rasa_client import Button
 
 
 @dataclass(frozen=True)

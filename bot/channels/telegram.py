@@ -8,7 +8,7 @@
   ``getUpdates`` and hands each update to the same handler.
 
 Either way an update is processed once (its ``update_id`` through
-``bot.channels.inbound``), the reply goes out through the outbox, every
+``bot.conversation.inbound``), the reply goes out through the outbox, every
 callback query is answered, and a typing indicator shows while Rasa works.
 Buttons become inline keyboards; a payload over 64 bytes is stored and sent as
 an opaque ``cb:<id>``. Long texts are split under 4096 characters. Sending is
@@ -40,10 +40,10 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels import ChannelRuntime
 from bot.channels.base import Outgoing, RateLimit, RetryLater, Sender, Unreachable
-from bot.channels.inbound import load_payload, parse_json, receive, reply_directly, store_payload, webhook_body
+from bot.conversation.inbound import load_payload, parse_json, receive, reply_directly, store_payload, webhook_body
 from bot.config import Settings
-from bot.gateway.core import Core, Inbound
-from bot.gateway.rasa_client import Button, RasaError, RasaUnavailable
+from bot.conversation.core import Core, Inbound
+from bot.conversation.rasa_client import Button, RasaError, RasaUnavailable
 from bot.i18n import N_, normalize_locale
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Outgoing, RateLimit, Sender
-from bot.domain.clock import utcnow
-from bot.people import audit
+from vietnamese.clock import utcnow
+from bot.supervision.people import audit
 from bot.storage.models import ChannelIdentity, WebInboxMessage
 
 CHANNEL = "web"

@@ -53,13 +53,13 @@ from starlette.responses import JSONResponse, Response
 
 from bot.channels import ChannelRuntime
 from bot.channels.base import Outgoing, RateLimit, RetryLater, Sender
-from bot.channels.inbound import DeadlineTurns, parse_json, receive, reply_directly, webhook_body
+from bot.conversation.inbound import DeadlineTurns, parse_json, receive, reply_directly, webhook_body
 from bot.channels.telegram import split_text
 from bot.channels.zalo_client import ZaloAuthError, ZaloBotClient, ZaloRateLimited
 from bot.channels.zalo_oa import ANSWER_WITHIN_S, ONLY_TEXT
 from bot.config import Settings
-from bot.gateway.core import Core, Inbound
-from bot.gateway.rasa_client import Button
+from bot.conversation.core import Core, Inbound
+from bot.conversation.rasa_client import Button
 from bot.i18n import N_, gettext
 from bot.storage.models import ChannelIdentity
 

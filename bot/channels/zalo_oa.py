@@ -83,20 +83,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.alerts import raise_alert
+from bot.supervision.alerts import raise_alert
 from bot.channels import ChannelRuntime
 from bot.channels.base import Outgoing, RateLimit, RetryLater, Sender, Unreachable
-from bot.channels.inbound import (DeadlineTurns, load_payload, parse_json, receive, reply_directly, store_payload,
+from bot.conversation.inbound import (DeadlineTurns, load_payload, parse_json, receive, reply_directly, store_payload,
                                   webhook_body)
 from bot.channels.telegram import split_text
 from bot.channels.zalo_client import (NOT_FOLLOWING, WINDOW_CLOSED, ZaloAuthError, ZaloError, ZaloOAClient,
                                       ZaloRateLimited)
 from bot.config import Settings
-from bot.gateway.core import Core, Inbound
-from bot.gateway.rasa_client import Button
+from bot.conversation.core import Core, Inbound
+from bot.conversation.rasa_client import Button
 from bot.i18n import N_, gettext
 from bot.outbox import insert_for
-from bot.domain.clock import utcnow
+from vietnamese.clock import utcnow
 from bot.storage.models import ChannelIdentity, OAuthToken, Person
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, Text,
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.domain.clock import utcnow
+from vietnamese.clock import utcnow
 
 
 def new_id() -> str:
@@ -70,7 +70,7 @@ class ChannelIdentity(Base):
     last_choices: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Created only to answer a refused enrollment guess (a webhook channel needs
     # an address for the reply): deleted after this instant unless the chat
-    # talks to the assistant meanwhile (bot.enroll_guard).
+    # talks to the assistant meanwhile (bot.supervision.enrollment).
     transient_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
@@ -380,7 +380,7 @@ class RateCounter(Base):
 class OfferedPayload(Base):
     """Button payloads that act on something (an alert, a reminder) offered to
     one conversation: a typed payload is accepted only if it was shown there
-    (bot.offered). Only a keyed digest of the payload is kept."""
+    (bot.conversation.offered). Only a keyed digest of the payload is kept."""
 
     __tablename__ = "offered_payloads"
 
