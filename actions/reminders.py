@@ -34,7 +34,7 @@ from bot.supervision.checkins import person_for_identity
 from bot.i18n import N_, gettext
 from bot.supervision.people import Invalid, NotFound, audit, may_see
 from vietnamese.clock import utcnow
-from bot.storage.models import Alert, Reminder
+from bot.storage.models import Alert, OutboxMessage
 
 STATUSES = ("acknowledged", "excused", "resolved")
 STATUS_LABELS = {"open": N_("open"), "acknowledged": N_("seen"), "excused": N_("excused"),
@@ -76,7 +76,7 @@ def acknowledge(s: Session, identity_id: str, reminder_id: str | None, now: dt.d
     True when it is theirs (already acknowledged counts: the first time is kept)."""
     person = person_for_identity(s, identity_id)
     rid = _int(reminder_id)
-    row = s.get(Reminder, rid) if person is not None and rid is not None else None
+    row = s.get(OutboxMessage, rid) if person is not None and rid is not None else None
     if row is None or row.person_id != person.id:
         return False
     if row.acknowledged_at is None:

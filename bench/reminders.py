@@ -55,7 +55,7 @@ from bot.supervision import reminders  # noqa: E402
 from vietnamese.clock import VIETNAM_TZ  # noqa: E402
 from bot.storage.db import make_engine, make_sessionmaker  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
-from bot.storage.models import Reminder  # noqa: E402
+from bot.storage.models import OutboxMessage  # noqa: E402
 from harness.fakes.channel import PLATFORM_RATE, FakeChannel  # noqa: E402
 from harness.fakes.population import WallClock, add_people, statuses  # noqa: E402
 
@@ -92,8 +92,8 @@ def populate(url: str, n: int) -> list[str]:
     with sessions.begin() as s:
         reminders.checkin_reminders(s, BENCH_NOW)
     with sessions() as s:
-        keys = list(s.scalars(select(Reminder.key).where(Reminder.next_attempt_at <= BENCH_NOW,
-                                                         Reminder.status == "pending")))
+        keys = list(s.scalars(select(OutboxMessage.key).where(OutboxMessage.next_attempt_at <= BENCH_NOW,
+                                                         OutboxMessage.status == "pending")))
     engine.dispose()
     return keys
 
@@ -254,9 +254,9 @@ def add_claimable(url: str, m: int) -> None:
     sessions = make_sessionmaker(engine)
     tag = uuid.uuid4().hex[:8]
     with sessions.begin() as s:
-        person = s.scalar(select(Reminder.person_id).limit(1))
+        person = s.scalar(select(OutboxMessage.person_id).limit(1))
         due = BENCH_NOW - dt.timedelta(minutes=1)
-        s.execute(insert(Reminder), [{"key": f"claim:{tag}:{i}", "kind": "streak", "person_id": person,
+        s.execute(insert(OutboxMessage), [{"key": f"claim:{tag}:{i}", "kind": "streak", "person_id": person,
                                       "due_at": due, "next_attempt_at": due, "critical": False, "status": "pending",
                                       "attempts": 0, "in_doubt": False} for i in range(m)])
     engine.dispose()

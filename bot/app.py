@@ -154,7 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.reminders.dispatcher.wake()
 
         runtimes = [rt for setup in CHANNEL_SETUPS if (rt := setup(settings, core, wake)) is not None]
-        app.state.channels = {rt.name: rt for rt in runtimes}
+        app.state.channels = {rt.route: rt for rt in runtimes}
         # Web-chat identities get reminders and alerts only while the web chat is on.
         senders = {**({web_inbox.CHANNEL: web_inbox.WebInboxSender(sessions)} if settings.web_chat else {}),
                    **{rt.sender.channel: rt.sender for rt in runtimes}}
@@ -168,7 +168,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await rt.start()
         await app.state.reminders.start(tick=settings.scheduler)
         log.info("channels on: %s", ", ".join([*(["web"] if settings.web_chat else []),
-                                               *(f"{rt.name} ({rt.mode})" for rt in runtimes)]) or "none")
+                                               *(f"{rt.route} ({rt.mode})" for rt in runtimes)]) or "none")
         try:
             yield
         finally:

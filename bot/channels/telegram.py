@@ -240,7 +240,7 @@ def setup(settings: Settings, core: Core, wake: Callable[[], None]) -> ChannelRu
     if not settings.telegram_token:
         return None
     channel = TelegramChannel(settings, core, wake)
-    return ChannelRuntime(name=CHANNEL, sender=channel.sender, webhook=channel.webhook, start=channel.start,
+    return ChannelRuntime(channel=CHANNEL, sender=channel.sender, webhook=channel.webhook, start=channel.start,
                           stop=channel.stop, mode="webhook" if settings.telegram_webhook_url else "polling")
 
 

@@ -65,7 +65,6 @@ from bot.storage.models import ChannelIdentity
 
 log = logging.getLogger(__name__)
 
-NAME = "zalo-bot"          # the webhook route and the runtime
 CHANNEL = "zalo_bot"       # identities, inbound events, the sender
 MAX_TEXT = 2000            # sendMessage: text 1–2000 characters
 RATE_LIMITED_PAUSE_S = 2.0
@@ -231,7 +230,7 @@ def setup(settings: Settings, core: Core, wake: Callable[[], None]) -> ChannelRu
     if not settings.zalo_bot_token:
         return None
     channel = ZaloBotChannel(settings, core, wake)
-    return ChannelRuntime(name=NAME, sender=channel.sender, webhook=channel.webhook, stop=channel.stop)
+    return ChannelRuntime(channel=CHANNEL, sender=channel.sender, webhook=channel.webhook, stop=channel.stop)
 
 
 # --- the CLI: python -m bot zalo-bot set-webhook | delete-webhook | info --------------

@@ -101,7 +101,6 @@ from bot.storage.models import ChannelIdentity, OAuthToken, Person
 
 log = logging.getLogger(__name__)
 
-NAME = "zalo-oa"           # the webhook route and the runtime
 CHANNEL = "zalo_oa"        # identities, inbound events, the sender (≤ 16 characters)
 TOKEN_NAME = "zalo_oa"
 REFRESH_MARGIN = dt.timedelta(minutes=5)
@@ -458,4 +457,4 @@ def setup(settings: Settings, core: Core, wake: Callable[[], None]) -> ChannelRu
         log.warning("ZALO_ZNS_TEMPLATE_ID is ignored: ZNS is addressed to phone numbers and none are stored; "
                     "reminders outside Zalo's 48-hour window alert the mentor instead")
     channel = ZaloOAChannel(settings, core, wake)
-    return ChannelRuntime(name=NAME, sender=channel.sender, webhook=channel.webhook, stop=channel.stop)
+    return ChannelRuntime(channel=CHANNEL, sender=channel.sender, webhook=channel.webhook, stop=channel.stop)

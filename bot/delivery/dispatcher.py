@@ -33,7 +33,7 @@ from bot.delivery.ratelimit import Limiter
 from bot.domain.knowledge import KnowledgeBase
 from bot.supervision.alerts import raise_alert
 from vietnamese.clock import utcnow
-from bot.storage.models import ChannelIdentity, Person, Reminder
+from bot.storage.models import ChannelIdentity, Person, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +81,13 @@ class Dispatcher:
         jobs: list[Job] = []
         with self.sessions.begin() as s:
             ids = outbox.claim(s, self.worker, now, limit=self.batch)
-            for row in (s.get(Reminder, i) for i in ids):
+            for row in (s.get(OutboxMessage, i) for i in ids):
                 assert row is not None
                 out = messages.render(s, row, self.kb, channels, now)
                 if isinstance(out, messages.Skip):
-                    if out.reason == messages.WAITING:
+                    if out.kind is messages.SkipKind.WAIT:
                         outbox.mark_waiting(s, row.id, self.worker, out.reason)
-                    elif out.reason == "no reachable channel":
+                    elif out.kind is messages.SkipKind.UNREACHABLE:
                         outbox.mark_failed(s, row.id, self.worker, now, out.reason, permanent=True)
                     else:
                         outbox.mark_cancelled(s, row.id, self.worker, out.reason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 import uuid
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
@@ -218,10 +219,21 @@ class Checkin(Base):
     worrying: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-REMINDER_STATUSES = ("pending", "claimed", "sending", "sent", "failed", "cancelled", "waiting")
+class OutboxStatus(StrEnum):
+    """Where an outbox row stands (bot.outbox moves it). A StrEnum: stored as its text."""
+    PENDING = "pending"        # due at next_attempt_at
+    CLAIMED = "claimed"        # leased by a dispatcher
+    SENDING = "sending"        # the platform call is under way
+    SENT = "sent"
+    FAILED = "failed"          # for good
+    CANCELLED = "cancelled"    # obsolete before it went
+    WAITING = "waiting"        # held until the person writes again
 
 
-class Reminder(Base):
+OUTBOX_STATUSES = tuple(OutboxStatus)
+
+
+class OutboxMessage(Base):
     """Outbox row: the database, not memory, holds every reminder. ``key`` is
     deterministic (kind:person:due-date), so regenerating never duplicates."""
 
@@ -240,7 +252,7 @@ class Reminder(Base):
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

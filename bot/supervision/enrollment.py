@@ -35,7 +35,7 @@ from bot.storage.models import (
     EnrollmentCode,
     OfferedPayload,
     RateCounter,
-    Reminder,
+    OutboxMessage,
     WebInboxMessage,
     new_id,
 )
@@ -127,7 +127,7 @@ def purge_transient(s: Session, now: dt.datetime) -> int:
                                                           ChannelIdentity.person_id.is_(None))))
     if not ids:
         return 0
-    s.execute(delete(Reminder).where(Reminder.identity_id.in_(ids), Reminder.person_id.is_(None)))
+    s.execute(delete(OutboxMessage).where(OutboxMessage.identity_id.in_(ids), OutboxMessage.person_id.is_(None)))
     for model in (WebInboxMessage, EnrollmentAttempt, OfferedPayload):
         s.execute(delete(model).where(model.identity_id.in_(ids)))
     return s.execute(delete(ChannelIdentity).where(ChannelIdentity.id.in_(ids))).rowcount

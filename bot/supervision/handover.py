@@ -26,7 +26,7 @@ from bot.domain.knowledge import KnowledgeBase
 from bot.i18n import N_, gettext
 from bot.outbox import enqueue, next_delivery
 from bot.supervision.people import audit
-from bot.storage.models import Alert, ChannelIdentity, Person, Reminder
+from bot.storage.models import Alert, ChannelIdentity, Person, OutboxMessage
 
 STAFF_ROLES = ("mentor", "officer", "admin")
 ROLE_LABELS = {
@@ -52,7 +52,7 @@ def reachable(s: Session, person_id: str) -> bool:
                     .limit(1)) is not None
 
 
-def _told(s: Session, rows: list[Reminder], role_of, now: dt.datetime) -> list[Told]:  # noqa: ANN001
+def _told(s: Session, rows: list[OutboxMessage], role_of, now: dt.datetime) -> list[Told]:  # noqa: ANN001
     told = []
     for r in rows:
         if r.status in ("failed", "cancelled"):
@@ -67,8 +67,8 @@ def _told(s: Session, rows: list[Reminder], role_of, now: dt.datetime) -> list[T
 
 def told_about(s: Session, alert: Alert, now: dt.datetime) -> list[Told]:
     """Who an alert was queued for, with a chat that reaches them, and when."""
-    rows = list(s.scalars(select(Reminder).where(Reminder.alert_id == alert.id, Reminder.kind == "alert")
-                          .order_by(Reminder.id)))
+    rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.alert_id == alert.id, OutboxMessage.kind == "alert")
+                          .order_by(OutboxMessage.id)))
     return _told(s, rows, lambda p: "mentor" if p.role == "mentor" else "officer", now)
 
 
@@ -92,9 +92,9 @@ def alert_on_duty(s: Session, conversation_id: str, key: str, words: str, critic
         if reachable(s, staff.id):
             enqueue(s, f"handover:{conversation_id}:{key}:{staff.id}"[:160], "handover", staff.id, now,
                     critical=critical, body=body)
-    rows = list(s.scalars(select(Reminder).where(Reminder.kind == "handover",
-                                                 Reminder.key.like(f"handover:{conversation_id}:{key}:%"))
-                          .order_by(Reminder.id)))
+    rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "handover",
+                                                 OutboxMessage.key.like(f"handover:{conversation_id}:{key}:%"))
+                          .order_by(OutboxMessage.id)))
     audit(s, f"identity:{conversation_id}", "handover_on_duty", None, recipients=len(rows), critical=critical)
     return _told(s, rows, lambda p: "on_duty", now)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from enum import Enum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from bot.outbox import Button
 from bot.i18n import N_, answer_text, format_date, formatters, gettext, ngettext
 from bot.supervision.people import audit, has_legal_duty
 from bot.supervision.reminders import checked_in, quarterly_report_days, overdue_window, quarter_start, upcoming_window
-from bot.storage.models import Alert, ChannelIdentity, CheckinSchedule, OfficerCommune, Person, Reminder
+from bot.storage.models import Alert, ChannelIdentity, CheckinSchedule, OfficerCommune, Person, OutboxMessage
 
 DIGEST_MAX_ALERTS = 5
 WAITING = "waiting for the person to write again"
@@ -56,10 +57,17 @@ class Rendered:
     buttons: tuple[Button, ...]
 
 
+class SkipKind(Enum):
+    """What becomes of a row that is not sent (bot.delivery.dispatcher)."""
+    CANCEL = "cancel"              # obsolete or gone: cancelled
+    UNREACHABLE = "unreachable"    # no channel reaches the recipient: failed for good
+    WAIT = "wait"                  # held until the person writes again (status "waiting")
+
+
 @dataclass(frozen=True)
 class Skip:
-    reason: str
-    permanent: bool = True   # False: try again later (no channel configured yet)
+    kind: SkipKind
+    reason: str    # kept as the row's last_error and counted in the dispatcher's stats
 
 
 def payload(intent: str, **entities: str) -> str:
@@ -83,20 +91,20 @@ def _schedule(s: Session, person_id: str) -> CheckinSchedule | None:
                                                   CheckinSchedule.active.is_(True)))
 
 
-def _window_from_key(r: Reminder) -> dt.date:
+def _window_from_key(r: OutboxMessage) -> dt.date:
     return dt.date.fromisoformat(r.key.split(":")[2])
 
 
-def _checkin_reminder(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+def _checkin_reminder(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
     window_start = _window_from_key(r)
     if checked_in(s, r.person_id, window_start):
-        return Skip("already checked in")
+        return Skip(SkipKind.CANCEL, "already checked in")
     schedule = _schedule(s, r.person_id)
     if schedule is None:
-        return Skip("no schedule")
+        return Skip(SkipKind.CANCEL, "no schedule")
     window = upcoming_window(schedule, window_start)
     if window.end < vietnam_date(now):
-        return Skip("the period is over")  # held back (e.g. waiting) too long to be useful
+        return Skip(SkipKind.CANCEL, "the period is over")  # held back (e.g. waiting) too long to be useful
     if window.start == window.end:
         when = format_date(window.start, locale)
     else:
@@ -122,10 +130,10 @@ def _checkin_reminder(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, n
     )
 
 
-def _missed_mentor(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+def _missed_mentor(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
     window_start = _window_from_key(r)
     if checked_in(s, r.subject_id, window_start):
-        return Skip("checked in since")
+        return Skip(SkipKind.CANCEL, "checked in since")
     subject = s.get(Person, r.subject_id)
     return gettext("{name} has not sent the report for the period starting {start}. "
                    "Could you get in touch with them?", locale).format(
@@ -152,17 +160,17 @@ def alert_text(s: Session, alert: Alert, locale: str) -> str:
     return text
 
 
-def _alert(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+def _alert(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
     alert = s.get(Alert, r.alert_id)
     if alert is None:
-        return Skip("alert gone")
+        return Skip(SkipKind.CANCEL, "alert gone")
     if alert.status != "open":
-        return Skip("alert already handled")
+        return Skip(SkipKind.CANCEL, "alert already handled")
     audit(s, "system", "notify_alert", alert.person_id, alert_id=alert.id, recipient=r.person_id)
     return alert_text(s, alert, locale), alert_buttons(alert, locale)
 
 
-def _handover(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+def _handover(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
     """Someone who is not enrolled (or whose helpers have no chat) reached out;
     the on-duty staff get their words and the conversation's short reference."""
     body = json.loads(r.body or "{}")
@@ -176,15 +184,15 @@ def _handover(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.d
     return text, ()
 
 
-def _mentor_visit(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+def _mentor_visit(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
     subject = s.get(Person, r.subject_id)
     if subject is None or subject.erased_at is not None:
-        return Skip("person erased")
+        return Skip(SkipKind.CANCEL, "person erased")
     return gettext("Reminder: it is time to visit {name} and ask how things are going.", locale).format(
         name=_name(subject, locale)), (Button(gettext("Got it", locale), payload("ack_reminder", reminder_id=str(r.id))),)
 
 
-def _quarterly(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+def _quarterly(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
     day = vietnam_date(now)
     start = quarter_start(day)
     answer = kb.render(kb.entry("notice.quarterly_report", day), day, formatters(locale))
@@ -206,12 +214,12 @@ def overdue(s: Session, commune_ids: list[int], now: dt.datetime) -> list[Person
             if has_legal_duty(person, today) and overdue_window(s, schedule, now) is not None]
 
 
-def _duty_ended(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+def _duty_ended(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
     person = s.get(Person, r.person_id)
     if person is None or person.erased_at is not None:
-        return Skip("person erased")
+        return Skip(SkipKind.CANCEL, "person erased")
     if person.legal_status != "completed":
-        return Skip("status changed since")
+        return Skip(SkipKind.CANCEL, "status changed since")
     until = person.legal_duty_until
     return gettext("Your sentence in the community ended on {date}: you no longer have a legal duty to report. "
                    "You can keep checking in with your mentor if you wish; it is voluntary, and a missed "
@@ -220,15 +228,15 @@ def _duty_ended(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt
         Button(gettext("Got it", locale), payload("ack_reminder", reminder_id=str(r.id))),)
 
 
-def _digest(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+def _digest(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
     if r.key.rsplit(":", 1)[1] != vietnam_date(now).isoformat():
-        return Skip("stale digest")  # a new one comes this morning
+        return Skip(SkipKind.CANCEL, "stale digest")  # a new one comes this morning
     communes = list(s.scalars(select(OfficerCommune.commune_id).where(OfficerCommune.officer_id == r.person_id)))
     alerts = list(s.scalars(select(Alert).where(Alert.commune_id.in_(communes), Alert.status == "open")
                             .order_by(Alert.created_at)))
     late = overdue(s, communes, now)
     if not alerts and not late:
-        return Skip("nothing to report")
+        return Skip(SkipKind.CANCEL, "nothing to report")
     audit(s, "system", "digest", None, recipient=r.person_id, alerts=len(alerts), overdue=len(late))
     lines = [gettext("Morning summary for {date}:", locale).format(
         date=format_date(vietnam_date(now), locale)),
@@ -247,7 +255,7 @@ def _digest(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.dat
     return "\n".join(lines), buttons
 
 
-def _milestone(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+def _milestone(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
     day = vietnam_date(now)
     answer = kb.render(kb.entry("notice.expungement_milestone", day), day, formatters(locale))
     text = gettext("Congratulations! By the date you calculated, today your record may be cleared.", locale)
@@ -255,14 +263,14 @@ def _milestone(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.
         Button(gettext("Ask about the record extract", locale), payload("ask_criminal_record")),)
 
 
-def _streak(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+def _streak(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
     n = int(r.key.split(":")[2])
     return ngettext("You have reported on time {n} period in a row. Thank you, and keep it up!",
                     "You have reported on time {n} periods in a row. Thank you, and keep it up!", n,
                     locale).format(n=n), ()
 
 
-def _stalled(s: Session, r: Reminder, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+def _stalled(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
     return gettext("Lối Về: the reminder scheduler has not run for over 10 minutes. Please check the server.",
                    locale), ()
 
@@ -283,32 +291,32 @@ RENDERERS = {
 }
 
 
-def _reply(s: Session, r: Reminder, channels: frozenset[str]) -> Rendered | Skip:
+def _reply(s: Session, r: OutboxMessage, channels: frozenset[str]) -> Rendered | Skip:
     identity = s.get(ChannelIdentity, r.identity_id) if r.identity_id else None
     if identity is None or identity.external_id.startswith("erased:"):
-        return Skip("conversation gone")
+        return Skip(SkipKind.CANCEL, "conversation gone")
     if identity.channel not in channels:
-        return Skip(f"channel {identity.channel} is not configured")
+        return Skip(SkipKind.CANCEL, f"channel {identity.channel} is not configured")
     if identity.unreachable_at is not None:
-        return Skip("no reachable channel")
+        return Skip(SkipKind.UNREACHABLE, "no reachable channel")
     body = json.loads(r.body or "{}")
     return Rendered(identity, body.get("text", ""),
                     tuple(Button(b["title"], b["payload"]) for b in body.get("buttons", [])))
 
 
-def render(s: Session, r: Reminder, kb: KnowledgeBase, channels: frozenset[str], now: dt.datetime) -> Rendered | Skip:
+def render(s: Session, r: OutboxMessage, kb: KnowledgeBase, channels: frozenset[str], now: dt.datetime) -> Rendered | Skip:
     if r.kind == "reply":
         return _reply(s, r, channels)
     recipient = s.get(Person, r.person_id)
     if recipient is None or recipient.erased_at is not None:
-        return Skip("recipient erased")
+        return Skip(SkipKind.CANCEL, "recipient erased")
     if r.subject_id is not None:
         subject = s.get(Person, r.subject_id)
         if subject is None or subject.erased_at is not None:
-            return Skip("subject erased")
+            return Skip(SkipKind.CANCEL, "subject erased")
     renderer = RENDERERS.get(r.kind)
     if renderer is None:
-        return Skip(f"unknown kind {r.kind}")
+        return Skip(SkipKind.CANCEL, f"unknown kind {r.kind}")
     identity = pick_identity(s, r.person_id, channels)
     if r.in_doubt and r.identity_id:
         # Ask the chat it may already have reached, not whichever is newest now.
@@ -318,8 +326,8 @@ def render(s: Session, r: Reminder, kb: KnowledgeBase, channels: frozenset[str],
     if identity is None:
         linked = s.scalar(select(ChannelIdentity.id).where(ChannelIdentity.person_id == r.person_id).limit(1))
         if linked is not None:  # blocked, unfollowed, outside Zalo's window: until they write again
-            return Skip(WAITING, permanent=False)
-        return Skip("no reachable channel")
+            return Skip(SkipKind.WAIT, WAITING)
+        return Skip(SkipKind.UNREACHABLE, "no reachable channel")
     out = renderer(s, r, identity.locale, kb, now)
     if isinstance(out, Skip):
         return out

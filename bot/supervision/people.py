@@ -37,7 +37,7 @@ from bot.storage.models import (
     Milestone,
     OfficerCommune,
     Person,
-    Reminder,
+    OutboxMessage,
     WebInboxMessage,
 )
 
@@ -286,7 +286,7 @@ def export_person(s: Session, person_id: str, actor: str) -> dict[str, Any]:
                    for a in s.scalars(select(Alert).where(Alert.person_id == p.id))],
         "milestones": [_row(m, "kind", "on_date") for m in s.scalars(select(Milestone).where(Milestone.person_id == p.id))],
         "reminders": [_row(r, "kind", "due_at", "status", "sent_at", "acknowledged_at")
-                      for r in s.scalars(select(Reminder).where(Reminder.person_id == p.id))],
+                      for r in s.scalars(select(OutboxMessage).where(OutboxMessage.person_id == p.id))],
         "mentor_assignments": [_row(m, "mentor_id", "supervisee_id", "assigned_at", "ended_at")
                                for m in s.scalars(select(MentorAssignment).where(
                                    (MentorAssignment.supervisee_id == p.id) | (MentorAssignment.mentor_id == p.id)))],
@@ -306,11 +306,11 @@ def erase_person(s: Session, person_id: str, actor: str) -> dict[str, int]:
     }
     # Messages to or about the person (a mentor's reminder names them), and
     # their copies waiting in web-chat inboxes.
-    about = (Reminder.person_id == p.id) | (Reminder.subject_id == p.id)
-    keys = select(Reminder.key).where(about)
+    about = (OutboxMessage.person_id == p.id) | (OutboxMessage.subject_id == p.id)
+    keys = select(OutboxMessage.key).where(about)
     identities = select(ChannelIdentity.id).where(ChannelIdentity.person_id == p.id)
     s.execute(delete(WebInboxMessage).where(WebInboxMessage.key.in_(keys) | WebInboxMessage.identity_id.in_(identities)))
-    s.execute(delete(Reminder).where(about))
+    s.execute(delete(OutboxMessage).where(about))
     for model in (Checkin, Consent, CheckinSchedule, EnrollmentCode, Milestone):
         s.query(model).filter(model.person_id == p.id).delete(synchronize_session=False)
     s.execute(update(Alert).where(Alert.person_id == p.id).values(detail=None, note=None))
@@ -461,12 +461,12 @@ def erase_from_chat(s: Session, identity_id: str) -> list[str]:
         ids += list(s.scalars(select(ChannelIdentity.id).where(ChannelIdentity.person_id == p.id)))
         erase_person(s, p.id, actor=f"person:{p.id}")
     s.execute(delete(WebInboxMessage).where(WebInboxMessage.identity_id.in_(ids)))
-    s.execute(delete(Reminder).where(Reminder.kind == "reply", Reminder.identity_id.in_(ids)))
+    s.execute(delete(OutboxMessage).where(OutboxMessage.kind == "reply", OutboxMessage.identity_id.in_(ids)))
     # Handovers to the on-duty staff carry this chat's words (bot.supervision.handover).
-    handovers = select(Reminder.key).where(Reminder.kind == "handover",
-                                           or_(*(Reminder.key.like(f"handover:{i}:%") for i in ids)))
+    handovers = select(OutboxMessage.key).where(OutboxMessage.kind == "handover",
+                                           or_(*(OutboxMessage.key.like(f"handover:{i}:%") for i in ids)))
     s.execute(delete(WebInboxMessage).where(WebInboxMessage.key.in_(handovers)))
-    s.execute(delete(Reminder).where(Reminder.key.in_(handovers.scalar_subquery())))
+    s.execute(delete(OutboxMessage).where(OutboxMessage.key.in_(handovers.scalar_subquery())))
     s.execute(update(ChannelIdentity).where(ChannelIdentity.id.in_(ids)).values(last_choices=None))
     audit(s, f"identity:{identity.id}", "erase_chat", p.id if p is not None else None, conversations=len(ids))
     return ids

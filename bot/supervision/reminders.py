@@ -52,7 +52,8 @@ from bot.storage.models import (
     Milestone,
     OfficerCommune,
     Person,
-    Reminder,
+    OutboxMessage,
+    OutboxStatus,
     WebInboxMessage,
 )
 
@@ -313,8 +314,8 @@ def purge(s: Session, now: dt.datetime, checkin_days: int, outbox_days: int) -> 
                                                      Alert.created_at < now - dt.timedelta(days=checkin_days))
                                  .values(note=None)).rowcount,
         "checkins": s.execute(delete(Checkin).where(Checkin.at < now - dt.timedelta(days=checkin_days))).rowcount,
-        "reminders": s.execute(delete(Reminder).where(Reminder.status.in_(("sent", "failed", "cancelled")),
-                                                      Reminder.due_at < old_outbox)).rowcount,
+        "reminders": s.execute(delete(OutboxMessage).where(OutboxMessage.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.CANCELLED)),
+                                                      OutboxMessage.due_at < old_outbox)).rowcount,
         "web_inbox": s.execute(delete(WebInboxMessage).where(WebInboxMessage.created_at < old_outbox)).rowcount,
         "enrollment_attempts": s.execute(delete(EnrollmentAttempt).where(
             EnrollmentAttempt.at < now - dt.timedelta(days=30))).rowcount,
@@ -326,7 +327,7 @@ def purge(s: Session, now: dt.datetime, checkin_days: int, outbox_days: int) -> 
                                             ChannelIdentity.last_inbound_at < old_outbox)
     s.execute(delete(EnrollmentAttempt).where(EnrollmentAttempt.identity_id.in_(idle)))
     s.execute(delete(WebInboxMessage).where(WebInboxMessage.identity_id.in_(idle)))
-    s.execute(delete(Reminder).where(Reminder.person_id.is_(None), Reminder.identity_id.in_(idle)))
+    s.execute(delete(OutboxMessage).where(OutboxMessage.person_id.is_(None), OutboxMessage.identity_id.in_(idle)))
     counts["identities"] = s.execute(delete(ChannelIdentity).where(ChannelIdentity.id.in_(idle))).rowcount
     return counts
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot import outbox
 from vietnamese.clock import VIETNAM_TZ
-from bot.storage.models import ChannelIdentity, CheckinSchedule, Commune, Person, Reminder, WebInboxMessage, new_id
+from bot.storage.models import ChannelIdentity, CheckinSchedule, Commune, Person, OutboxMessage, WebInboxMessage, new_id
 
 # 10:00 on a Tuesday in Vietnam: outside quiet hours, far beyond anyone else's rows.
 TEST_NOW = dt.datetime(2090, 1, 31, 10, 0, tzinfo=VIETNAM_TZ).astimezone(dt.timezone.utc)
@@ -83,14 +83,14 @@ def enqueue_due(s: Session, person_ids: list[str], due: dt.datetime) -> list[str
 def statuses(s: Session, keys: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for i in range(0, len(keys), 500):
-        out.update(s.execute(select(Reminder.key, Reminder.status).where(Reminder.key.in_(keys[i:i + 500]))).all())
+        out.update(s.execute(select(OutboxMessage.key, OutboxMessage.status).where(OutboxMessage.key.in_(keys[i:i + 500]))).all())
     return out
 
 
-def rows(s: Session, keys: list[str]) -> list[Reminder]:
-    out: list[Reminder] = []
+def rows(s: Session, keys: list[str]) -> list[OutboxMessage]:
+    out: list[OutboxMessage] = []
     for i in range(0, len(keys), 500):
-        out += s.scalars(select(Reminder).where(Reminder.key.in_(keys[i:i + 500]))).all()
+        out += s.scalars(select(OutboxMessage).where(OutboxMessage.key.in_(keys[i:i + 500]))).all()
     return out
 
 

@@ -20,7 +20,7 @@ from bot import outbox
 from bot.config import load_settings
 from bot.domain.knowledge import KnowledgeBase
 from bot.storage.db import make_engine, make_sessionmaker
-from bot.storage.models import Alert, AuditEntry, ChannelIdentity, Milestone, Person, Reminder
+from bot.storage.models import Alert, AuditEntry, ChannelIdentity, Milestone, Person, OutboxMessage
 
 NOW = dt.datetime(2026, 11, 22, 3, tzinfo=dt.timezone.utc)
 NOT_OFFERED_VI = ("Xin lỗi, tôi không thể thực hiện việc này từ một lệnh gõ tay. Anh/chị vui lòng bấm các nút tôi "
@@ -52,10 +52,10 @@ def world(s):
     return sup, mentor, officer, stranger
 
 
-def reminder(s, person, kind="checkin_open") -> Reminder:
+def reminder(s, person, kind="checkin_open") -> OutboxMessage:
     key = f"{kind}:{person.id}:{os.urandom(4).hex()}"
     outbox.enqueue(s, key, kind, person.id, NOW, subject_id=person.id)
-    return s.scalar(select(Reminder).where(Reminder.key == key))
+    return s.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
 
 
 # --- "Đã nhận" ------------------------------------------------------------------------
@@ -258,7 +258,7 @@ def test_reminder_buttons_through_the_chat(stack, product):
     with stack.sessions.begin() as s:
         far = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)  # not due: the dispatcher leaves it
         outbox.enqueue(s, f"checkin_open:{sup}:{window.isoformat()}", "checkin_open", sup, far, subject_id=sup)
-        row = s.scalar(select(Reminder).where(Reminder.key == f"checkin_open:{sup}:{window.isoformat()}"))
+        row = s.scalar(select(OutboxMessage).where(OutboxMessage.key == f"checkin_open:{sup}:{window.isoformat()}"))
         rendered = messages.render(s, row, kb, frozenset({"web"}), NOW)
         rid = row.id
     report, got_it = rendered.buttons
@@ -271,10 +271,10 @@ def test_reminder_buttons_through_the_chat(stack, product):
     assert product.chat(mentor_user).say(got_it.payload)[0]["text"] == "Xin lỗi, tôi không tìm thấy lời nhắc này. " \
                                                                        "Có thể lời nhắc đã cũ."
     with stack.sessions() as s:
-        assert s.get(Reminder, rid).acknowledged_at is None
+        assert s.get(OutboxMessage, rid).acknowledged_at is None
     assert product.chat(user).say(got_it.payload)[0]["text"] == "Cảm ơn anh/chị, đã ghi nhận."
     with stack.sessions() as s:
-        assert s.get(Reminder, rid).acknowledged_at is not None
+        assert s.get(OutboxMessage, rid).acknowledged_at is not None
 
     started = product.chat(user).say(report.payload)  # "Báo cáo ngay" starts the check-in
     assert started[-1]["text"].startswith("Báo cáo định kỳ. Anh/chị hiện vẫn ở")

@@ -14,7 +14,7 @@ from actions.checkin import extract
 from bot import PROJECT_ROOT
 from bot.supervision import alerts, checkins, people
 from bot.storage.db import make_engine, make_sessionmaker
-from bot.storage.models import Alert, Checkin, Person, Reminder
+from bot.storage.models import Alert, Checkin, Person, OutboxMessage
 from vietnamese.crisis import CrisisLexicon
 
 TODAY = dt.date(2026, 11, 3)
@@ -65,7 +65,7 @@ def test_worrying_checkin_alerts_mentor_and_own_officers_once(s, lexicon):
     checkins.record(s, sup, "web", bad, lexicon, TODAY)  # resubmitted: no second alert
     [alert] = s.scalars(select(Alert).where(Alert.person_id == sup.id))
     assert (alert.status, alert.severity, alert.type) == ("open", "critical", "worrying_checkin")
-    outbox = list(s.scalars(select(Reminder).where(Reminder.key.like(f"alert:{alert.id}:%"))))
+    outbox = list(s.scalars(select(OutboxMessage).where(OutboxMessage.key.like(f"alert:{alert.id}:%"))))
     assert sorted(r.person_id for r in outbox) == sorted([mentor.id, officer.id])  # not the other commune's
     assert all(r.critical and r.status == "pending" for r in outbox)
 
@@ -140,7 +140,7 @@ def test_enrolled_person_checks_in_and_a_worrying_answer_alerts(product):
     with make_sessionmaker(engine)() as s:
         assert s.scalar(select(Checkin.wellbeing).where(Checkin.person_id == sup)) == 1
         [alert] = s.scalars(select(Alert).where(Alert.person_id == sup))
-        assert len(list(s.scalars(select(Reminder).where(Reminder.key.like(f"alert:{alert.id}:%"))))) == 2
+        assert len(list(s.scalars(select(OutboxMessage).where(OutboxMessage.key.like(f"alert:{alert.id}:%"))))) == 2
     engine.dispose()
 
 

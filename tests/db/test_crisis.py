@@ -21,7 +21,7 @@ from bot.channels import web_inbox
 from bot.delivery.dispatcher import Dispatcher
 from bot.domain.knowledge import KnowledgeBase
 from bot.i18n import gettext
-from bot.storage.models import Alert, AuditEntry, ChannelIdentity, Reminder
+from bot.storage.models import Alert, AuditEntry, ChannelIdentity, OutboxMessage
 from vietnamese.crisis import DEFAULT_DISTRESS_TERMS, CrisisLexicon
 from tests.db.test_ladder import vn
 
@@ -112,7 +112,7 @@ def test_a_crisis_at_23_00_reaches_mentor_and_officer_with_the_words_in_one_disp
     with w.sessions() as s:
         [alert] = s.scalars(select(Alert).where(Alert.person_id == w.supervisee))
         assert (alert.type, alert.severity, alert.note) == ("crisis", "critical", WORDS)
-        assert len(list(s.scalars(select(Reminder).where(Reminder.alert_id == alert.id)))) == 2
+        assert len(list(s.scalars(select(OutboxMessage).where(OutboxMessage.alert_id == alert.id)))) == 2
 
 
 def test_only_those_with_a_chat_are_said_to_be_told_and_nobody_falls_back_to_on_duty(only_world, clock):
@@ -142,7 +142,7 @@ def test_not_enrolled_and_nobody_on_duty_the_reply_says_so_and_gives_the_numbers
     assert "Hiện không có cán bộ trực nhận tin ở đây, nên tôi chưa báo được cho ai." in reply.text
     assert "đã báo" not in reply.text and "115" in reply.text and "113" in reply.text
     with w.sessions() as s:
-        assert list(s.scalars(select(Reminder))) == [] and list(s.scalars(select(Alert))) == []
+        assert list(s.scalars(select(OutboxMessage))) == [] and list(s.scalars(select(Alert))) == []
     typed = w.run(crisis.handover_reply, w.chats["stranger"], "m2", "cho tôi gặp cán bộ", clock.now, "vi",
                   after_crisis=False)
     assert typed.text.startswith("Tôi chưa chuyển được cho cán bộ") and "công an xã" in typed.text
@@ -162,7 +162,7 @@ def test_not_enrolled_the_on_duty_staff_get_the_words_at_once(only_world, clock)
     with w.sessions.begin() as s:
         people.erase_from_chat(s, w.chats["stranger"])
     with w.sessions() as s:
-        assert list(s.scalars(select(Reminder).where(Reminder.kind == "handover"))) == []
+        assert list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "handover"))) == []
     assert w.inbox("on_duty") == []
 
 

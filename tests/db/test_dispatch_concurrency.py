@@ -39,7 +39,7 @@ from bot import PROJECT_ROOT, outbox
 from bot.delivery.dispatcher import Dispatcher
 from bot.domain.knowledge import KnowledgeBase
 from bot.storage.db import make_engine, make_sessionmaker
-from bot.storage.models import Reminder
+from bot.storage.models import OutboxMessage
 from harness.fakes.channel import FakeChannel, FakeSender
 from harness.fakes.population import TEST_NOW, WallClock, add_people, enqueue_due, rows, statuses, web_inbox_keys
 
@@ -316,7 +316,7 @@ def test_a_failing_delivered_query_backs_off_that_row_only(sessions):
     with fake.serve() as url:
         httpx.post(f"{url}/send", json={"key": keys[0], "chat": "earlier", "text": "x"}).raise_for_status()
         with sessions.begin() as s:             # an interrupted send, back from its lease
-            s.execute(update(Reminder).where(Reminder.key == keys[0]).values(in_doubt=True))
+            s.execute(update(OutboxMessage).where(OutboxMessage.key == keys[0]).values(in_doubt=True))
         d = Dispatcher(sessions, {"fake": FakeSender(url)}, KB, clock=clock)
         asyncio.run(d.run_once())               # the other rows of the batch go out
         with sessions() as s:

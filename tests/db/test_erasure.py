@@ -27,7 +27,7 @@ from bot.storage.models import (
     Checkin,
     Milestone,
     Person,
-    Reminder,
+    OutboxMessage,
     WebInboxMessage,
 )
 from vietnamese.crisis import CrisisLexicon
@@ -76,7 +76,7 @@ def test_an_enrolled_person_erases_their_data_and_every_linked_chat(s):
     for model in (Checkin, Milestone):
         assert list(s.scalars(select(model).where(model.person_id == sup.id))) == []
     assert list(s.scalars(select(WebInboxMessage).where(WebInboxMessage.identity_id.in_([here.id, there.id])))) == []
-    assert list(s.scalars(select(Reminder).where(Reminder.identity_id.in_([here.id, there.id])))) == []
+    assert list(s.scalars(select(OutboxMessage).where(OutboxMessage.identity_id.in_([here.id, there.id])))) == []
     # This chat keeps its address so the confirmation reaches it; the other one is forgotten.
     assert (here.person_id, here.external_id, here.last_choices) == (None, platform_id, None)
     assert (there.person_id, there.external_id, there.last_choices) == (None, f"erased:{there.id}", None)

@@ -15,7 +15,7 @@ from bot.channels import web_inbox
 from bot.delivery.dispatcher import Dispatcher
 from vietnamese.clock import VIETNAM_TZ
 from bot.domain.knowledge import KnowledgeBase
-from bot.storage.models import Alert, ChannelIdentity, Checkin, CheckinSchedule, MentorAssignment, Milestone, Reminder
+from bot.storage.models import Alert, ChannelIdentity, Checkin, CheckinSchedule, MentorAssignment, Milestone, OutboxMessage
 from vietnamese.crisis import CrisisLexicon
 from tests.conftest import FrozenClock
 
@@ -162,8 +162,8 @@ def test_checking_in_stops_the_ladder(sessions, clock):
     w.at(vn(2026, 12, 2, 0, 0))                      # and nobody is told anything
     assert w.inbox("mentor") == [] and w.inbox("officer") == []
     with sessions.begin() as s:
-        statuses = {r.kind: r.status for r in s.scalars(select(Reminder).where(
-            Reminder.person_id == w.supervisee, Reminder.key.like("%:2026-11-30")))}
+        statuses = {r.kind: r.status for r in s.scalars(select(OutboxMessage).where(
+            OutboxMessage.person_id == w.supervisee, OutboxMessage.key.like("%:2026-11-30")))}
     assert statuses == {"checkin_eve": "sent", "checkin_open": "cancelled"}
 
 
@@ -227,15 +227,15 @@ def test_retention_deletes_old_check_ins_and_finished_messages_only(sessions, cl
     w.check_in(checkins.Answers("same", "working", 4, "nothing"))
     now = vn(2026, 11, 23, 10)
     with sessions.begin() as s:
-        pending = s.scalar(select(Reminder.id).where(Reminder.person_id == w.supervisee,
-                                                     Reminder.status == "pending"))
+        pending = s.scalar(select(OutboxMessage.id).where(OutboxMessage.person_id == w.supervisee,
+                                                     OutboxMessage.status == "pending"))
         reminders.purge(s, now, checkin_days=730, outbox_days=90)
     with sessions.begin() as s:
         left = [c.window_start for c in s.scalars(select(Checkin).where(Checkin.person_id == w.supervisee))]
         assert left == [dt.date(2026, 11, 23)]
-        kept = {r.status for r in s.scalars(select(Reminder).where(Reminder.person_id == w.supervisee))}
+        kept = {r.status for r in s.scalars(select(OutboxMessage).where(OutboxMessage.person_id == w.supervisee))}
         assert "sent" not in kept
-        assert pending is None or s.get(Reminder, pending) is not None  # unfinished rows are never purged
+        assert pending is None or s.get(OutboxMessage, pending) is not None  # unfinished rows are never purged
 
 
 def test_erasing_a_supervisee_removes_messages_about_them(sessions, clock):
@@ -247,7 +247,7 @@ def test_erasing_a_supervisee_removes_messages_about_them(sessions, clock):
         people.erase_person(s, w.supervisee, "test")
     assert w.inbox("mentor") == [] and w.inbox("supervisee") == []
     with sessions.begin() as s:
-        assert list(s.scalars(select(Reminder).where(Reminder.subject_id == w.supervisee))) == []
+        assert list(s.scalars(select(OutboxMessage).where(OutboxMessage.subject_id == w.supervisee))) == []
         assert [a.detail for a in s.scalars(select(Alert).where(Alert.person_id == w.supervisee))] == [None]
 
 
@@ -261,8 +261,8 @@ def test_a_reminder_waits_while_no_channel_reaches_the_person_and_goes_when_they
     w.at(vn(2026, 11, 29, 8, 0))
     assert w.inbox("supervisee") == []
     with sessions() as s:
-        [row] = s.scalars(select(Reminder).where(Reminder.person_id == w.supervisee,
-                                                 Reminder.kind == "checkin_eve"))
+        [row] = s.scalars(select(OutboxMessage).where(OutboxMessage.person_id == w.supervisee,
+                                                 OutboxMessage.kind == "checkin_eve"))
         assert row.status == "waiting"
     w.clock.now = vn(2026, 11, 29, 10, 0)
     resolve_identity(sessions, "web", w.users["supervisee"], None)   # the person writes
@@ -276,6 +276,6 @@ def test_a_person_with_no_chat_at_all_is_not_waited_for(sessions, clock):
         s.query(ChannelIdentity).filter(ChannelIdentity.person_id == w.supervisee).update({"person_id": None})
     w.at(vn(2026, 11, 29, 8, 0))
     with sessions() as s:
-        [row] = s.scalars(select(Reminder).where(Reminder.person_id == w.supervisee,
-                                                 Reminder.kind == "checkin_eve"))
+        [row] = s.scalars(select(OutboxMessage).where(OutboxMessage.person_id == w.supervisee,
+                                                 OutboxMessage.kind == "checkin_eve"))
         assert (row.status, row.last_error) == ("failed", "no reachable channel")

@@ -13,7 +13,7 @@ from bot import outbox
 
 from bot.supervision import people, reminders
 from vietnamese.clock import VIETNAM_TZ
-from bot.storage.models import Reminder
+from bot.storage.models import OutboxMessage
 
 
 def vn(y, m, d, h=0, mi=0) -> dt.datetime:
@@ -35,7 +35,7 @@ def test_generation_is_idempotent_and_keyed(sessions):
         p = supervisee(s, kind="monthly_window", window_days=5)
         reminders.checkin_reminders(s, vn(2026, 11, 22, 9))
         assert reminders.checkin_reminders(s, vn(2026, 11, 22, 9, 1)) == 0  # nothing new, for anyone
-        rows = {r.key: r for r in s.scalars(select(Reminder).where(Reminder.person_id == p.id))}
+        rows = {r.key: r for r in s.scalars(select(OutboxMessage).where(OutboxMessage.person_id == p.id))}
     assert set(rows) == {f"checkin_eve:{p.id}:2026-12-01", f"checkin_open:{p.id}:2026-12-01"}
     assert rows[f"checkin_eve:{p.id}:2026-12-01"].due_at == vn(2026, 11, 30, 8)
 
@@ -44,14 +44,14 @@ def test_no_stale_reminders_inside_a_running_window(sessions):
     with sessions.begin() as s:
         p = supervisee(s, kind="monthly_window", window_days=5)
         reminders.checkin_reminders(s, vn(2026, 12, 3, 9))
-        assert list(s.scalars(select(Reminder).where(Reminder.person_id == p.id))) == []
+        assert list(s.scalars(select(OutboxMessage).where(OutboxMessage.person_id == p.id))) == []
 
 
 def add_due(s, person_id, n, *, critical=False, due=None, prefix="r"):
     due = due or vn(2026, 11, 22, 8)
     tag = os.urandom(4).hex()
     for i in range(n):
-        s.add(Reminder(key=f"{prefix}:{tag}:{i}", kind="test", person_id=person_id, due_at=due,
+        s.add(OutboxMessage(key=f"{prefix}:{tag}:{i}", kind="test", person_id=person_id, due_at=due,
                        next_attempt_at=due, critical=critical))
 
 
@@ -65,7 +65,7 @@ def test_quiet_hours_hold_back_all_but_critical(sessions):
         add_due(s, p.id, 2, critical=True)
     with sessions.begin() as s:
         claimed = outbox.claim(s, "w1", night)
-        kinds = {s.get(Reminder, i).critical for i in claimed}
+        kinds = {s.get(OutboxMessage, i).critical for i in claimed}
     assert kinds == {True} and len(claimed) >= 2
 
 
@@ -83,7 +83,7 @@ def test_concurrent_dispatchers_never_claim_the_same_row(sessions):
             while True:
                 with sessions.begin() as s:
                     batch = outbox.claim(s, name, now, limit=15)
-                    mine = [i for i in batch if s.get(Reminder, i).key.startswith("conc:")]
+                    mine = [i for i in batch if s.get(OutboxMessage, i).key.startswith("conc:")]
                 if not batch:
                     break
                 got += mine
@@ -107,7 +107,7 @@ def test_abandoned_claims_come_back_and_late_workers_are_fenced(sessions):
         p = supervisee(s)
         add_due(s, p.id, 3, prefix="lease")
     with sessions.begin() as s:
-        ours = set(s.scalars(select(Reminder.id).where(Reminder.key.like("lease:%"), Reminder.person_id == p.id)))
+        ours = set(s.scalars(select(OutboxMessage.id).where(OutboxMessage.key.like("lease:%"), OutboxMessage.person_id == p.id)))
         first = [i for i in outbox.claim(s, "dead", t0, limit=100_000) if i in ours]
     later = t0 + dt.timedelta(minutes=6)
     with sessions.begin() as s:
@@ -116,7 +116,7 @@ def test_abandoned_claims_come_back_and_late_workers_are_fenced(sessions):
     with sessions.begin() as s:
         assert not outbox.mark_sent(s, first[0], "dead", later)  # its lease is gone
         assert outbox.mark_sent(s, first[0], "alive", later)
-        assert s.get(Reminder, first[0]).status == "sent"
+        assert s.get(OutboxMessage, first[0]).status == "sent"
 
 
 def test_failures_back_off_then_give_up(sessions):
@@ -124,20 +124,20 @@ def test_failures_back_off_then_give_up(sessions):
     with sessions.begin() as s:
         p = supervisee(s)
         add_due(s, p.id, 1, prefix="fail")
-        rid = s.scalar(select(Reminder.id).where(Reminder.key.like("fail:%"), Reminder.person_id == p.id))
+        rid = s.scalar(select(OutboxMessage.id).where(OutboxMessage.key.like("fail:%"), OutboxMessage.person_id == p.id))
     waits = []
     for attempt in range(outbox.MAX_ATTEMPTS):
         with sessions.begin() as s:
-            row = s.get(Reminder, rid)
+            row = s.get(OutboxMessage, rid)
             now = max(now, row.next_attempt_at)
             assert rid in outbox.claim(s, "w", now, limit=1000)
             assert outbox.mark_failed(s, rid, "w", now, "HTTP 500")
-            row = s.get(Reminder, rid)
+            row = s.get(OutboxMessage, rid)
             if row.status == "pending":
                 waits.append(row.next_attempt_at - now)
     assert waits == [dt.timedelta(minutes=m) for m in (1, 2, 4, 8)]
     with sessions() as s:
-        assert s.get(Reminder, rid).status == "failed"
+        assert s.get(OutboxMessage, rid).status == "failed"
 
 
 def test_replies_and_critical_alerts_jump_the_queue(sessions):
@@ -148,4 +148,4 @@ def test_replies_and_critical_alerts_jump_the_queue(sessions):
         add_due(s, p.id, 1, critical=True, due=vn(1999, 12, 31, 23), prefix="urgent")
     with sessions.begin() as s:
         [first] = outbox.claim(s, "w1", vn(2000, 1, 1, 12), limit=1)
-        assert s.get(Reminder, first).key.startswith("urgent:")
+        assert s.get(OutboxMessage, first).key.startswith("urgent:")

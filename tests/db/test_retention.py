@@ -25,7 +25,7 @@ from bot.storage.models import (
     ChannelIdentity,
     EnrollmentAttempt,
     InboundEvent,
-    Reminder,
+    OutboxMessage,
     WebInboxMessage,
 )
 
@@ -139,4 +139,4 @@ def test_pending_replies_of_an_enrolled_person_are_never_purged(own_sessions, cl
     clock.now = clock.now + 400 * DAY
     scheduler.tick(sessions, _settings(), clock.now)
     assert _count(sessions, ChannelIdentity, ChannelIdentity.id == ident) == 1
-    assert _count(sessions, Reminder, Reminder.identity_id == ident) == 0
+    assert _count(sessions, OutboxMessage, OutboxMessage.identity_id == ident) == 0

@@ -463,7 +463,7 @@ def test_a_refused_code_on_a_webhook_channel_is_answered_and_forgotten(sessions)
     from bot.conversation.inbound import receive
     from bot.conversation.core import Core, Inbound
     from bot.conversation.rasa_client import RasaClient
-    from bot.storage.models import Reminder
+    from bot.storage.models import OutboxMessage
 
     settings = guard_settings()
     core = Core(sessions, RasaClient(f"http://127.0.0.1:{free_port()}", 2.0), settings)
@@ -474,10 +474,10 @@ def test_a_refused_code_on_a_webhook_channel_is_answered_and_forgotten(sessions)
         identity = s.scalar(select(ChannelIdentity).where(ChannelIdentity.channel == "telegram",
                                                           ChannelIdentity.external_id == chat))
         assert identity.transient_until is not None and identity.person_id is None
-        [reply] = s.scalars(select(Reminder).where(Reminder.identity_id == identity.id))
+        [reply] = s.scalars(select(OutboxMessage).where(OutboxMessage.identity_id == identity.id))
         assert json.loads(reply.body)["text"].startswith("Mã này không đúng")
     with sessions.begin() as s:
         assert enrollment.purge_transient(s, identity.transient_until + dt.timedelta(seconds=1)) >= 1
     with sessions() as s:
         assert s.get(ChannelIdentity, identity.id) is None
-        assert list(s.scalars(select(Reminder).where(Reminder.identity_id == identity.id))) == []
+        assert list(s.scalars(select(OutboxMessage).where(OutboxMessage.identity_id == identity.id))) == []

@@ -45,7 +45,7 @@ from bot.i18n import gettext
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.migrate import upgrade
 from vietnamese.clock import utcnow
-from bot.storage.models import Alert, ChannelIdentity, InboundEvent, OAuthToken, Reminder
+from bot.storage.models import Alert, ChannelIdentity, InboundEvent, OAuthToken, OutboxMessage
 from harness.fakes import zalo as fakes
 from harness.fakes.zalo import ChannelProduct, FakeZaloOA, SlowRasa, oa_event, rasa_turns, signed, wait_until
 from harness.helpers import TOPIC_TITLES_VI, free_port, private_database, serve, start_product
@@ -338,7 +338,7 @@ def test_a_reminder_outside_the_window_alerts_the_mentor_instead(sessions, oa, c
         assert zalo.unreachable_at == NOW
         [alert] = s.scalars(select(Alert).where(Alert.person_id == sup)).all()
         assert alert.type == "unreachable"
-        row = s.scalar(select(Reminder).where(Reminder.key == f"streak:{sup}:3"))
+        row = s.scalar(select(OutboxMessage).where(OutboxMessage.key == f"streak:{sup}:3"))
         assert row.status == "waiting"
     [msg] = web_inbox.fetch(sessions, f"mentor-{tag}")
     assert "Anh B" in msg["text"]
