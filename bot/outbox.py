@@ -22,10 +22,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import and_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from vietnamese.clock import VIETNAM_TZ
+from bot.storage.db import insert_for
 from bot.storage.models import OutboxMessage, OutboxStatus
 
 
@@ -59,10 +59,6 @@ def next_delivery(now: dt.datetime, critical: bool) -> dt.datetime:
 
 def local_time(day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), VIETNAM_TZ).astimezone(dt.timezone.utc)
-
-
-def insert_for(s: Session):  # noqa: ANN201
-    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[s.get_bind().dialect.name]
 
 
 def enqueue(s: Session, key: str, kind: str, person_id: str, due: dt.datetime, *, critical: bool = False,

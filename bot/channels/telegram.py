@@ -39,7 +39,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels import ChannelRuntime
-from bot.channels.base import Outgoing, RateLimit, RetryLater, Sender, Unreachable
+from bot.channels.base import ONLY_TEXT, Outgoing, RateLimit, RetryLater, Sender, Unreachable
 from bot.conversation.inbound import load_payload, parse_json, receive, reply_directly, store_payload, webhook_body
 from bot.config import Settings
 from bot.conversation.core import Core, Inbound
@@ -52,7 +52,6 @@ CHANNEL = "telegram"
 MAX_TEXT = 4096
 MAX_CALLBACK_BYTES = 64
 ALLOWED_UPDATES = ["message", "callback_query"]
-ONLY_TEXT = N_("I can read text messages only. Please type your question.")
 
 
 def webhook_secret(settings: Settings) -> str:

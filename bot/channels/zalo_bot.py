@@ -52,11 +52,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.channels import ChannelRuntime
-from bot.channels.base import Outgoing, RateLimit, RetryLater, Sender
+from bot.channels.base import ONLY_TEXT, Outgoing, RateLimit, RetryLater, Sender
 from bot.conversation.inbound import DeadlineTurns, parse_json, receive, reply_directly, webhook_body
 from bot.channels.telegram import split_text
 from bot.channels.zalo_client import ZaloAuthError, ZaloBotClient, ZaloRateLimited
-from bot.channels.zalo_oa import ANSWER_WITHIN_S, ONLY_TEXT
+from bot.channels.zalo_oa import ANSWER_WITHIN_S
 from bot.config import Settings
 from bot.conversation.core import Core, Inbound
 from bot.conversation.rasa_client import Button
@@ -218,8 +218,6 @@ class ZaloBotChannel:
             work = self._work(event, message)
         except ValueError:
             return JSONResponse({"error": "not a Zalo Bot event"}, status_code=400)
-        if work is None:
-            return JSONResponse({"ok": True})
         return await self.turns.answer(work)
 
     async def stop(self) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 
 import anyio
 from sqlalchemy import Engine, bindparam, create_engine, inspect, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,9 +23,10 @@ from bot.conversation import offered
 from bot.conversation.rasa_client import RasaClient, RasaError, RasaUnavailable, Reply, parse_rest_output
 from bot.i18n import N_, gettext, normalize_locale
 from bot.outbox import wake_waiting
-from bot.supervision.people import ANONYMOUS_CHANNELS, ANONYMOUS_ONLY, find_code
+from bot.supervision.people import ANONYMOUS_CHANNELS, ANONYMOUS_ONLY, ERASE_CONVERSATION, find_code
 from bot.runtime.rasa_env import tracker_store_config
 from vietnamese.clock import utcnow
+from bot.storage.db import insert_for
 from bot.storage.models import ChannelIdentity, new_id
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,12 @@ BUSY = N_("The system is busy, please send your message again in a few minutes."
 
 def busy_reply(locale: str | None) -> Reply:
     return Reply(gettext(BUSY, locale))
+
+
+@dataclass(frozen=True)
+class Turn:
+    replies: list[Reply]
+    conversation_id: str | None   # None: refused before the identity was looked up
 
 
 @dataclass(frozen=True)
@@ -74,10 +80,8 @@ def resolve_identity(
     for the person to write go back to the queue. Returns (conversation id, locale)."""
     now = utcnow()
     with sessions.begin() as s:
-        dialect = s.get_bind().dialect.name
-        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
         s.execute(
-            insert(ChannelIdentity)
+            insert_for(s)(ChannelIdentity)
             .values(
                 id=new_id(),
                 channel=channel,
@@ -177,7 +181,6 @@ def record_offered(sessions: sessionmaker[Session], identity_id: str, replies: l
 
 # --- control messages: custom JSON an action sends to the gateway, never shown ---
 
-ERASE_CONVERSATION = "erase_conversation"   # actions/privacy.py
 # A turn of the same conversation that was already waiting behind the erasing
 # one when its history was wiped saves its (stale) copy of the events back
 # (Rasa's SQL tracker store appends what it believes is missing): wipe again
@@ -280,22 +283,29 @@ class Core:
         return [Reply(gettext(verdict, locale))]
 
     async def handle(self, msg: Inbound) -> list[Reply]:
+        return (await self.turn(msg)).replies
+
+    async def turn(self, msg: Inbound) -> Turn:
+        """One turn: the replies, and the conversation (identity) they belong to,
+        so that a channel need not look it up again. On RasaUnavailable/RasaError
+        the exception carries ``replies`` and ``conversation_id`` the same way."""
         started = time.perf_counter()
         refused = await self.refusal(msg)
         if refused is not None:
-            return refused
+            return Turn(refused, None)
         conversation_id, locale = await anyio.to_thread.run_sync(
             resolve_identity, self.sessions, msg.channel, msg.external_id, msg.locale
         )
         metadata: dict[str, Any] = {"channel": msg.channel, "locale": locale}
         if msg.anonymous:
-            metadata["anonymous"] = True   # actions answer questions only (actions/identity.py)
+            metadata["anonymous"] = True   # actions answer questions only (actions/common.py prologue)
         try:
             items = await self.rasa.send_raw(conversation_id, as_rasa_text(msg.text), metadata)
             replies = parse_rest_output(items)
         except (RasaUnavailable, RasaError) as exc:
             # The channel answers with this (the web chat along with its 5xx).
             exc.replies = [busy_reply(locale)]  # type: ignore[attr-defined]
+            exc.conversation_id = conversation_id  # type: ignore[attr-defined]
             log.warning("turn channel=%s conversation=%s not answered: %s", msg.channel, conversation_id,
                         type(exc).__name__)
             raise
@@ -318,7 +328,7 @@ class Core:
             len(replies),
             (time.perf_counter() - started) * 1000,
         )
-        return replies
+        return Turn(replies, conversation_id)
 
     async def erase_conversation(self, conversation_id: str, others: list[str]) -> None:
         """Wipe the history now (Rasa saved this turn before answering), and

@@ -30,7 +30,8 @@ from bot.supervision import enrollment
 from bot.conversation.core import Core, Inbound, busy_reply, resolve_identity
 from bot.conversation.rasa_client import RasaError, RasaUnavailable, Reply
 from bot.i18n import gettext
-from bot.outbox import enqueue_reply, insert_for
+from bot.outbox import enqueue_reply
+from bot.storage.db import insert_for
 from vietnamese.clock import utcnow
 from bot.storage.models import CallbackPayload, ChannelIdentity, InboundEvent
 
@@ -175,13 +176,16 @@ async def receive(core: Core, msg: Inbound, event_id: str, wake: Callable[[], No
         log.info("duplicate event channel=%s ignored", msg.channel)
         return False
     try:
-        replies = await core.handle(msg)
+        turn = await core.turn(msg)
+        replies, identity = turn.replies, turn.conversation_id
     except (RasaUnavailable, RasaError) as exc:
         replies = getattr(exc, "replies", None) or [busy_reply(msg.locale)]
+        identity = getattr(exc, "conversation_id", None)
     except Exception:
         await anyio.to_thread.run_sync(release_event, sessions, msg.channel, event_id)
         raise
-    identity = await anyio.to_thread.run_sync(identity_of, sessions, msg.channel, msg.external_id)
+    if identity is None:  # refused before Core.handle looked the identity up
+        identity = await anyio.to_thread.run_sync(identity_of, sessions, msg.channel, msg.external_id)
     if identity is None:  # the gateway refused a code from a new chat: an address for the answer only
         identity = await anyio.to_thread.run_sync(enrollment.transient_identity, sessions, msg.channel,
                                                   msg.external_id, msg.locale)
@@ -240,7 +244,10 @@ class DeadlineTurns:
         self.within_s = within_s
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def answer(self, work: Callable[[], Awaitable[None]]) -> Response:
+    async def answer(self, work: Callable[[], Awaitable[None]] | None) -> Response:
+        """``work`` None: an event with nothing to do (acknowledged at once)."""
+        if work is None:
+            return JSONResponse({"ok": True})
         task = asyncio.ensure_future(work())
         self._tasks.add(task)
         task.add_done_callback(self._finished)

@@ -31,9 +31,9 @@ from bot import outbox
 from bot.channels.base import Outgoing, RetryLater, Sender, Unreachable
 from bot.delivery.ratelimit import Limiter
 from bot.domain.knowledge import KnowledgeBase
-from bot.supervision.alerts import raise_alert
+from bot.supervision.alerts import chat_unreachable
 from vietnamese.clock import utcnow
-from bot.storage.models import ChannelIdentity, Person, OutboxMessage
+from bot.storage.models import ChannelIdentity, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +109,8 @@ class Dispatcher:
         now = self.clock()
         with self.sessions.begin() as s:
             identity = s.get(ChannelIdentity, identity_id)
-            if identity is None:
-                return
-            identity.unreachable_at = now
-            person = s.get(Person, identity.person_id) if identity.person_id else None
-            if person is not None and person.role == "supervisee" and person.erased_at is None:
-                raise_alert(s, person, f"unreachable:{identity.id}:{now.date().isoformat()}", "unreachable",
-                            "normal", now)
+            if identity is not None:
+                chat_unreachable(s, identity, now)
 
     # --- one row -------------------------------------------------------------------
 

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from bot.supervision.alerts import raise_alert
 from bot.domain.schedule import window_on_or_before
-from bot.supervision.people import ANONYMOUS_CHANNELS, audit
+from bot.supervision.people import ANONYMOUS_CHANNELS, active_schedule, audit
 from bot.supervision.reminders import streak_note
 from vietnamese.clock import utcnow
-from bot.storage.models import ChannelIdentity, Checkin, CheckinSchedule, Person
+from bot.storage.models import ChannelIdentity, Checkin, Person
 from vietnamese.crisis import DEFAULT_DISTRESS_TERMS, CrisisLexicon
 
 ADDRESS = ("same", "moved", "none")
@@ -93,8 +93,7 @@ def record(s: Session, person: Person, channel: str, a: Answers, lexicon: Crisis
     if a.address not in ADDRESS or a.activity not in ACTIVITY or a.need not in NEED or not 1 <= a.wellbeing <= 5:
         raise ValueError("invalid check-in answers")
     now = now or utcnow()
-    schedule = s.scalar(select(CheckinSchedule).where(CheckinSchedule.person_id == person.id,
-                                                      CheckinSchedule.active.is_(True)))
+    schedule = active_schedule(s, person.id)
     window_start = (window_on_or_before(schedule.kind, today, weekday=schedule.weekday,
                                         day_of_month=schedule.day_of_month, window_days=schedule.window_days).start
                     if schedule else today)

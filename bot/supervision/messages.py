@@ -23,31 +23,15 @@ from sqlalchemy.orm import Session
 from vietnamese.clock import vietnam_date
 from bot.domain.knowledge import KnowledgeBase
 from bot.outbox import Button
-from bot.i18n import N_, answer_text, format_date, formatters, gettext, ngettext
-from bot.supervision.people import audit, has_legal_duty
+from bot.i18n import answer_text, format_date, formatters, gettext, ngettext
+from bot.supervision.alerts import alert_buttons, alert_text, display_name as _name, payload
+from bot.supervision.people import active_schedule, audit, has_legal_duty
 from bot.supervision.reminders import checked_in, quarterly_report_days, overdue_window, quarter_start, upcoming_window
 from bot.storage.models import Alert, ChannelIdentity, CheckinSchedule, OfficerCommune, Person, OutboxMessage
 
 DIGEST_MAX_ALERTS = 5
 WAITING = "waiting for the person to write again"
 
-ALERT_TYPES = {
-    "worrying_checkin": N_("a worrying check-in"),
-    "missed_checkin": N_("a missed check-in, still missing 24 hours after the deadline"),
-    "unreachable": N_("reminders cannot reach them"),
-    "crisis": N_("a message in crisis: please contact them now"),
-    "handover": N_("they ask to talk to a person"),
-    "distress": N_("they are having a hard time and asked that you be told"),
-}
-WORRYING_REASONS = {
-    "no_shelter": N_("has no place to live"),
-    "low_wellbeing": N_("is not doing well"),
-    "urgent_help": N_("asks for urgent help"),
-    "crisis_words": N_("wrote something worrying"),
-    "hunger": N_("may not have enough to eat"),
-    "asks_help": N_("asks for help in their note"),
-}
-ALERT_ACTIONS = (("acknowledged", N_("Seen")), ("excused", N_("Excuse")), ("resolved", N_("Resolved")))
 
 
 @dataclass(frozen=True)
@@ -70,25 +54,12 @@ class Skip:
     reason: str    # kept as the row's last_error and counted in the dispatcher's stats
 
 
-def payload(intent: str, **entities: str) -> str:
-    return f"/{intent}{json.dumps(entities, separators=(',', ':'))}" if entities else f"/{intent}"
-
-
 def pick_identity(s: Session, person_id: str, channels: frozenset[str]) -> ChannelIdentity | None:
     """The person's most recently used reachable channel among those this process can send on."""
     return s.scalar(select(ChannelIdentity)
                     .where(ChannelIdentity.person_id == person_id, ChannelIdentity.unreachable_at.is_(None),
                            ChannelIdentity.channel.in_(channels))
                     .order_by(ChannelIdentity.last_inbound_at.desc()).limit(1))
-
-
-def _name(p: Person | None, locale: str) -> str:
-    return p.display_name if p is not None and p.display_name else gettext("(name erased)", locale)
-
-
-def _schedule(s: Session, person_id: str) -> CheckinSchedule | None:
-    return s.scalar(select(CheckinSchedule).where(CheckinSchedule.person_id == person_id,
-                                                  CheckinSchedule.active.is_(True)))
 
 
 def _window_from_key(r: OutboxMessage) -> dt.date:
@@ -99,7 +70,7 @@ def _checkin_reminder(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBa
     window_start = _window_from_key(r)
     if checked_in(s, r.person_id, window_start):
         return Skip(SkipKind.CANCEL, "already checked in")
-    schedule = _schedule(s, r.person_id)
+    schedule = active_schedule(s, r.person_id)
     if schedule is None:
         return Skip(SkipKind.CANCEL, "no schedule")
     window = upcoming_window(schedule, window_start)
@@ -139,25 +110,6 @@ def _missed_mentor(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase,
                    "Could you get in touch with them?", locale).format(
         name=_name(subject, locale), start=format_date(window_start, locale)), (
         Button(gettext("Got it", locale), payload("ack_reminder", reminder_id=str(r.id))),)
-
-
-def alert_buttons(alert: Alert, locale: str) -> tuple[Button, ...]:
-    return tuple(Button(gettext(title, locale), payload("alert_action", alert_id=str(alert.id), alert_status=status))
-                 for status, title in ALERT_ACTIONS)
-
-
-def alert_text(s: Session, alert: Alert, locale: str) -> str:
-    subject = s.get(Person, alert.person_id)
-    what = gettext(ALERT_TYPES.get(alert.type, alert.type), locale)
-    text = gettext("Alert #{id} about {name}: {what}.", locale).format(id=alert.id, name=_name(subject, locale),
-                                                                      what=what)
-    if alert.type == "worrying_checkin" and alert.detail:
-        reasons = [gettext(WORRYING_REASONS[x], locale) for x in alert.detail.split(",") if x in WORRYING_REASONS]
-        if reasons:
-            text += " " + gettext("They {reasons}.", locale).format(reasons=", ".join(reasons))
-    if alert.note:
-        text += "\n" + gettext("Their words: \u201c{note}\u201d", locale).format(note=alert.note)
-    return text
 
 
 def _alert(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202

@@ -47,6 +47,11 @@ from bot.storage.models import (
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
 # Chats that cannot be linked to a person: the web chat without its cookie.
+# The control message an action sends to the gateway after erasing a chat's data
+# (actions/privacy.py): the gateway then wipes the conversations' Rasa history
+# (bot.conversation.core). Custom JSON, never shown.
+ERASE_CONVERSATION = "erase_conversation"
+
 ANONYMOUS_CHANNELS = frozenset({"web-anon"})
 # What such a chat is told when it asks for more than questions and answers.
 ANONYMOUS_ONLY = N_(
@@ -176,6 +181,12 @@ def assign_mentor(s: Session, supervisee_id: str, mentor_id: str, actor: str, vi
     s.add(MentorAssignment(mentor_id=mentor_id, supervisee_id=supervisee_id, assigned_at=now,
                            visit_every_days=visit_every_days))
     audit(s, actor, "assign_mentor", supervisee_id, mentor_id=mentor_id)
+
+
+def active_schedule(s: Session, person_id: str) -> CheckinSchedule | None:
+    """The person's reporting schedule, if it is active (one place for this query)."""
+    return s.scalar(select(CheckinSchedule).where(CheckinSchedule.person_id == person_id,
+                                                  CheckinSchedule.active.is_(True)))
 
 
 def set_schedule(s: Session, person_id: str, kind: str, actor: str, *, weekday: int | None = None,
@@ -418,15 +429,6 @@ def visible_people(s: Session, viewer_id: str) -> list[Person]:
     found = list(s.scalars(q.order_by(Person.created_at)))
     audit(s, f"person:{viewer.id}", "list_people", None, count=len(found))
     return found
-
-
-def visible_alerts(s: Session, viewer_id: str, status: str | None = "open") -> list[Alert]:
-    """Alerts about the people the viewer may see."""
-    ids = [p.id for p in visible_people(s, viewer_id)]
-    q = select(Alert).where(Alert.person_id.in_(ids)).order_by(Alert.created_at)
-    if status:
-        q = q.where(Alert.status == status)
-    return list(s.scalars(q))
 
 
 def may_see(s: Session, viewer_id: str, subject_id: str) -> bool:

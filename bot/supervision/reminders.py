@@ -32,12 +32,13 @@ from sqlalchemy import Engine, delete, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.supervision.alerts import mentors_of, raise_alert
-from bot.supervision.people import audit, has_legal_duty
+from bot.supervision.people import active_schedule, audit, has_legal_duty
 from vietnamese.clock import vietnam_date
 from bot.domain.knowledge import KnowledgeBase
 from bot.domain.periods import Period
 from bot.domain.schedule import Window, next_window, window_on_or_before
-from bot.outbox import enqueue, insert_for, local_time
+from bot.outbox import enqueue, local_time
+from bot.storage.db import insert_for
 from bot.storage.models import (
     COMMUNITY_SENTENCES,
     Alert,
@@ -227,8 +228,7 @@ def streak_length(s: Session, schedule: CheckinSchedule, window: Window) -> int:
 
 
 def streak_note(s: Session, person_id: str, window_start: dt.date, now: dt.datetime) -> bool:
-    schedule = s.scalar(select(CheckinSchedule).where(CheckinSchedule.person_id == person_id,
-                                                      CheckinSchedule.active.is_(True)))
+    schedule = active_schedule(s, person_id)
     if schedule is None:
         return False
     window = window_on_or_before(schedule.kind, window_start, **_kw(schedule))

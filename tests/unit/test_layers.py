@@ -108,3 +108,12 @@ def test_the_check_sees_an_upward_import(tmp_path):
     assert [p.split(" imports ")[1].split(" ")[0] for p in found] == ["bot.app", "bot.delivery.scheduler"]
     assert upward(module, "bot.app") == []
 
+
+def test_the_rasa_side_never_imports_the_app_side_above_supervision():
+    """actions/ and nlu/ run in other processes: they import neither the
+    composition root, the channels, the delivery side, nor its renderer."""
+    forbidden = ("bot.app", "bot.delivery", "bot.channels", "bot.supervision.messages")
+    for top in ("actions", "nlu", "vietnamese"):
+        for path in sorted((PROJECT_ROOT / top).rglob("*.py")):
+            for line, target in imported(path, module_name(path)):
+                assert not target.startswith(forbidden), f"{path}:{line} imports {target}"
