@@ -42,9 +42,12 @@ def _chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
-    """One headless Chromium for the whole session (Playwright's sync API)."""
+    """One headless Chromium per test module (Playwright's sync API). While it
+    runs, Playwright's event loop counts as running in the main thread, so
+    ``asyncio.run()`` fails there: module scope keeps that inside the modules
+    that use a browser (put tests that need ``asyncio.run()`` elsewhere)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
