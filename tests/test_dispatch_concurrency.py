@@ -248,7 +248,7 @@ async def run_until(d: Dispatcher, done: Callable[[], bool], timeout: float) -> 
 
 
 def test_a_429_holds_the_channel_and_retries_later_without_counting_a_failure(sessions):
-    n = 60
+    n = 30
     keys = due_rows(sessions, n, "fake")
     # A platform that takes 10 a second after a burst of 3: even a machine so busy
     # that the dispatcher commits only a few dozen rows a second overruns it.
