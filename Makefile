@@ -25,7 +25,7 @@ CLOCK_SENSITIVE := tests/db/test_ladder.py tests/db/test_outbox.py tests/db/test
 	tests/db/test_crisis.py tests/product/test_crisis_e2e.py
 SHIFTED_CLOCKS := 2026-12-31T22:30:00+07:00 2028-02-29T06:59:00+07:00 2029-03-01T00:00:30+07:00
 
-.PHONY: help run test test-fast install catalogs extract lock bench train eval-nlu clean
+.PHONY: help run test test-fast install catalogs extract lock bench train eval-nlu clean browser
 
 help:
 	@echo "make run    start Lối Về (web chat on http://127.0.0.1:8000/)"
@@ -38,7 +38,7 @@ help:
 run: install catalogs
 	$(APP_PY) -m bot run
 
-test: install catalogs
+test: install catalogs browser
 	$(PYTEST) tests
 	@if $(PG_UP); then \
 	  echo "== PostgreSQL pass ($(TEST_DATABASE_URL)) =="; \
@@ -72,6 +72,14 @@ eval-nlu: train
 	PYTHONPATH=. RASA_TELEMETRY_ENABLED=false $(RASA_PY) -m nlu.evaluate --heldout tests/nlu/heldout_fresh.yml --cv 0
 
 install: .venv/.installed .venv-rasa/.installed
+
+# The browser tests (tests/browser.py) drive Debian's Chromium through Playwright,
+# which never downloads a browser of its own: install the package when missing
+# (CI runs as root; elsewhere through sudo).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@[ -x $(CHROMIUM) ] || { s=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$s apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y -qq chromium; }
 
 .PHONY: .uv-ok
 .uv-ok:

@@ -17,6 +17,8 @@ GET /api/inbox?after=ID → {"messages": [{"id": …, "text": …, "buttons": [�
   ``after`` acknowledges up to ID. Every read that returns or acknowledges
   messages is audited.
 
+GET /favicon.ico, /favicon.svg, /apple-touch-icon.png  the page's icon.
+
 With LOIVE_WEB_CHAT=0 none of these routes exist (404).
 """
 
@@ -150,10 +152,11 @@ def _page_strings(locale: str) -> dict[str, Any]:
         "error": gettext("Could not send. Please try again in a moment.", locale),
         "starting": gettext(BUSY, locale),
         "reset": gettext("New conversation", locale),
+        "typing": gettext("Lối Về is writing an answer…", locale),
     }
     return {
         "lang": locale,
-        **{k: html.escape(strings[k]) for k in ("title", "intro", "placeholder", "send", "reset")},
+        **{k: html.escape(strings[k]) for k in ("title", "intro", "placeholder", "send", "reset", "typing")},
         "strings_json": json.dumps(strings, ensure_ascii=False).replace("</", "<\\/"),
     }
 
@@ -200,8 +203,20 @@ async def get_inbox(request: Request) -> JSONResponse:
     return JSONResponse({"messages": messages}, headers={"Cache-Control": "no-store"})
 
 
+# The page's icons (bot/channels/favicon.svg; the .ico and .png are it rendered at 16-48 and 180 px).
+_ICONS = {f"/{name}": (Path(__file__).with_name(name).read_bytes(), media)
+          for name, media in (("favicon.ico", "image/x-icon"), ("favicon.svg", "image/svg+xml"),
+                              ("apple-touch-icon.png", "image/png"))}
+
+
+async def icon(request: Request) -> Response:
+    body, media = _ICONS[request.url.path]
+    return Response(body, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
+
+
 routes = [
     Route("/", chat_page, methods=["GET"]),
+    *(Route(path, icon, methods=["GET"]) for path in _ICONS),
     Route("/api/messages", post_message, methods=["POST"]),
     Route("/api/inbox", get_inbox, methods=["GET"]),
 ]

@@ -149,11 +149,12 @@ def _classify(c: Conviction, kb: KnowledgeBase, today: dt.date, facts: list[str]
         return _Assessed(c, False, "exempt")
     no_record_below = kb.value("blhs.d107.no_record_below_age", today)
     adult_age = kb.value("blhs.adult_age", today)
-    assert c.age_at_offence is not None
-    if c.age_at_offence < no_record_below:
+    # The age is unknown only when Điều 69 khoản 2 clears the conviction at any age (_validate).
+    age = c.age_at_offence
+    if age is not None and age < no_record_below:
         facts.append("blhs.d107.no_record_below_age")
         return _Assessed(c, False, "minor_under_16")
-    minor = c.age_at_offence < adult_age
+    minor = age is not None and age < adult_age
 
     art = blhs.article(kb, c.article, today)
     intent, severities = c.intent, {c.severity} if c.severity else set()
@@ -167,8 +168,7 @@ def _classify(c: Conviction, kb: KnowledgeBase, today: dt.date, facts: list[str]
         facts.append("blhs.d71.chapters")
 
     # Điều 69 khoản 2: a negligent crime that is ít nghiêm trọng / nghiêm trọng leaves no record.
-    light = {cls for rule in kb.value("blhs.d69.no_record", today) if rule.get("intent") == "negligent"
-             for cls in rule["classes"]}
+    light = _light_negligent_classes(kb, today)
     if intent == "negligent" and not severities:
         # The article is unknown: a pronounced term above a class's maximum rules that class out.
         if c.term is not None:
@@ -217,6 +217,23 @@ def _classify(c: Conviction, kb: KnowledgeBase, today: dt.date, facts: list[str]
     return _Assessed(c, True, table="blhs.d71.periods" if special else "blhs.d70.periods", court=bool(special))
 
 
+def _light_negligent_classes(kb: KnowledgeBase, today: dt.date) -> set[str]:
+    return {cls for rule in kb.value("blhs.d69.no_record", today) if rule.get("intent") == "negligent"
+            for cls in rule["classes"]}
+
+
+def _no_record_at_any_age(c: Conviction, kb: KnowledgeBase, today: dt.date) -> bool:
+    """Điều 69 khoản 2 settles it whatever the age at the offence (the under-18
+    rules only ever clear more): a known negligent article whose clause, or the
+    sentence pronounced, makes it ít nghiêm trọng or nghiêm trọng. The age is
+    then not asked."""
+    art = blhs.article(kb, c.article, today)
+    if art is None or art.intent != "negligent":
+        return False
+    severities = blhs.possible_severities(kb, art, c.clause, c.term, today)
+    return bool(severities) and severities <= _light_negligent_classes(kb, today)
+
+
 def _validate(c: Conviction, kb: KnowledgeBase, today: dt.date, prefix: str) -> list[str]:
     missing: list[str] = []
     if c.penalty is None:
@@ -227,7 +244,7 @@ def _validate(c: Conviction, kb: KnowledgeBase, today: dt.date, prefix: str) -> 
         missing.append(f"{prefix}prison_term")
     if c.completed_on is None and c.penalty != "exempt":
         missing.append(f"{prefix}completed_on")
-    if c.age_at_offence is None:
+    if c.age_at_offence is None and not _no_record_at_any_age(c, kb, today):
         missing.append(f"{prefix}age_at_offence")
     _check_term(kb, f"{prefix}prison_term", c.term, today)
     may_be_future = c.penalty in PROBATION_PENALTIES or c.early_release

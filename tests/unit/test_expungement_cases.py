@@ -69,6 +69,20 @@ def test_traffic_death_under_260_clause_1_leaves_no_record():
     assert r.route == "no_record" and r.date is None and r.no_record_reasons == ["negligent_light"]
 
 
+def test_a_light_negligent_crime_needs_no_age_it_leaves_no_record_at_any_age():
+    """Điều 69 khoản 2 applies whatever the age: the age is not asked."""
+    case = dict(penalty="prison", term=Period(24), completed_on=D(2024, 3, 1), article="260", clause="1")
+    r = assess([Conviction(**case)], KB, TODAY)
+    assert r.route == "no_record" and r.date is None and r.no_record_reasons == ["negligent_light"]
+    for age in (15, 17, 40):
+        assert assess([Conviction(age_at_offence=age, **case)], KB, TODAY).route == "no_record"
+    heavier = assess([Conviction(**{**case, "clause": "2", "term": Period(60)})], KB, TODAY)
+    assert "age_at_offence" in heavier.missing          # rất nghiêm trọng: the age matters again
+    intentional = assess([Conviction(penalty="prison", term=Period(24), completed_on=D(2024, 3, 1),
+                                     article="173", clause="1")], KB, TODAY)
+    assert "age_at_offence" in intentional.missing
+
+
 def test_traffic_under_260_without_clause_asks_the_clause_or_knows_from_the_sentence():
     r = assess([Conviction(age_at_offence=35, penalty="prison", term=Period(24), completed_on=D(2025, 1, 1),
                            article="260")], KB, TODAY)
