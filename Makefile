@@ -73,7 +73,7 @@ eval-nlu: train
 
 install: .venv/.installed .venv-rasa/.installed
 
-# The browser tests (tests/browser.py) drive Debian's Chromium through Playwright,
+# The browser tests (tests/product/browser.py) drive Debian's Chromium through Playwright,
 # which never downloads a browser of its own: install the package when missing
 # (CI runs as root; elsewhere through sudo).
 CHROMIUM := /usr/bin/chromium

@@ -1,4 +1,4 @@
-"""The web chat page in a real headless Chromium (tests/browser.py) against the
+"""The web chat page in a real headless Chromium (tests/product/browser.py) against the
 running product, at phone size (390×844, touch) and desktop size (1280×800).
 
 Only the network between the page and the product is steered, where a test
@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from bot.i18n import gettext
-from tests.browser import browser, desktop, phone, screenshot  # noqa: F401  (fixtures)
+from tests.product.browser import browser, desktop, phone, screenshot  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.stack
 

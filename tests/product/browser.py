@@ -5,7 +5,7 @@ Debian package, installed by ``make browser``) and never downloads a browser of
 its own. Anything that tests a page (the web chat, later the staff console)
 imports the fixtures from here::
 
-    from tests.browser import browser, phone, desktop  # noqa: F401  (fixtures)
+    from tests.product.browser import browser, phone, desktop  # noqa: F401  (fixtures)
 
     pytestmark = pytest.mark.stack
 
@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("LOIVE_TEST_CHROMIUM", "/usr/bin/chromium")
-REPORTS = Path(__file__).resolve().parent.parent / "reports"
+REPORTS = Path(__file__).resolve().parent.parent.parent / "reports"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
          "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1}
