@@ -19,10 +19,10 @@ PG_UP = [ "$$CI" = "true" ] || $(APP_PY) -c "import psycopg; psycopg.connect('$(
 # moved to each of these instants (time-machine; see tests/conftest.py).
 # Late at night at a year's end; a minute before quiet hours end on a leap day
 # more than a year ahead; just past midnight after a February without a 29th.
-CLOCK_SENSITIVE := tests/test_ladder.py tests/test_outbox.py tests/test_dispatch_concurrency.py \
-	tests/test_zalo_oa.py tests/test_chat_reminders.py tests/test_enrollment.py tests/test_checkins.py \
-	tests/test_schedule.py tests/test_erasure.py tests/test_clock.py \
-	tests/test_crisis.py tests/test_crisis_e2e.py
+CLOCK_SENSITIVE := tests/db/test_ladder.py tests/db/test_outbox.py tests/db/test_dispatch_concurrency.py \
+	tests/product/test_zalo_oa.py tests/db/test_chat_reminders.py tests/db/test_enrollment.py tests/db/test_checkins.py \
+	tests/unit/test_schedule.py tests/db/test_erasure.py tests/unit/test_clock.py \
+	tests/db/test_crisis.py tests/product/test_crisis_e2e.py
 SHIFTED_CLOCKS := 2026-12-31T22:30:00+07:00 2028-02-29T06:59:00+07:00 2029-03-01T00:00:30+07:00
 
 .PHONY: help run test test-fast install catalogs extract lock bench train eval-nlu clean browser
@@ -73,7 +73,7 @@ eval-nlu: train
 
 install: .venv/.installed .venv-rasa/.installed
 
-# The browser tests (tests/browser.py) drive Debian's Chromium through Playwright,
+# The browser tests (tests/product/browser.py) drive Debian's Chromium through Playwright,
 # which never downloads a browser of its own: install the package when missing
 # (CI runs as root; elsewhere through sudo).
 CHROMIUM := /usr/bin/chromium

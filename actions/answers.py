@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.menu import tracker_locale
-from bot.domain.clock import today_in_vietnam
+from vietnamese.clock import today_in_vietnam
 from bot.domain.knowledge import KnowledgeBase
 from bot.i18n import answer_text, formatters, gettext
 

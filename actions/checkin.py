@@ -14,16 +14,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.answers import KNOWLEDGE
-from actions.common import ExtractingForm, entities_of, is_cancel
-from actions.enrollment import database
-from actions.identity import refused_anonymous
+from actions.common import ExtractingForm, database, entities_of, is_cancel, prologue
 from actions.menu import tracker_locale
-from bot import checkins, handover
-from bot.domain.clock import utcnow, vietnam_date
+from bot.supervision import checkins, handover
+from vietnamese.clock import utcnow, vietnam_date
 from bot.i18n import N_, gettext
 from bot.storage.models import Alert
-from nlu.crisis import CrisisLexicon
-from nlu.text import fold
+from vietnamese.crisis import CrisisLexicon
+from vietnamese.text import fold
 
 FORM = "checkin_form"
 WELLBEING_CHOICES = ("1", "2", "3", "4", "5")
@@ -95,16 +93,14 @@ class ActionCheckinStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if refused_anonymous(dispatcher, tracker):
+        if (p := prologue(dispatcher, tracker)) is None:
             return []
-        _, sessions = database()
-        with sessions() as s:
+        with p.sessions() as s:
             person = checkins.person_for_identity(s, tracker.sender_id)
         if person is None or person.role != "supervisee":
             dispatcher.utter_message(text=gettext(
                 "Check-ins here are for people registered with their officer. If you have an enrollment "
-                "code, send it to me; otherwise please report to your commune police as arranged.",
-                tracker_locale(tracker)))
+                "code, send it to me; otherwise please report to your commune police as arranged.", p.locale))
             return []
         return [*(SlotSet(s, None) for s in SLOTS), FollowupAction(FORM)]
 

@@ -1,9 +1,20 @@
-"""Pieces shared by the calculation forms: message entities, cancel phrases,
-dates from entity values, and citation lines for the facts a result used."""
+"""Pieces shared by the actions: the prologue of every action that touches the
+database (locale → database → identity: ``prologue``), message entities,
+cancel phrases, dates from entity values, and citation lines for the facts a
+result used.
+
+Anonymous senders (the web chat without its cookie) get questions and answers
+only. The gateway marks their messages with ``"anonymous": true`` in the
+metadata, and their conversations live under the channel ``web-anon``, which
+can never be linked to a person (bot.supervision.people.ANONYMOUS_CHANNELS).
+Every action that touches a person's data (enrollment, check-ins, reminders,
+alerts, erasure) starts with ``prologue``, which refuses them politely."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
 from abc import ABC, abstractmethod
 import re
 from typing import Any
@@ -12,13 +23,63 @@ import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session, sessionmaker
 
 from actions.answers import KNOWLEDGE
 from actions.menu import tracker_locale
-from bot.domain.clock import today_in_vietnam
+from vietnamese.clock import today_in_vietnam
 from bot import PROJECT_ROOT
+from bot.config import Settings, load_settings
 from bot.i18n import gettext
-from nlu.text import fold
+from bot.storage.db import make_engine, make_sessionmaker
+from bot.storage.migrate import upgrade
+from bot.storage.models import ChannelIdentity
+from bot.supervision.people import ANONYMOUS_CHANNELS, ANONYMOUS_ONLY
+from vietnamese.text import fold
+
+@lru_cache(maxsize=1)
+def database() -> tuple[Settings, sessionmaker[Session]]:
+    settings = load_settings()
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)  # idempotent; the gateway normally got there first
+    return settings, make_sessionmaker(engine)
+
+
+def is_anonymous(tracker: Tracker) -> bool:
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    if metadata.get("anonymous") is True:
+        return True
+    _, sessions = database()
+    with sessions() as s:
+        identity = s.get(ChannelIdentity, tracker.sender_id)
+    return identity is not None and identity.channel in ANONYMOUS_CHANNELS
+
+
+def refused_anonymous(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Tell an anonymous sender politely what this chat can do; True if refused."""
+    if not is_anonymous(tracker):
+        return False
+    dispatcher.utter_message(text=gettext(ANONYMOUS_ONLY, tracker_locale(tracker)))
+    return True
+
+
+@dataclass(frozen=True)
+class Prologue:
+    locale: str
+    settings: Settings
+    sessions: sessionmaker[Session]
+
+
+def prologue(dispatcher: CollectingDispatcher, tracker: Tracker, *,
+             anonymous_allowed: bool = False) -> Prologue | None:
+    """How an action that touches the database starts: the message's locale, the
+    app database, and (unless ``anonymous_allowed``) the refusal of an anonymous
+    sender, who is told so. None when refused."""
+    if not anonymous_allowed and refused_anonymous(dispatcher, tracker):
+        return None
+    settings, sessions = database()
+    return Prologue(tracker_locale(tracker), settings, sessions)
+
 
 _CANCEL = {fold(p) for p in yaml.safe_load(
     (PROJECT_ROOT / "data" / "normalization" / "cancel.yml").read_text(encoding="utf-8"))["phrases"]}

@@ -1,4 +1,4 @@
-"""Crisis and distress reach a person (bot.handover):
+"""Crisis and distress reach a person (bot.supervision.handover):
 
 * ``crisis`` (a crisis phrase or the model): a critical alert at once to an
   enrolled person's mentor and commune officers with their words, or to the
@@ -29,11 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.answers import KNOWLEDGE
-from actions.enrollment import database
-from actions.menu import tracker_locale
-from bot import handover
-from bot.alerts import mentors_of
-from bot.domain.clock import utcnow, vietnam_date
+from actions.common import prologue
+from bot.supervision import handover
+from bot.supervision.alerts import mentors_of
+from vietnamese.clock import utcnow, vietnam_date
 from bot.domain.knowledge import KnowledgeBase
 from bot.i18n import N_, gettext
 from bot.storage.models import Alert, Person
@@ -202,10 +201,10 @@ class ActionCrisis(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         said = (recent_said(tracker, 1) or [None])[0]
-        _, sessions = database()
-        with sessions.begin() as s:
+        p = prologue(dispatcher, tracker, anonymous_allowed=True)
+        with p.sessions.begin() as s:
             _send(dispatcher, crisis_reply(s, tracker.sender_id, _key(said), _typed(said) if said else "", utcnow(),
-                                           tracker_locale(tracker)))
+                                           p.locale))
         return []
 
 
@@ -217,10 +216,10 @@ class ActionHandover(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         crisis = _context(tracker, (CRISIS,))
         said = crisis or (recent_said(tracker, 1) or [None])[0]
-        _, sessions = database()
-        with sessions.begin() as s:
+        p = prologue(dispatcher, tracker, anonymous_allowed=True)
+        with p.sessions.begin() as s:
             _send(dispatcher, handover_reply(s, tracker.sender_id, _key(said), _typed(said) if said else "",
-                                             utcnow(), tracker_locale(tracker), after_crisis=crisis is not None))
+                                             utcnow(), p.locale, after_crisis=crisis is not None))
         return []
 
 
@@ -230,9 +229,9 @@ class ActionNoPolice(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        _, sessions = database()
-        with sessions.begin() as s:
-            _send(dispatcher, no_police_reply(s, tracker.sender_id, utcnow(), tracker_locale(tracker)))
+        p = prologue(dispatcher, tracker, anonymous_allowed=True)
+        with p.sessions.begin() as s:
+            _send(dispatcher, no_police_reply(s, tracker.sender_id, utcnow(), p.locale))
         return []
 
 
@@ -242,9 +241,9 @@ class ActionDistress(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        _, sessions = database()
-        with sessions.begin() as s:
-            _send(dispatcher, distress_reply(s, tracker.sender_id, utcnow(), tracker_locale(tracker)))
+        p = prologue(dispatcher, tracker, anonymous_allowed=True)
+        with p.sessions.begin() as s:
+            _send(dispatcher, distress_reply(s, tracker.sender_id, utcnow(), p.locale))
         return []
 
 
@@ -255,8 +254,8 @@ class ActionTellMentor(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         said = _context(tracker, (DISTRESS, CRISIS, "no_police"))
-        _, sessions = database()
-        with sessions.begin() as s:
+        p = prologue(dispatcher, tracker, anonymous_allowed=True)
+        with p.sessions.begin() as s:
             _send(dispatcher, tell_mentor_reply(s, tracker.sender_id, _key(said), _typed(said) if said else "",
-                                                utcnow(), tracker_locale(tracker)))
+                                                utcnow(), p.locale))
         return []

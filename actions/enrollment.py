@@ -5,24 +5,19 @@ Anonymous users keep full access to questions and answers."""
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.orm import Session, sessionmaker
 
-from actions.common import ExtractingForm, entities_of, is_cancel
+from actions.common import ExtractingForm, entities_of, is_cancel, prologue
 from actions.menu import tracker_locale
-from bot import people
-from bot.config import Settings, load_settings
+from bot.supervision import people
 from bot.i18n import N_, gettext
-from bot.storage.db import make_engine, make_sessionmaker
-from bot.storage.migrate import upgrade
 
 FORM = "enroll_form"
-# What the person agrees to (its version: bot.people.CONSENT_VERSION).
+# What the person agrees to (its version: bot.supervision.people.CONSENT_VERSION).
 CONSENT_TEXT = N_(
     "To get reminders and report here, Lối Về will store: your name, commune, report schedule and "
     "what you report. Only the mentor assigned to you and your commune officers can see it. If a report "
@@ -32,22 +27,12 @@ CONSENT_TEXT = N_(
     "time. Do you agree?")
 SLOTS = ("enroll_code", "enroll_consent")
 
-
-@lru_cache(maxsize=1)
-def database() -> tuple[Settings, sessionmaker[Session]]:
-    settings = load_settings()
-    engine = make_engine(settings.effective_database_url)
-    upgrade(engine)  # idempotent; the gateway normally got there first
-    return settings, make_sessionmaker(engine)
-
-
 def _code(message: dict) -> str | None:
     """The code of an /enroll payload: the gateway makes one of every code it
-    lets through (bot.enroll_guard checked it); a code inside other words is
+    lets through (bot.supervision.enrollment checked it); a code inside other words is
     not taken, so that every guess passes the gateway's limits."""
     codes = entities_of(message).get("enrollment_code") or []
     return str(codes[-1]).upper() if codes else None
-
 
 class ActionEnrollStart(Action):
     def name(self) -> str:
@@ -55,20 +40,17 @@ class ActionEnrollStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        from actions.identity import refused_anonymous
-
-        if refused_anonymous(dispatcher, tracker):
+        if (p := prologue(dispatcher, tracker)) is None:
             return []
-        locale = tracker_locale(tracker)
+        locale = p.locale
         code = _code(tracker.latest_message or {})
         if not code:
             dispatcher.utter_message(text=gettext(
                 "Please send the enrollment code your officer gave you, on its own in one message.", locale))
             return []
-        settings, sessions = database()
-        with sessions.begin() as s:
-            result = people.check_code(s, tracker.sender_id, code, settings.secret(),
-                                       max_failures=settings.enroll_max_failures, window=dt.timedelta(hours=1))
+        with p.sessions.begin() as s:
+            result = people.check_code(s, tracker.sender_id, code, p.settings.secret(),
+                                       max_failures=p.settings.enroll_max_failures, window=dt.timedelta(hours=1))
         if result.status == "anonymous":
             return []
         if result.status == "rate_limited":
@@ -84,7 +66,6 @@ class ActionEnrollStart(Action):
             return []
         return [SlotSet("enroll_code", code), SlotSet("enroll_consent", None), FollowupAction(FORM)]
 
-
 class ActionAskEnrollConsent(Action):
     def name(self) -> str:
         return "action_ask_enroll_consent"
@@ -98,7 +79,6 @@ class ActionAskEnrollConsent(Action):
                      {"title": gettext("I do not agree", locale), "payload": "/deny"}],
         )
         return []
-
 
 class ValidateEnrollForm(ExtractingForm):
     def name(self) -> str:
@@ -115,7 +95,6 @@ class ValidateEnrollForm(ExtractingForm):
         value = {"affirm": True, "deny": False}.get((latest.get("intent") or {}).get("name"))
         return {} if value is None else {"enroll_consent": value}
 
-
 class ActionEnrollFinish(Action):
     def name(self) -> str:
         return "action_enroll_finish"
@@ -127,13 +106,10 @@ class ActionEnrollFinish(Action):
         reset = [SlotSet(s, None) for s in SLOTS]
         if not code:
             return reset
-        from actions.identity import refused_anonymous
-
-        if refused_anonymous(dispatcher, tracker):
+        if (p := prologue(dispatcher, tracker)) is None:
             return reset
-        settings, sessions = database()
-        with sessions.begin() as s:
-            linked = people.enroll(s, tracker.sender_id, code, settings.secret(), accepted)
+        with p.sessions.begin() as s:
+            linked = people.enroll(s, tracker.sender_id, code, p.settings.secret(), accepted)
         if linked:
             dispatcher.utter_message(text=gettext(
                 "Thank you. This chat is now registered: you will get reminders here and can report by "

@@ -15,19 +15,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.answers import KNOWLEDGE, utter_entries
-from actions.common import CalculationResult, ExtractingForm, start_form, caution_and_citation, day_of, entities_of, is_cancel
-from actions.enrollment import database
+from actions.common import (CalculationResult, ExtractingForm, caution_and_citation, database, day_of, entities_of,
+                            is_cancel, start_form)
 from actions.menu import tracker_locale
-from bot.checkins import person_for_identity
-from bot.domain.clock import today_in_vietnam
+from bot.supervision.checkins import person_for_identity
+from vietnamese.clock import today_in_vietnam
 from bot.domain.expungement import PENALTIES, Case, InvalidInput, Result, calculate
 from bot.domain.periods import Period
 from bot.i18n import N_, format_date, format_period, formatters, gettext
-from bot.outbox import insert_for
-from bot.people import audit
-from bot.domain.clock import utcnow
+from bot.storage.db import insert_for
+from bot.supervision.people import audit
+from vietnamese.clock import utcnow
 from bot.storage.models import Milestone
-from nlu.text import fold
+from vietnamese.text import fold
 
 FORM = "expungement_form"
 # Calculator input → the slot that holds it (the order of questions is the calculator's).

@@ -15,10 +15,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answers import KNOWLEDGE, utter_entries
 from actions.common import CalculationResult, ExtractingForm, start_form, caution_and_citation, day_of, entities_of, is_cancel
 from actions.menu import tracker_locale
-from bot.domain.clock import today_in_vietnam
+from vietnamese.clock import today_in_vietnam
 from bot.domain.loans import LOAN_PENALTIES, LoanCase, Programme, precheck
 from bot.i18n import N_, format_date, format_money, format_period, format_rate, gettext
-from nlu.text import fold
+from vietnamese.text import fold
 
 FORM = "loan_form"
 SLOT_FOR = {"purpose": "loan_purpose", "has_certificate": "loan_has_certificate",

@@ -1,11 +1,11 @@
 """"Xóa dữ liệu của tôi": say what is erased and what is kept, ask, then erase.
 
-The erasure itself is ``bot.people.erase_from_chat`` (the person's data if the
+The erasure itself is ``bot.supervision.people.erase_from_chat`` (the person's data if the
 chat is enrolled; the chat's own message copies in any case). The chat history
 lives in Rasa's tracker store, which cannot be changed from inside a turn (Rasa
 saves the turn after this action), so the action ends with a control message
 ``{"loive": "erase_conversation", "conversations": [...]}`` that the gateway
-acts on once the turn is over (``bot.gateway.core``); channels never show it.
+acts on once the turn is over (``bot.conversation.core``); channels never show it.
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.enrollment import database
-from actions.identity import refused_anonymous
+from actions.common import prologue
 from actions.menu import tracker_locale
-from bot import people
-from bot.checkins import person_for_identity
+from bot.supervision import people
+from bot.supervision.people import ERASE_CONVERSATION
+from bot.supervision.checkins import person_for_identity
 from bot.i18n import gettext
 
 ASK = "action_erase_ask"
-ERASE_CONVERSATION = "erase_conversation"   # the control message's verb (bot.gateway.core)
 
 
 def asked_just_before(tracker: Tracker) -> bool:
@@ -47,10 +46,9 @@ class ActionEraseAsk(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if refused_anonymous(dispatcher, tracker):
+        if (p := prologue(dispatcher, tracker)) is None:
             return [ActiveLoop(None), SlotSet("requested_slot", None)]
-        locale = tracker_locale(tracker)
-        _, sessions = database()
+        locale, sessions = p.locale, p.sessions
         with sessions() as s:
             person = person_for_identity(s, tracker.sender_id)
         if person is not None:
@@ -79,14 +77,13 @@ class ActionEraseFinish(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if refused_anonymous(dispatcher, tracker):
+        if (p := prologue(dispatcher, tracker)) is None:
             return []
-        locale = tracker_locale(tracker)
+        locale, sessions = p.locale, p.sessions
         if not asked_just_before(tracker):
             dispatcher.utter_message(text=gettext(
                 "To erase your data, write \"xóa dữ liệu của tôi\" and confirm.", locale))
             return []
-        _, sessions = database()
         with sessions.begin() as s:
             enrolled = person_for_identity(s, tracker.sender_id) is not None
             conversations = people.erase_from_chat(s, tracker.sender_id)

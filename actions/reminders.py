@@ -1,11 +1,11 @@
-"""The buttons of the messages the product sends first (bot.notify):
+"""The buttons of the messages the product sends first (bot.supervision.messages):
 
 * "Đã nhận" on a reminder: ``/ack_reminder{"reminder_id": "…"}`` records that
   its recipient saw it. Only the recipient's own chat can do that; any other id
   gets the same neutral answer, so nobody learns which reminders exist.
 * Alerts for mentors and officers, in three steps: ``/alert_action{"alert_id"}``
   shows the alert and its three statuses, ``+ "alert_status"`` asks for a reason
-  code, ``+ "reason_code"`` acts on it (bot.alerts.act_on_alert, which checks
+  code, ``+ "reason_code"`` acts on it (bot.supervision.alerts.act_on_alert, which checks
   that the person may see whom the alert is about). Whatever goes wrong, the
   answer is one polite refusal that reveals nothing.
 
@@ -24,17 +24,13 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.common import entities_of
-from actions.enrollment import database
-from actions.identity import refused_anonymous
-from actions.menu import tracker_locale
-from bot import notify
-from bot.alerts import REASON_CODES, act_on_alert
-from bot.checkins import person_for_identity
+from actions.common import entities_of, prologue
+from bot.supervision.alerts import REASON_CODES, act_on_alert, alert_buttons, alert_text, payload
+from bot.supervision.checkins import person_for_identity
 from bot.i18n import N_, gettext
-from bot.people import Invalid, NotFound, audit, may_see
-from bot.domain.clock import utcnow
-from bot.storage.models import Alert, Reminder
+from bot.supervision.people import Invalid, NotFound, audit, may_see
+from vietnamese.clock import utcnow
+from bot.storage.models import Alert, OutboxMessage
 
 STATUSES = ("acknowledged", "excused", "resolved")
 STATUS_LABELS = {"open": N_("open"), "acknowledged": N_("seen"), "excused": N_("excused"),
@@ -76,7 +72,7 @@ def acknowledge(s: Session, identity_id: str, reminder_id: str | None, now: dt.d
     True when it is theirs (already acknowledged counts: the first time is kept)."""
     person = person_for_identity(s, identity_id)
     rid = _int(reminder_id)
-    row = s.get(Reminder, rid) if person is not None and rid is not None else None
+    row = s.get(OutboxMessage, rid) if person is not None and rid is not None else None
     if row is None or row.person_id != person.id:
         return False
     if row.acknowledged_at is None:
@@ -91,10 +87,9 @@ class ActionAckReminder(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if refused_anonymous(dispatcher, tracker):
+        if (p := prologue(dispatcher, tracker)) is None:
             return []
-        locale = tracker_locale(tracker)
-        _, sessions = database()
+        locale, sessions = p.locale, p.sessions
         with sessions.begin() as s:
             ok = acknowledge(s, tracker.sender_id, _entity(tracker.latest_message or {}, "reminder_id"))
         if ok:
@@ -113,7 +108,7 @@ def _refusal(locale: str) -> Answer:
                           "officers of the person concerned.", locale))
 
 
-def _buttons(buttons: tuple) -> list[dict[str, str]]:  # notify.Button → Rasa button dicts
+def _buttons(buttons: tuple) -> list[dict[str, str]]:  # outbox.Button → Rasa button dicts
     return [{"title": b.title, "payload": b.payload} for b in buttons]
 
 
@@ -142,15 +137,15 @@ def alert_step(s: Session, identity_id: str, alert_id: str | None, status: str |
             gettext("Alert #{id} will be marked {status}. What is the reason?", locale).format(
                 id=alert.id, status=gettext(STATUS_LABELS[status], locale)),
             [{"title": gettext(REASON_LABELS[code], locale),
-              "payload": notify.payload("alert_action", alert_id=str(alert.id), alert_status=status,
+              "payload": payload("alert_action", alert_id=str(alert.id), alert_status=status,
                                         reason_code=code)} for code in REASON_CODES])
     audit(s, f"person:{actor.id}", "view_alert", alert.person_id, alert_id=alert.id)
-    text = notify.alert_text(s, alert, locale)
+    text = alert_text(s, alert, locale)
     if alert.status != "open":
         text += "\n" + gettext("Already marked {status} (reason: {reason}).", locale).format(
             status=gettext(STATUS_LABELS.get(alert.status, alert.status), locale),
             reason=gettext(REASON_LABELS.get(alert.reason_code or "", alert.reason_code or "-"), locale))
-    return Answer(text, _buttons(notify.alert_buttons(alert, locale)))
+    return Answer(text, _buttons(alert_buttons(alert, locale)))
 
 
 class ActionAlertAction(Action):
@@ -159,12 +154,11 @@ class ActionAlertAction(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if refused_anonymous(dispatcher, tracker):
+        if (p := prologue(dispatcher, tracker)) is None:
             return []
         message = tracker.latest_message or {}
-        _, sessions = database()
-        with sessions.begin() as s:
+        with p.sessions.begin() as s:
             answer = alert_step(s, tracker.sender_id, _entity(message, "alert_id"), _entity(message, "alert_status"),
-                                _entity(message, "reason_code"), tracker_locale(tracker))
+                                _entity(message, "reason_code"), p.locale)
         dispatcher.utter_message(text=answer.text, buttons=answer.buttons)
         return []

@@ -27,9 +27,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fakes.telegram import FakeTelegram  # noqa: E402
-from tests.fakes.zalo import FakeZaloBot, FakeZaloOA, bot_update, oa_event, signed  # noqa: E402
-from tests.helpers import serve, start_product  # noqa: E402
+from harness.fakes.telegram import FakeTelegram  # noqa: E402
+from harness.fakes.zalo import FakeZaloBot, FakeZaloOA, bot_update, oa_event, signed  # noqa: E402
+from harness.helpers import serve, start_product  # noqa: E402
 
 TG_SECRET = "bench-secret-" + "x" * 20
 ZB_SECRET = "bench-zalo-bot-secret"

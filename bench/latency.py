@@ -25,8 +25,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import PROJECT_ROOT  # noqa: E402
-from bot.rasa_env import DATA_PATHS, rasa_env, rasa_python  # noqa: E402
-from tests.helpers import cmdline, descendants, start_product  # noqa: E402
+from bot.runtime.rasa_env import DATA_PATHS, rasa_env, rasa_python  # noqa: E402
+from harness.helpers import cmdline, descendants, start_product  # noqa: E402
 
 SENTENCES = [
     "xin chào", "toi muon vay von", "xóa án tích bao lâu", "làm cccd ở đâu", "cam on nhe",

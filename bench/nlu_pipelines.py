@@ -28,7 +28,7 @@ def main(argv: list[str]) -> int:
     configs = [Path(a) for a in argv] or [ROOT / "config.yml", *sorted((ROOT / "bench" / "nlu").glob("*.yml"))]
     from rasa.model_training import train_nlu
 
-    from nlu import augment
+    from vietnamese import augment
 
     augment.write_if_changed()
     rows = []

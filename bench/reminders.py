@@ -9,11 +9,11 @@ channel, whether anything is lost or sent twice, and how fast rows are claimed.
 For each database (a throwaway PostgreSQL database created and dropped at
 ``--pg-url``, a temporary SQLite file): N supervisees, each with a monthly
 check-in window and one chat on a local fake platform (real HTTP on loopback,
-``tests/fakes/channel.py``) that accepts 30 messages/s (token bucket, 429 with
-``retry_after`` beyond). ``bot.reminders`` generates their reminders with the
+``harness/fakes/channel.py``) that accepts 30 messages/s (token bucket, 429 with
+``retry_after`` beyond). ``bot.supervision.reminders`` generates their reminders with the
 clock pinned at 10:00 on the eve of the window, so N are due at once. The real
 ``Dispatcher`` then delivers them, in ``--workers`` separate processes
-(``tests/fakes/dispatch_worker.py``), each paced at its share of 30 msg/s.
+(``harness/fakes/dispatch_worker.py``), each paced at its share of 30 msg/s.
 
 Reported: time to drain (from "go" to the last first arrival at the
 platform), the achieved rate as a fraction of the 30 msg/s allowed, 429s,
@@ -49,13 +49,15 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import PROJECT_ROOT, outbox, reminders  # noqa: E402
-from bot.domain.clock import VIETNAM_TZ  # noqa: E402
+from bot import PROJECT_ROOT, outbox  # noqa: E402
+
+from bot.supervision import reminders  # noqa: E402
+from vietnamese.clock import VIETNAM_TZ  # noqa: E402
 from bot.storage.db import make_engine, make_sessionmaker  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
-from bot.storage.models import Reminder  # noqa: E402
-from tests.fakes.channel import PLATFORM_RATE, FakeChannel  # noqa: E402
-from tests.fakes.population import WallClock, add_people, statuses  # noqa: E402
+from bot.storage.models import OutboxMessage  # noqa: E402
+from harness.fakes.channel import PLATFORM_RATE, FakeChannel  # noqa: E402
+from harness.fakes.population import WallClock, add_people, statuses  # noqa: E402
 
 # Monday 30/11/2026, 10:00 in Vietnam: the eve of December's reporting window.
 BENCH_NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=VIETNAM_TZ).astimezone(dt.timezone.utc)
@@ -90,8 +92,8 @@ def populate(url: str, n: int) -> list[str]:
     with sessions.begin() as s:
         reminders.checkin_reminders(s, BENCH_NOW)
     with sessions() as s:
-        keys = list(s.scalars(select(Reminder.key).where(Reminder.next_attempt_at <= BENCH_NOW,
-                                                         Reminder.status == "pending")))
+        keys = list(s.scalars(select(OutboxMessage.key).where(OutboxMessage.next_attempt_at <= BENCH_NOW,
+                                                         OutboxMessage.status == "pending")))
     engine.dispose()
     return keys
 
@@ -137,7 +139,7 @@ class Worker:
 
 def start_worker(url: str, fake_url: str, rate: float, clock: WallClock, args: argparse.Namespace,
                  offset_s: float = 0.0) -> Worker:
-    cmd = [sys.executable, "-m", "tests.fakes.dispatch_worker", "--db", url, "--channel", "fake",
+    cmd = [sys.executable, "-m", "harness.fakes.dispatch_worker", "--db", url, "--channel", "fake",
            "--fake-url", fake_url, "--rate", repr(rate), "--batch", str(args.batch),
            "--concurrency", str(args.concurrency), "--wait-go", *clock.args(offset_s)]
     proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -252,9 +254,9 @@ def add_claimable(url: str, m: int) -> None:
     sessions = make_sessionmaker(engine)
     tag = uuid.uuid4().hex[:8]
     with sessions.begin() as s:
-        person = s.scalar(select(Reminder.person_id).limit(1))
+        person = s.scalar(select(OutboxMessage.person_id).limit(1))
         due = BENCH_NOW - dt.timedelta(minutes=1)
-        s.execute(insert(Reminder), [{"key": f"claim:{tag}:{i}", "kind": "streak", "person_id": person,
+        s.execute(insert(OutboxMessage), [{"key": f"claim:{tag}:{i}", "kind": "streak", "person_id": person,
                                       "due_at": due, "next_attempt_at": due, "critical": False, "status": "pending",
                                       "attempts": 0, "in_doubt": False} for i in range(m)])
     engine.dispose()

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.check_exposure()  # a clear refusal before anything starts
 
     if args.command == "run":
-        from bot.supervisor import Supervisor
+        from bot.runtime.supervisor import Supervisor
 
         if args.port:
             settings = dataclasses.replace(settings, port=args.port)
@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "gateway":
         import uvicorn
 
-        from bot.gateway.app import create_app
-        from bot.gateway.http import uvicorn_options
+        from bot.app import create_app
+        from bot.runtime.http import uvicorn_options
 
         uvicorn.run(
             create_app(settings),
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.command == "train":
-        from bot.rasa_env import ensure_model
+        from bot.runtime.rasa_env import ensure_model
 
         print(ensure_model(settings, force=args.force))
         return 0

@@ -18,14 +18,14 @@ import sys
 
 from sqlalchemy import func, select
 
-from bot import people, reminders
-from bot.alerts import REASON_CODES, act_on_alert
+from bot.supervision import people, reminders
+from bot.supervision.alerts import REASON_CODES, act_on_alert
 from bot.config import load_settings
 from bot.i18n import format_date, gettext
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.migrate import upgrade
-from bot.domain.clock import utcnow
-from bot.storage.models import LEGAL_STATUSES, REMINDER_STATUSES, ROLES, SCHEDULE_KINDS, Reminder
+from vietnamese.clock import utcnow
+from bot.storage.models import LEGAL_STATUSES, OUTBOX_STATUSES, ROLES, SCHEDULE_KINDS, OutboxMessage
 
 ACTOR = "cli"
 
@@ -155,8 +155,8 @@ def _run(args: argparse.Namespace, s, settings, locale: str) -> int:  # noqa: AN
         print(gettext("scheduler: last tick %(age)s s ago", locale) % {"age": "-" if age is None else age}
               + ("" if age is not None and age < reminders.STALLED_AFTER.total_seconds()
                  else " " + gettext("(STALLED)", locale)))
-        counts = dict(s.execute(select(Reminder.status, func.count()).group_by(Reminder.status)).all())
-        print("outbox: " + " ".join(f"{k}={counts.get(k, 0)}" for k in REMINDER_STATUSES))
+        counts = dict(s.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+        print("outbox: " + " ".join(f"{k}={counts.get(k, 0)}" for k in OUTBOX_STATUSES))
         return 0 if age is not None and age < reminders.STALLED_AFTER.total_seconds() else 1
     elif args.command == "on-duty":
         p = people.set_on_duty(s, args.person_id, not args.off, ACTOR)

@@ -34,7 +34,7 @@ import threading
 import traceback
 from typing import Any
 
-OWN_LOGGERS = ("bot", "actions", "nlu", "__main__")
+OWN_LOGGERS = ("bot", "actions", "nlu", "vietnamese", "__main__")
 MAX_MESSAGE_CHARS = 300
 # structlog keys that never hold what a person wrote or a slot value.
 SAFE_KEYS = ("event", "level", "action_name", "policy_name", "intent_name", "status", "exc_type")

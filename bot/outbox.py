@@ -19,13 +19,23 @@ and claimed safely by any number of dispatcher processes.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import and_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.domain.clock import VIETNAM_TZ
-from bot.storage.models import Reminder
+from vietnamese.clock import VIETNAM_TZ
+from bot.storage.db import insert_for
+from bot.storage.models import OutboxMessage, OutboxStatus
+
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button of an outgoing message: a Rasa reply's or a rendered reminder's."""
+    title: str
+    payload: str
+
 
 QUIET_FROM_HOUR, QUIET_UNTIL_HOUR = 21, 7     # product policy: no reminders at night
 MAX_ATTEMPTS = 5
@@ -51,126 +61,122 @@ def local_time(day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), VIETNAM_TZ).astimezone(dt.timezone.utc)
 
 
-def insert_for(s: Session):  # noqa: ANN201
-    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[s.get_bind().dialect.name]
-
-
 def enqueue(s: Session, key: str, kind: str, person_id: str, due: dt.datetime, *, critical: bool = False,
             subject_id: str | None = None, alert_id: int | None = None, body: str | None = None) -> bool:
     """Add one outbox row unless its key exists; True if it was new. Safe from
     any number of ticks on any number of replicas at once. ``body`` carries
     what the text is made from when it cannot be looked up at send time (a
     handover from someone who is not enrolled)."""
-    return bool(s.execute(insert_for(s)(Reminder).values(
+    return bool(s.execute(insert_for(s)(OutboxMessage).values(
         key=key, kind=kind, person_id=person_id, subject_id=subject_id, alert_id=alert_id, body=body,
-        due_at=due, next_attempt_at=due, critical=critical, status="pending", attempts=0, in_doubt=False,
-    ).on_conflict_do_nothing(index_elements=["key"]).returning(Reminder.id)).all())
+        due_at=due, next_attempt_at=due, critical=critical, status=OutboxStatus.PENDING, attempts=0, in_doubt=False,
+    ).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id)).all())
 
 
 def enqueue_reply(s: Session, key: str, identity_id: str, body: str, due: dt.datetime) -> bool:
     """A reply to a conversation: addressed to the identity, pre-rendered, and
     exempt from quiet hours (the person just wrote)."""
-    return bool(s.execute(insert_for(s)(Reminder).values(
+    return bool(s.execute(insert_for(s)(OutboxMessage).values(
         key=key, kind="reply", person_id=None, identity_id=identity_id, body=body, due_at=due,
-        next_attempt_at=due, critical=True, status="pending", attempts=0, in_doubt=False,
-    ).on_conflict_do_nothing(index_elements=["key"]).returning(Reminder.id)).all())
+        next_attempt_at=due, critical=True, status=OutboxStatus.PENDING, attempts=0, in_doubt=False,
+    ).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id)).all())
 
 
 def claim(s: Session, worker: str, now: dt.datetime, limit: int = 100,
           lease: dt.timedelta = LEASE) -> list[int]:
     """Claim up to ``limit`` due rows for ``worker``; returns their ids."""
     requeue(s, now, lease)
-    due = [Reminder.status == "pending", Reminder.next_attempt_at <= now]
+    due = [OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now]
     if in_quiet_hours(now):
-        due.append(Reminder.critical.is_(True))
+        due.append(OutboxMessage.critical.is_(True))
     # Replies and critical alerts first: a person who just wrote must not wait
     # behind a morning's worth of reminders.
-    pick = (select(Reminder.id).where(and_(*due))
-            .order_by(Reminder.critical.desc(), Reminder.next_attempt_at, Reminder.id).limit(limit))
+    pick = (select(OutboxMessage.id).where(and_(*due))
+            .order_by(OutboxMessage.critical.desc(), OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
     if s.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
-    rows = s.execute(update(Reminder).where(Reminder.id.in_(pick.scalar_subquery()))
-                     .values(status="claimed", claimed_by=worker, claimed_at=now)
-                     .returning(Reminder.id)).scalars().all()
+    rows = s.execute(update(OutboxMessage).where(OutboxMessage.id.in_(pick.scalar_subquery()))
+                     .values(status=OutboxStatus.CLAIMED, claimed_by=worker, claimed_at=now)
+                     .returning(OutboxMessage.id)).scalars().all()
     return sorted(rows)
 
 
 def requeue(s: Session, now: dt.datetime, lease: dt.timedelta = LEASE) -> int:
     """Give back rows whose claimant's lease ran out: never-started ones as plain
     pending, interrupted sends as pending and in doubt."""
-    expired = Reminder.claimed_at < now - lease
-    n = s.execute(update(Reminder).where(Reminder.status == "claimed", expired)
-                  .values(status="pending", claimed_by=None, claimed_at=None)).rowcount
-    n += s.execute(update(Reminder).where(Reminder.status == "sending", expired)
-                   .values(status="pending", claimed_by=None, claimed_at=None, in_doubt=True)).rowcount
+    expired = OutboxMessage.claimed_at < now - lease
+    n = s.execute(update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.CLAIMED, expired)
+                  .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None)).rowcount
+    n += s.execute(update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENDING, expired)
+                   .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None, in_doubt=True)).rowcount
     return n
 
 
 def _fenced(reminder_id: int, worker: str, *statuses: str):  # noqa: ANN202
-    return and_(Reminder.id == reminder_id, Reminder.status.in_(statuses or ("claimed", "sending")),
-                Reminder.claimed_by == worker)
+    return and_(OutboxMessage.id == reminder_id, OutboxMessage.status.in_(statuses or (OutboxStatus.CLAIMED, OutboxStatus.SENDING)),
+                OutboxMessage.claimed_by == worker)
 
 
 def mark_sending(s: Session, reminder_id: int, worker: str, now: dt.datetime, identity_id: str) -> bool:
     """Phase one, committed before the platform call; renews the lease."""
-    return bool(s.execute(update(Reminder).where(_fenced(reminder_id, worker, "claimed"))
-                          .values(status="sending", claimed_at=now, identity_id=identity_id)).rowcount)
+    return bool(s.execute(update(OutboxMessage).where(_fenced(reminder_id, worker, OutboxStatus.CLAIMED))
+                          .values(status=OutboxStatus.SENDING, claimed_at=now, identity_id=identity_id)).rowcount)
 
 
 def mark_sent(s: Session, reminder_id: int, worker: str, now: dt.datetime) -> bool:
     """True when recorded; False when the claim was lost (lease expired, reclaimed)."""
-    return bool(s.execute(update(Reminder).where(_fenced(reminder_id, worker))
-                          .values(status="sent", sent_at=now, in_doubt=False)).rowcount)
+    return bool(s.execute(update(OutboxMessage).where(_fenced(reminder_id, worker))
+                          .values(status=OutboxStatus.SENT, sent_at=now, in_doubt=False)).rowcount)
 
 
 def mark_cancelled(s: Session, reminder_id: int, worker: str, reason: str) -> bool:
     """No longer worth sending (the check-in came first, the person was erased)."""
-    return bool(s.execute(update(Reminder).where(_fenced(reminder_id, worker))
-                          .values(status="cancelled", last_error=reason[:200], in_doubt=False)).rowcount)
+    return bool(s.execute(update(OutboxMessage).where(_fenced(reminder_id, worker))
+                          .values(status=OutboxStatus.CANCELLED, last_error=reason[:200], in_doubt=False)).rowcount)
 
 
 def mark_retry(s: Session, reminder_id: int, worker: str, at: dt.datetime, reason: str) -> bool:
     """Back to the queue at ``at`` without counting an attempt (rate limited)."""
-    return bool(s.execute(update(Reminder).where(_fenced(reminder_id, worker))
-                          .values(status="pending", next_attempt_at=at, claimed_by=None, claimed_at=None,
+    return bool(s.execute(update(OutboxMessage).where(_fenced(reminder_id, worker))
+                          .values(status=OutboxStatus.PENDING, next_attempt_at=at, claimed_by=None, claimed_at=None,
                                   last_error=reason[:200])).rowcount)
 
 
 def mark_waiting(s: Session, reminder_id: int, worker: str, reason: str) -> bool:
     """No channel can reach the person now (blocked, unfollowed, outside Zalo's
     48-hour window): keep the row until they write again (``wake_waiting``)."""
-    return bool(s.execute(update(Reminder).where(_fenced(reminder_id, worker))
-                          .values(status="waiting", claimed_by=None, claimed_at=None,
+    return bool(s.execute(update(OutboxMessage).where(_fenced(reminder_id, worker))
+                          .values(status=OutboxStatus.WAITING, claimed_by=None, claimed_at=None,
                                   last_error=reason[:200])).rowcount)
 
 
 def wake_waiting(s: Session, person_id: str, now: dt.datetime) -> int:
     """The person wrote: their waiting rows go back to the queue (each is
     re-rendered, so what is stale by now is dropped then)."""
-    return s.execute(update(Reminder).where(Reminder.person_id == person_id, Reminder.status == "waiting")
-                     .values(status="pending", next_attempt_at=now)).rowcount
+    return s.execute(update(OutboxMessage).where(OutboxMessage.person_id == person_id, OutboxMessage.status == OutboxStatus.WAITING)
+                     .values(status=OutboxStatus.PENDING, next_attempt_at=now)).rowcount
 
 
 def release(s: Session, reminder_id: int, worker: str) -> bool:
     """Give back a claimed row whose send never started (the dispatcher is stopping)."""
-    return bool(s.execute(update(Reminder).where(_fenced(reminder_id, worker, "claimed"))
-                          .values(status="pending", claimed_by=None, claimed_at=None)).rowcount)
+    return bool(s.execute(update(OutboxMessage).where(_fenced(reminder_id, worker, OutboxStatus.CLAIMED))
+                          .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None)).rowcount)
 
 
 def mark_failed(s: Session, reminder_id: int, worker: str, now: dt.datetime, error: str,
                 permanent: bool = False) -> bool:
     """Retry later with exponential back-off (1, 2, 4, 8 minutes), then give up as
     failed; at once if ``permanent`` (no channel can reach the person)."""
-    row = s.get(Reminder, reminder_id)
-    if row is None or row.status not in ("claimed", "sending") or row.claimed_by != worker:
+    row = s.get(OutboxMessage, reminder_id)
+    if row is None or row.status not in (OutboxStatus.CLAIMED, OutboxStatus.SENDING) or row.claimed_by != worker:
         return False
     attempts = row.attempts + 1
     values = {"attempts": attempts, "last_error": error[:200], "claimed_by": None, "claimed_at": None}
     # A call that failed after it started (timeout, connection reset) may still
     # have arrived: the retry asks the channel first, as after a crash.
-    values["in_doubt"] = row.in_doubt or row.status == "sending"
+    values["in_doubt"] = row.in_doubt or row.status == OutboxStatus.SENDING
     if attempts >= MAX_ATTEMPTS or permanent:
-        values["status"] = "failed"
+        values["status"] = OutboxStatus.FAILED
     else:
-        values.update(status="pending", next_attempt_at=now + dt.timedelta(minutes=2 ** (attempts - 1)))
-    return bool(s.execute(update(Reminder).where(_fenced(reminder_id, worker)).values(**values)).rowcount)
+        values.update(status=OutboxStatus.PENDING, next_attempt_at=now + dt.timedelta(minutes=2 ** (attempts - 1)))
+    return bool(s.execute(update(OutboxMessage).where(_fenced(reminder_id, worker)).values(**values)).rowcount)

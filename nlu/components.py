@@ -37,10 +37,10 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.domain.clock import today_in_vietnam
-from nlu import crisis as vcrisis
-from nlu import entities as ventities
-from nlu import text as vtext
+from vietnamese.clock import today_in_vietnam
+from vietnamese import crisis as vcrisis
+from vietnamese import entities as ventities
+from vietnamese import text as vtext
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -223,7 +223,7 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
 )
 class VietnameseEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Money, dates, durations and penalty types, with normalised values
-    (``nlu.entities``): "50tr" → 50000000, "tháng 3 năm 2024" → "2024-03",
+    (``vietnamese.entities``): "50tr" → 50000000, "tháng 3 năm 2024" → "2024-03",
     "3 năm tù" → "P3Y" + prison. Rule-based, so it needs no annotated training
     data and works the same with or without diacritics. Relative dates
     ("năm ngoái") are resolved against today's date in Vietnam.

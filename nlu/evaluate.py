@@ -143,8 +143,8 @@ def _quiet() -> None:
 def training_texts() -> set[str]:
     """Every training example (hand-written and generated), folded."""
     sys.path.insert(0, str(ROOT))
-    from nlu import augment
-    from nlu.text import fold
+    from vietnamese import augment
+    from vietnamese.text import fold
 
     texts = {fold(t) for ts in augment.load_examples().values() for t in ts}
     generated = yaml.safe_load(augment.OUTPUT.read_text(encoding="utf-8")) if augment.OUTPUT.exists() else {}
@@ -161,7 +161,7 @@ def load_heldout(path: Path = HELDOUT) -> tuple[list[dict], int]:
     Short canonical replies ("không", "xin chào") are bound to occur in both;
     scoring them would test memory, not understanding, so they are not scored.
     """
-    from nlu.text import fold
+    from vietnamese.text import fold
 
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     seen = training_texts()
@@ -235,7 +235,7 @@ def cross_validate(config: Path, folds: int = 3, seed: int = 42) -> dict[str, An
     from sklearn.model_selection import StratifiedKFold
 
     sys.path.insert(0, str(ROOT))
-    from nlu.augment import load_examples
+    from vietnamese.augment import load_examples
 
     examples = [(t, i) for i, ts in load_examples().items() for t in ts]
     texts, intents = [t for t, _ in examples], [i for _, i in examples]

@@ -10,7 +10,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from nlu.evaluate import training_texts  # noqa: E402
-from nlu.text import fold  # noqa: E402
+from vietnamese.text import fold  # noqa: E402
 
 path = Path(sys.argv[1] if len(sys.argv) > 1 else "tests/nlu/heldout.yml")
 seen = training_texts()

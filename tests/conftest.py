@@ -18,9 +18,9 @@ import time_machine
 from sqlalchemy.engine import make_url
 
 from bot.config import load_settings
-from bot.rasa_env import ensure_model
-from tests import helpers
-from tests.helpers import Product, migrated_sessions, private_database, start_product
+from bot.runtime.rasa_env import ensure_model
+from harness import helpers
+from harness.helpers import Product, migrated_sessions, private_database, start_product
 
 PG_URL = os.environ.get("LOIVE_TEST_DATABASE_URL", "")
 TIMESHIFT_DIR = Path(__file__).parent / "timeshift"   # its sitecustomize.py shifts Python children

@@ -18,7 +18,11 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass, field
 
-from bot.gateway.rasa_client import Button
+from bot.i18n import N_
+from bot.outbox import Button
+
+# What a chat platform's non-text message (sticker, photo, voice) gets back.
+ONLY_TEXT = N_("I can read text messages only. Please type your question.")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@
   ``getUpdates`` and hands each update to the same handler.
 
 Either way an update is processed once (its ``update_id`` through
-``bot.channels.inbound``), the reply goes out through the outbox, every
+``bot.conversation.inbound``), the reply goes out through the outbox, every
 callback query is answered, and a typing indicator shows while Rasa works.
 Buttons become inline keyboards; a payload over 64 bytes is stored and sent as
 an opaque ``cb:<id>``. Long texts are split under 4096 characters. Sending is
@@ -39,11 +39,11 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels import ChannelRuntime
-from bot.channels.base import Outgoing, RateLimit, RetryLater, Sender, Unreachable
-from bot.channels.inbound import load_payload, parse_json, receive, reply_directly, store_payload, webhook_body
+from bot.channels.base import ONLY_TEXT, Outgoing, RateLimit, RetryLater, Sender, Unreachable
+from bot.conversation.inbound import load_payload, parse_json, receive, reply_directly, store_payload, webhook_body
 from bot.config import Settings
-from bot.gateway.core import Core, Inbound
-from bot.gateway.rasa_client import Button, RasaError, RasaUnavailable
+from bot.conversation.core import Core, Inbound
+from bot.conversation.rasa_client import Button, RasaError, RasaUnavailable
 from bot.i18n import N_, normalize_locale
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,6 @@ CHANNEL = "telegram"
 MAX_TEXT = 4096
 MAX_CALLBACK_BYTES = 64
 ALLOWED_UPDATES = ["message", "callback_query"]
-ONLY_TEXT = N_("I can read text messages only. Please type your question.")
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -240,7 +239,7 @@ def setup(settings: Settings, core: Core, wake: Callable[[], None]) -> ChannelRu
     if not settings.telegram_token:
         return None
     channel = TelegramChannel(settings, core, wake)
-    return ChannelRuntime(name=CHANNEL, sender=channel.sender, webhook=channel.webhook, start=channel.start,
+    return ChannelRuntime(channel=CHANNEL, sender=channel.sender, webhook=channel.webhook, start=channel.start,
                           stop=channel.stop, mode="webhook" if settings.telegram_webhook_url else "polling")
 
 

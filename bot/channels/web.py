@@ -37,9 +37,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from bot.channels import web_inbox, web_session
-from bot.channels.inbound import check_text, parse_json, read_body
-from bot.gateway.core import BUSY, Core, Inbound
-from bot.gateway.rasa_client import RasaError, RasaUnavailable
+from bot.conversation.inbound import check_text, parse_json, read_body
+from bot.conversation.core import BUSY, Core, Inbound
+from bot.conversation.rasa_client import RasaError, RasaUnavailable
 from bot.i18n import SUPPORTED_LOCALES, gettext, normalize_locale
 
 log = logging.getLogger(__name__)

@@ -11,12 +11,12 @@ import json
 
 import anyio
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Outgoing, RateLimit, Sender
-from bot.domain.clock import utcnow
-from bot.people import audit
+from vietnamese.clock import utcnow
+from bot.supervision.people import audit
+from bot.storage.db import insert_for
 from bot.storage.models import ChannelIdentity, WebInboxMessage
 
 CHANNEL = "web"
@@ -34,8 +34,7 @@ class WebInboxSender(Sender):
         body = json.dumps({"text": msg.text, "buttons": [{"title": b.title, "payload": b.payload}
                                                         for b in msg.buttons]}, ensure_ascii=False)
         with self.sessions.begin() as s:
-            insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[s.get_bind().dialect.name]
-            s.execute(insert(WebInboxMessage).values(key=msg.key, identity_id=msg.identity_id, body=body,
+            s.execute(insert_for(s)(WebInboxMessage).values(key=msg.key, identity_id=msg.identity_id, body=body,
                                                      created_at=utcnow())
                       .on_conflict_do_nothing(index_elements=["key"]))
 

@@ -52,20 +52,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.channels import ChannelRuntime
-from bot.channels.base import Outgoing, RateLimit, RetryLater, Sender
-from bot.channels.inbound import DeadlineTurns, parse_json, receive, reply_directly, webhook_body
+from bot.channels.base import ONLY_TEXT, Outgoing, RateLimit, RetryLater, Sender
+from bot.conversation.inbound import DeadlineTurns, parse_json, receive, reply_directly, webhook_body
 from bot.channels.telegram import split_text
 from bot.channels.zalo_client import ZaloAuthError, ZaloBotClient, ZaloRateLimited
-from bot.channels.zalo_oa import ANSWER_WITHIN_S, ONLY_TEXT
+from bot.channels.zalo_oa import ANSWER_WITHIN_S
 from bot.config import Settings
-from bot.gateway.core import Core, Inbound
-from bot.gateway.rasa_client import Button
+from bot.conversation.core import Core, Inbound
+from bot.conversation.rasa_client import Button
 from bot.i18n import N_, gettext
 from bot.storage.models import ChannelIdentity
 
 log = logging.getLogger(__name__)
 
-NAME = "zalo-bot"          # the webhook route and the runtime
 CHANNEL = "zalo_bot"       # identities, inbound events, the sender
 MAX_TEXT = 2000            # sendMessage: text 1–2000 characters
 RATE_LIMITED_PAUSE_S = 2.0
@@ -219,8 +218,6 @@ class ZaloBotChannel:
             work = self._work(event, message)
         except ValueError:
             return JSONResponse({"error": "not a Zalo Bot event"}, status_code=400)
-        if work is None:
-            return JSONResponse({"ok": True})
         return await self.turns.answer(work)
 
     async def stop(self) -> None:
@@ -231,7 +228,7 @@ def setup(settings: Settings, core: Core, wake: Callable[[], None]) -> ChannelRu
     if not settings.zalo_bot_token:
         return None
     channel = ZaloBotChannel(settings, core, wake)
-    return ChannelRuntime(name=NAME, sender=channel.sender, webhook=channel.webhook, stop=channel.stop)
+    return ChannelRuntime(channel=CHANNEL, sender=channel.sender, webhook=channel.webhook, stop=channel.stop)
 
 
 # --- the CLI: python -m bot zalo-bot set-webhook | delete-webhook | info --------------

@@ -218,6 +218,3 @@ class ZaloBotClient(_Http):
 
     async def get_webhook_info(self) -> Any:
         return await self.call("getWebhookInfo")
-
-    async def get_me(self) -> Any:
-        return await self.call("getMe")

@@ -83,25 +83,24 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.alerts import raise_alert
+from bot.supervision.alerts import chat_unreachable
 from bot.channels import ChannelRuntime
-from bot.channels.base import Outgoing, RateLimit, RetryLater, Sender, Unreachable
-from bot.channels.inbound import (DeadlineTurns, load_payload, parse_json, receive, reply_directly, store_payload,
+from bot.channels.base import ONLY_TEXT, Outgoing, RateLimit, RetryLater, Sender, Unreachable
+from bot.conversation.inbound import (DeadlineTurns, load_payload, parse_json, receive, reply_directly, store_payload,
                                   webhook_body)
 from bot.channels.telegram import split_text
 from bot.channels.zalo_client import (NOT_FOLLOWING, WINDOW_CLOSED, ZaloAuthError, ZaloError, ZaloOAClient,
                                       ZaloRateLimited)
 from bot.config import Settings
-from bot.gateway.core import Core, Inbound
-from bot.gateway.rasa_client import Button
+from bot.conversation.core import Core, Inbound
+from bot.conversation.rasa_client import Button
 from bot.i18n import N_, gettext
-from bot.outbox import insert_for
-from bot.domain.clock import utcnow
-from bot.storage.models import ChannelIdentity, OAuthToken, Person
+from bot.storage.db import insert_for
+from vietnamese.clock import utcnow
+from bot.storage.models import ChannelIdentity, OAuthToken
 
 log = logging.getLogger(__name__)
 
-NAME = "zalo-oa"           # the webhook route and the runtime
 CHANNEL = "zalo_oa"        # identities, inbound events, the sender (≤ 16 characters)
 TOKEN_NAME = "zalo_oa"
 REFRESH_MARGIN = dt.timedelta(minutes=5)
@@ -113,7 +112,6 @@ MAX_TITLE = 100
 MAX_PAYLOAD = 1000
 ANSWER_WITHIN_S = 1.5      # Zalo wants 200 within about 2 s
 RATE_LIMITED_PAUSE_S = 2.0  # -32 carries no retry-after
-ONLY_TEXT = N_("I can read text messages only. Please type your question.")
 MORE_CHOICES = N_("More choices:")
 
 
@@ -356,11 +354,7 @@ def mark_unfollowed(sessions: sessionmaker[Session], external_id: str, now: dt.d
                                                           ChannelIdentity.external_id == external_id))
         if identity is None:
             return False
-        identity.unreachable_at = now
-        person = s.get(Person, identity.person_id) if identity.person_id else None
-        if person is not None and person.role == "supervisee" and person.erased_at is None:
-            raise_alert(s, person, f"unreachable:{identity.id}:{now.date().isoformat()}", "unreachable", "normal",
-                        now)
+        chat_unreachable(s, identity, now)
     return True
 
 
@@ -440,8 +434,6 @@ class ZaloOAChannel:
             work = self._work(data)
         except BadEvent:
             return JSONResponse({"error": "not a Zalo event"}, status_code=400)
-        if work is None:
-            return JSONResponse({"ok": True})
         return await self.turns.answer(work)
 
     async def stop(self) -> None:
@@ -458,4 +450,4 @@ def setup(settings: Settings, core: Core, wake: Callable[[], None]) -> ChannelRu
         log.warning("ZALO_ZNS_TEMPLATE_ID is ignored: ZNS is addressed to phone numbers and none are stored; "
                     "reminders outside Zalo's 48-hour window alert the mentor instead")
     channel = ZaloOAChannel(settings, core, wake)
-    return ChannelRuntime(name=NAME, sender=channel.sender, webhook=channel.webhook, stop=channel.stop)
+    return ChannelRuntime(channel=CHANNEL, sender=channel.sender, webhook=channel.webhook, stop=channel.stop)

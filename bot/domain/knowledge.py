@@ -28,7 +28,7 @@ import yaml
 
 from bot import PROJECT_ROOT
 from bot.domain.periods import Period
-from nlu.text import fold
+from vietnamese.text import fold
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "data" / "knowledge"
 FACT_KINDS = ("money", "rate", "period", "number", "date", "text", "table", "list", "record")

@@ -30,12 +30,6 @@ class Period:
         years, months, weeks, days = (int(g) if g else 0 for g in m.groups())
         return cls(months=12 * years + months, days=7 * weeks + days)
 
-    def iso(self) -> str:
-        years, months = divmod(self.months, 12)
-        out = "P" + (f"{years}Y" if years else "") + (f"{months}M" if months else "")
-        out += f"{self.days}D" if self.days else ""
-        return out if out != "P" else "P0D"
-
     def scaled(self, factor: Fraction) -> "Period":
         """A fraction of the period, in whole days where months do not divide."""
         months = Fraction(self.months) * factor

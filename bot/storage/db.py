@@ -6,8 +6,15 @@ import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+
+def insert_for(s: Session):  # noqa: ANN201
+    """The dialect's INSERT (with ON CONFLICT) for this session's database:
+    every idempotent write (outbox keys, identities, events, inbox) uses it."""
+    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[s.get_bind().dialect.name]
 
 
 def normalize_url(url: str) -> URL:

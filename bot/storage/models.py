@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 import uuid
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.domain.clock import utcnow
+from vietnamese.clock import utcnow
 
 
 def new_id() -> str:
@@ -70,7 +71,7 @@ class ChannelIdentity(Base):
     last_choices: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Created only to answer a refused enrollment guess (a webhook channel needs
     # an address for the reply): deleted after this instant unless the chat
-    # talks to the assistant meanwhile (bot.enroll_guard).
+    # talks to the assistant meanwhile (bot.supervision.enrollment).
     transient_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
@@ -218,10 +219,21 @@ class Checkin(Base):
     worrying: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-REMINDER_STATUSES = ("pending", "claimed", "sending", "sent", "failed", "cancelled", "waiting")
+class OutboxStatus(StrEnum):
+    """Where an outbox row stands (bot.outbox moves it). A StrEnum: stored as its text."""
+    PENDING = "pending"        # due at next_attempt_at
+    CLAIMED = "claimed"        # leased by a dispatcher
+    SENDING = "sending"        # the platform call is under way
+    SENT = "sent"
+    FAILED = "failed"          # for good
+    CANCELLED = "cancelled"    # obsolete before it went
+    WAITING = "waiting"        # held until the person writes again
 
 
-class Reminder(Base):
+OUTBOX_STATUSES = tuple(OutboxStatus)
+
+
+class OutboxMessage(Base):
     """Outbox row: the database, not memory, holds every reminder. ``key`` is
     deterministic (kind:person:due-date), so regenerating never duplicates."""
 
@@ -240,7 +252,7 @@ class Reminder(Base):
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -380,7 +392,7 @@ class RateCounter(Base):
 class OfferedPayload(Base):
     """Button payloads that act on something (an alert, a reminder) offered to
     one conversation: a typed payload is accepted only if it was shown there
-    (bot.offered). Only a keyed digest of the payload is kept."""
+    (bot.conversation.offered). Only a keyed digest of the payload is kept."""
 
     __tablename__ = "offered_payloads"
 

@@ -1,8 +1,8 @@
 """Not collected by the suite (the name does not start with ``test_``):
-tests/test_clock.py runs it under ``--clock-at`` to show that a test that reads
+tests/unit/test_clock.py runs it under ``--clock-at`` to show that a test that reads
 the wall clock fails in the time-shifted passes, every time."""
 
-from bot.domain.clock import utcnow
+from vietnamese.clock import utcnow
 from bot.outbox import in_quiet_hours
 
 

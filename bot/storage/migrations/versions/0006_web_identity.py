@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import bot.storage.models
-from bot.domain.clock import utcnow
+from vietnamese.clock import utcnow
 
 revision = '0006_web_identity'
 down_revision = '0005_on_duty_staff'

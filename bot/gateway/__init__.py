@@ -1,1 +1,0 @@
-"""The gateway: one ASGI app that hosts every channel's webhook."""
