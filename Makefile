@@ -59,7 +59,7 @@ test-fast: .venv/.installed catalogs
 bench: install catalogs
 	$(APP_PY) bench/latency.py
 	@if $(APP_PY) -c "import psycopg; psycopg.connect('$(TEST_DATABASE_URL)', connect_timeout=3).close()" 2>/dev/null; \
-	then $(APP_PY) bench/reminders.py --db both --pg-url $(TEST_DATABASE_URL); else $(APP_PY) bench/reminders.py --db sqlite; fi
+	then $(APP_PY) bench/delivery.py --db both --pg-url $(TEST_DATABASE_URL); else $(APP_PY) bench/delivery.py --db sqlite; fi
 
 train: install
 	$(APP_PY) -m bot train

@@ -23,7 +23,7 @@ from actions.expungement import (
 from actions.loans import ActionLoanResult, ActionLoanStart, ValidateLoanForm
 from actions.menu import ActionFallbackTopics, ActionTopicMenu
 from actions.privacy import ActionEraseAsk, ActionEraseDeclined, ActionEraseFinish
-from actions.reminders import ActionAckReminder, ActionAlertAction
+from actions.outbox_buttons import ActionAckReminder, ActionAlertAction
 
 __all__ = [
     "ActionAnswer", "ActionTopicMenu", "ActionFallbackTopics",

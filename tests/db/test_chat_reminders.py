@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from actions.expungement import case_inputs, milestone_date, remember_milestone
-from actions.reminders import REASON_LABELS, acknowledge, alert_step
+from actions.outbox_buttons import REASON_LABELS, acknowledge, alert_step
 from bot.supervision import alerts, messages, people
 from bot.conversation import offered
 from bot import outbox

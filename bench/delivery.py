@@ -1,10 +1,10 @@
 """Reminder delivery numbers: how fast the outbox drains through a rate-limited
 channel, whether anything is lost or sent twice, and how fast rows are claimed.
 
-    .venv/bin/python bench/reminders.py                      # 10 000 reminders, SQLite and PostgreSQL
-    .venv/bin/python bench/reminders.py --n 2000 --db sqlite
-    .venv/bin/python bench/reminders.py --db postgresql --kill    # SIGKILL the dispatcher midway, restart it
-    .venv/bin/python bench/reminders.py --workers 2               # two dispatcher processes, 15 msg/s each
+    .venv/bin/python bench/delivery.py                      # 10 000 reminders, SQLite and PostgreSQL
+    .venv/bin/python bench/delivery.py --n 2000 --db sqlite
+    .venv/bin/python bench/delivery.py --db postgresql --kill    # SIGKILL the dispatcher midway, restart it
+    .venv/bin/python bench/delivery.py --workers 2               # two dispatcher processes, 15 msg/s each
 
 For each database (a throwaway PostgreSQL database created and dropped at
 ``--pg-url``, a temporary SQLite file): N supervisees, each with a monthly
