@@ -13,11 +13,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import ExtractingForm, entities_of, is_cancel, prologue
 from actions.menu import tracker_locale
-from bot.supervision import people
+from bot.supervision import enrollment, people
 from bot.i18n import N_, gettext
 
 FORM = "enroll_form"
-# What the person agrees to (its version: bot.supervision.people.CONSENT_VERSION).
+# What the person agrees to (its version: bot.supervision.enrollment.CONSENT_VERSION).
 CONSENT_TEXT = N_(
     "To get reminders and report here, Lối Về will store: your name, commune, report schedule and "
     "what you report. Only the mentor assigned to you and your commune officers can see it. If a report "
@@ -49,7 +49,7 @@ class ActionEnrollStart(Action):
                 "Please send the enrollment code your officer gave you, on its own in one message.", locale))
             return []
         with p.sessions.begin() as s:
-            result = people.check_code(s, tracker.sender_id, code, p.settings.secret(),
+            result = enrollment.check_code(s, tracker.sender_id, code, p.settings.secret(),
                                        max_failures=p.settings.enroll_max_failures, window=dt.timedelta(hours=1))
         if result.status == "anonymous":
             return []
@@ -109,7 +109,7 @@ class ActionEnrollFinish(Action):
         if (p := prologue(dispatcher, tracker)) is None:
             return reset
         with p.sessions.begin() as s:
-            linked = people.enroll(s, tracker.sender_id, code, p.settings.secret(), accepted)
+            linked = enrollment.enroll(s, tracker.sender_id, code, p.settings.secret(), accepted)
         if linked:
             dispatcher.utter_message(text=gettext(
                 "Thank you. This chat is now registered: you will get reminders here and can report by "

@@ -1,6 +1,6 @@
 """"Xóa dữ liệu của tôi": say what is erased and what is kept, ask, then erase.
 
-The erasure itself is ``bot.supervision.people.erase_from_chat`` (the person's data if the
+The erasure itself is ``bot.supervision.privacy.erase_from_chat`` (the person's data if the
 chat is enrolled; the chat's own message copies in any case). The chat history
 lives in Rasa's tracker store, which cannot be changed from inside a turn (Rasa
 saves the turn after this action), so the action ends with a control message
@@ -18,8 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import prologue
 from actions.menu import tracker_locale
-from bot.supervision import people
-from bot.supervision.people import ERASE_CONVERSATION
+from bot.supervision import people, privacy
+from bot.supervision.privacy import ERASE_CONVERSATION
 from bot.supervision.checkins import person_for_identity
 from bot.i18n import gettext
 
@@ -86,7 +86,7 @@ class ActionEraseFinish(Action):
             return []
         with sessions.begin() as s:
             enrolled = person_for_identity(s, tracker.sender_id) is not None
-            conversations = people.erase_from_chat(s, tracker.sender_id)
+            conversations = privacy.erase_from_chat(s, tracker.sender_id)
         if enrolled:
             dispatcher.utter_message(text=gettext(
                 "Done: your data and this conversation are erased, and this chat is no longer linked to you. "

@@ -18,7 +18,7 @@ import sys
 
 from sqlalchemy import func, select
 
-from bot.supervision import people, reminders
+from bot.supervision import enrollment, people, privacy, reminders
 from bot.supervision.alerts import REASON_CODES, act_on_alert
 from bot.config import load_settings
 from bot.i18n import format_date, gettext
@@ -121,7 +121,7 @@ def _run(args: argparse.Namespace, s, settings, locale: str) -> int:  # noqa: AN
         p = people.set_legal_status(s, args.person_id, args.status, args.until, ACTOR)
         print(f"{p.id}\t{p.legal_status}\t{p.legal_duty_until.isoformat() if p.legal_duty_until else '-'}")
     elif args.command == "enroll-code":
-        issued = people.issue_enrollment_code(s, args.person_id, settings.secret(), settings.enroll_code_days, ACTOR)
+        issued = enrollment.issue_enrollment_code(s, args.person_id, settings.secret(), settings.enroll_code_days, ACTOR)
         print(gettext("Valid until %(date)s, once.", locale) % {"date": format_date(issued.expires_at.date(), locale)})
         if settings.telegram_bot_username:
             print(f"https://t.me/{settings.telegram_bot_username}?start={issued.code}")
@@ -162,13 +162,13 @@ def _run(args: argparse.Namespace, s, settings, locale: str) -> int:  # noqa: AN
         p = people.set_on_duty(s, args.person_id, not args.off, ACTOR)
         print(f"{p.id}\t{'on' if p.on_duty else 'off'}")
     elif args.command == "export":
-        print(json.dumps(people.export_person(s, args.person_id, ACTOR), ensure_ascii=False, indent=1))
+        print(json.dumps(privacy.export_person(s, args.person_id, ACTOR), ensure_ascii=False, indent=1))
     elif args.command == "erase":
         if not args.yes:
             print(gettext("This erases the person's personal data for good. Run again with --yes to confirm.",
                           locale), file=sys.stderr)
             return 2
-        counts = people.erase_person(s, args.person_id, ACTOR)
+        counts = privacy.erase_person(s, args.person_id, ACTOR)
         print(gettext("Erased: %(checkins)d check-ins, %(channels)d chat links. Kept: the access log.", locale)
               % counts)
     return 0

@@ -23,7 +23,9 @@ from bot.conversation import offered
 from bot.conversation.rasa_client import RasaClient, RasaError, RasaUnavailable, Reply, parse_rest_output
 from bot.i18n import N_, gettext, normalize_locale
 from bot.outbox import wake_waiting
-from bot.supervision.people import ANONYMOUS_CHANNELS, ANONYMOUS_ONLY, ERASE_CONVERSATION, find_code
+from bot.supervision.people import ANONYMOUS_CHANNELS, ANONYMOUS_ONLY
+from bot.supervision.enrollment import find_code
+from bot.supervision.privacy import ERASE_CONVERSATION
 from bot.runtime.rasa_env import tracker_store_config
 from vietnamese.clock import utcnow
 from bot.storage.db import insert_for

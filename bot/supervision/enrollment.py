@@ -1,4 +1,7 @@
-"""Enrollment codes cannot be guessed by rotating chats, addresses or replicas.
+"""Enrollment: the one-time codes staff issue, a chat redeeming one with the
+person's consent, and the limits that keep codes from being guessed.
+
+Codes cannot be guessed by rotating chats, addresses or replicas.
 
 Every code a chat sends (a message that is only a code, ``/start CODE``, a
 typed ``/enroll{…}``) is checked here by the gateway before Rasa sees it.
@@ -21,16 +24,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
+import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from vietnamese.clock import utcnow
-from bot.supervision.people import code_digest
+from bot.supervision.people import ANONYMOUS_CHANNELS, audit, person
 from bot.storage.models import (
     ChannelIdentity,
+    Consent,
     EnrollmentAttempt,
     EnrollmentCode,
     OfferedPayload,
@@ -40,6 +47,116 @@ from bot.storage.models import (
     new_id,
 )
 from bot.i18n import normalize_locale
+
+# No 0/O, 1/I/L: codes are read aloud and typed from paper. 31^10 ≈ 8.2·10^14,
+# so that the hourly limits on failed codes (bot/supervision/enrollment.py) keep the
+# chance of guessing any of 10,000 live codes below one in a million (README).
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+
+
+# --- enrollment codes ------------------------------------------------------------
+
+
+def code_digest(code: str, secret: bytes) -> str:
+    normalized = "".join(ch for ch in code.upper() if ch.isalnum())
+    return hmac.new(secret, normalized.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    code: str
+    expires_at: dt.datetime
+
+
+def issue_enrollment_code(s: Session, person_id: str, secret: bytes, days: int, actor: str,
+                          now: dt.datetime | None = None) -> IssuedCode:
+    p = person(s, person_id)
+    now = now or utcnow()
+    # A new code replaces any unused one: only the latest piece of paper works.
+    s.execute(update(EnrollmentCode)
+              .where(EnrollmentCode.person_id == p.id, EnrollmentCode.used_at.is_(None),
+                     EnrollmentCode.expires_at > now)
+              .values(expires_at=now))
+    code = ""
+    while not any(ch.isdigit() for ch in code) or code.isdigit():  # find_code() wants letters and digits
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    expires = now + dt.timedelta(days=days)
+    s.add(EnrollmentCode(person_id=p.id, code_hash=code_digest(code, secret), created_at=now, expires_at=expires))
+    audit(s, actor, "issue_enrollment_code", p.id)
+    return IssuedCode(code, expires)
+
+
+# --- enrollment in chat ------------------------------------------------------------
+
+CONSENT_VERSION = "consent-2026-11-30"  # worrying answers alert mentor and commune police
+CODE_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9])([{CODE_ALPHABET}{CODE_ALPHABET.lower()}]{{{CODE_LENGTH}}})(?![A-Za-z0-9])")
+
+
+@dataclass(frozen=True)
+class Redemption:
+    status: str                  # "ok" | "invalid" | "rate_limited" | "already_linked" | "anonymous"
+    person_id: str | None = None
+
+
+def find_code(text: str) -> str | None:
+    """An enrollment code inside a message ("mã của tôi là K7P2QXMA", "/start K7P2QXMA")."""
+    for m in CODE_IN_TEXT.finditer(text or ""):
+        candidate = m.group(1).upper()
+        if any(ch.isdigit() for ch in candidate) and not candidate.isdigit():  # never a word or a number
+            return candidate
+    return None
+
+
+def check_code(s: Session, identity_id: str, code: str, secret: bytes, *, max_failures: int,
+               window: dt.timedelta, now: dt.datetime | None = None) -> Redemption:
+    """Is this code valid for this chat right now? Records the attempt; too many
+    failures from one chat within ``window`` refuse further tries (brute force).
+    Expired, used and unknown codes all answer "invalid": no oracle for guessers."""
+    now = now or utcnow()
+    identity = s.get(ChannelIdentity, identity_id)
+    if identity is not None and identity.channel in ANONYMOUS_CHANNELS:
+        return Redemption("anonymous")
+    failures = s.scalar(select(func.count()).select_from(EnrollmentAttempt).where(
+        EnrollmentAttempt.identity_id == identity_id, EnrollmentAttempt.succeeded.is_(False),
+        EnrollmentAttempt.at > now - window))
+    if failures >= max_failures:
+        return Redemption("rate_limited")
+    row = s.scalar(select(EnrollmentCode).where(EnrollmentCode.code_hash == code_digest(code, secret)))
+    ok = row is not None and row.used_at is None and row.expires_at > now
+    s.add(EnrollmentAttempt(identity_id=identity_id, at=now, succeeded=ok))
+    if not ok:
+        return Redemption("invalid")
+    identity = s.get(ChannelIdentity, identity_id)
+    if identity is not None and identity.person_id == row.person_id:
+        return Redemption("already_linked", row.person_id)
+    return Redemption("ok", row.person_id)
+
+
+def enroll(s: Session, identity_id: str, code: str, secret: bytes, accepted: bool,
+           now: dt.datetime | None = None) -> str | None:
+    """Record the consent answer; when accepted, use up the code and link this
+    chat to the person. Returns the person id when linked."""
+    now = now or utcnow()
+    row = s.scalar(select(EnrollmentCode).where(EnrollmentCode.code_hash == code_digest(code, secret))
+                   .with_for_update())
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    identity = s.get(ChannelIdentity, identity_id)
+    if identity is None or identity.channel in ANONYMOUS_CHANNELS:
+        return None
+    s.add(Consent(person_id=row.person_id, text_version=CONSENT_VERSION, accepted=accepted,
+                  channel=identity.channel, at=now))
+    if not accepted:
+        audit(s, f"identity:{identity_id}", "consent_refused", row.person_id)
+        return None
+    row.used_at = now
+    identity.person_id = row.person_id
+    audit(s, f"identity:{identity_id}", "enrolled", row.person_id, channel=identity.channel)
+    return row.person_id
+
+
+# --- limits on failed codes ----------------------------------------------------
 
 OK, INVALID, RATE_LIMITED = "ok", "invalid", "rate_limited"
 WINDOW = dt.timedelta(hours=1)

@@ -1,20 +1,16 @@
-"""People, communes, assignments and enrollment codes: the service layer used by
-the admin CLI and (next) the chat. Every read or change of a person's data is
+"""People, communes, roles, legal status, assignments and schedules, and who may
+see whom: the service layer used by the admin CLI and the chat (enrollment
+codes: bot.supervision.enrollment; export and erasure: bot.supervision.privacy). Every read or change of a person's data is
 written to the audit log with who did it; message bodies are never logged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
-import re
-import secrets
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from vietnamese.clock import utcnow
@@ -26,32 +22,15 @@ from bot.storage.models import (
     SCHEDULE_KINDS,
     Alert,
     AuditEntry,
-    ChannelIdentity,
-    Checkin,
     CheckinSchedule,
     Commune,
-    Consent,
-    EnrollmentAttempt,
-    EnrollmentCode,
     MentorAssignment,
-    Milestone,
     OfficerCommune,
     Person,
-    OutboxMessage,
-    WebInboxMessage,
 )
 
-# No 0/O, 1/I/L: codes are read aloud and typed from paper. 31^10 ≈ 8.2·10^14,
-# so that the hourly limits on failed codes (bot/supervision/enrollment.py) keep the
-# chance of guessing any of 10,000 live codes below one in a million (README).
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 10
-# Chats that cannot be linked to a person: the web chat without its cookie.
-# The control message an action sends to the gateway after erasing a chat's data
-# (actions/privacy.py): the gateway then wipes the conversations' Rasa history
-# (bot.conversation.core). Custom JSON, never shown.
-ERASE_CONVERSATION = "erase_conversation"
 
+# Chats that cannot be linked to a person: the web chat without its cookie.
 ANONYMOUS_CHANNELS = frozenset({"web-anon"})
 # What such a chat is told when it asks for more than questions and answers.
 ANONYMOUS_ONLY = N_(
@@ -214,39 +193,7 @@ def set_schedule(s: Session, person_id: str, kind: str, actor: str, *, weekday: 
     return sched
 
 
-# --- enrollment codes ------------------------------------------------------------
-
-
-def code_digest(code: str, secret: bytes) -> str:
-    normalized = "".join(ch for ch in code.upper() if ch.isalnum())
-    return hmac.new(secret, normalized.encode(), hashlib.sha256).hexdigest()
-
-
-@dataclass(frozen=True)
-class IssuedCode:
-    code: str
-    expires_at: dt.datetime
-
-
-def issue_enrollment_code(s: Session, person_id: str, secret: bytes, days: int, actor: str,
-                          now: dt.datetime | None = None) -> IssuedCode:
-    p = person(s, person_id)
-    now = now or utcnow()
-    # A new code replaces any unused one: only the latest piece of paper works.
-    s.execute(update(EnrollmentCode)
-              .where(EnrollmentCode.person_id == p.id, EnrollmentCode.used_at.is_(None),
-                     EnrollmentCode.expires_at > now)
-              .values(expires_at=now))
-    code = ""
-    while not any(ch.isdigit() for ch in code) or code.isdigit():  # find_code() wants letters and digits
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    expires = now + dt.timedelta(days=days)
-    s.add(EnrollmentCode(person_id=p.id, code_hash=code_digest(code, secret), created_at=now, expires_at=expires))
-    audit(s, actor, "issue_enrollment_code", p.id)
-    return IssuedCode(code, expires)
-
-
-# --- lists, export, erase ---------------------------------------------------------
+# --- lists ---------------------------------------------------------------------
 
 
 def list_people(s: Session, actor: str, commune_name: str | None = None, role: str | None = None) -> list[Person]:
@@ -267,146 +214,6 @@ def list_alerts(s: Session, actor: str, status: str | None = "open") -> list[Ale
     alerts = list(s.scalars(q))
     audit(s, actor, "list_alerts", None, count=len(alerts))
     return alerts
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
-
-
-def _row(obj: Any, *fields: str) -> dict[str, Any]:
-    return {f: _iso(getattr(obj, f)) for f in fields}
-
-
-def export_person(s: Session, person_id: str, actor: str) -> dict[str, Any]:
-    """Everything stored about one person, for them or for the office that holds it."""
-    p = person(s, person_id)
-    commune = s.get(Commune, p.commune_id)
-    data = {
-        "person": {**_row(p, "id", "role", "display_name", "created_at", "legal_status", "legal_duty_until"),
-                   "commune": commune.name if commune else None},
-        "channels": [_row(i, "channel", "external_id", "locale", "created_at", "last_inbound_at")
-                     for i in s.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id == p.id))],
-        "consents": [_row(c, "text_version", "accepted", "channel", "at")
-                     for c in s.scalars(select(Consent).where(Consent.person_id == p.id))],
-        "schedule": [_row(c, "kind", "weekday", "day_of_month", "window_days", "grace_hours", "active")
-                     for c in s.scalars(select(CheckinSchedule).where(CheckinSchedule.person_id == p.id))],
-        "checkins": [_row(c, "at", "channel", "window_start", "at_registered_address", "activity", "wellbeing",
-                          "needs", "note", "worrying")
-                     for c in s.scalars(select(Checkin).where(Checkin.person_id == p.id))],
-        "alerts": [_row(a, "type", "severity", "status", "reason_code", "detail", "note", "created_at")
-                   for a in s.scalars(select(Alert).where(Alert.person_id == p.id))],
-        "milestones": [_row(m, "kind", "on_date") for m in s.scalars(select(Milestone).where(Milestone.person_id == p.id))],
-        "reminders": [_row(r, "kind", "due_at", "status", "sent_at", "acknowledged_at")
-                      for r in s.scalars(select(OutboxMessage).where(OutboxMessage.person_id == p.id))],
-        "mentor_assignments": [_row(m, "mentor_id", "supervisee_id", "assigned_at", "ended_at")
-                               for m in s.scalars(select(MentorAssignment).where(
-                                   (MentorAssignment.supervisee_id == p.id) | (MentorAssignment.mentor_id == p.id)))],
-    }
-    audit(s, actor, "export_person", p.id)
-    return data
-
-
-def erase_person(s: Session, person_id: str, actor: str) -> dict[str, int]:
-    """Erase a person's personal data. Kept: the bare person row (no name) and
-    the audit log, so that who accessed what stays accountable; alerts keep
-    their type and dates but lose the link to any message."""
-    p = person(s, person_id)
-    counts = {
-        "checkins": len(list(s.scalars(select(Checkin.id).where(Checkin.person_id == p.id)))),
-        "channels": len(list(s.scalars(select(ChannelIdentity.id).where(ChannelIdentity.person_id == p.id)))),
-    }
-    # Messages to or about the person (a mentor's reminder names them), and
-    # their copies waiting in web-chat inboxes.
-    about = (OutboxMessage.person_id == p.id) | (OutboxMessage.subject_id == p.id)
-    keys = select(OutboxMessage.key).where(about)
-    identities = select(ChannelIdentity.id).where(ChannelIdentity.person_id == p.id)
-    s.execute(delete(WebInboxMessage).where(WebInboxMessage.key.in_(keys) | WebInboxMessage.identity_id.in_(identities)))
-    s.execute(delete(OutboxMessage).where(about))
-    for model in (Checkin, Consent, CheckinSchedule, EnrollmentCode, Milestone):
-        s.query(model).filter(model.person_id == p.id).delete(synchronize_session=False)
-    s.execute(update(Alert).where(Alert.person_id == p.id).values(detail=None, note=None))
-    # Unlink and forget the platform ids; the conversation ids stay opaque.
-    for identity in s.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id == p.id)):
-        identity.person_id = None
-        identity.external_id = f"erased:{identity.id}"
-    s.execute(update(MentorAssignment)
-              .where(((MentorAssignment.supervisee_id == p.id) | (MentorAssignment.mentor_id == p.id)),
-                     MentorAssignment.ended_at.is_(None))
-              .values(ended_at=utcnow()))
-    p.display_name = ""
-    p.legal_status, p.legal_duty_until = None, None
-    p.erased_at = utcnow()
-    audit(s, actor, "erase_person", p.id, **counts)
-    return counts
-
-
-# --- enrollment in chat ------------------------------------------------------------
-
-CONSENT_VERSION = "consent-2026-11-30"  # worrying answers alert mentor and commune police
-CODE_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9])([{CODE_ALPHABET}{CODE_ALPHABET.lower()}]{{{CODE_LENGTH}}})(?![A-Za-z0-9])")
-
-
-@dataclass(frozen=True)
-class Redemption:
-    status: str                  # "ok" | "invalid" | "rate_limited" | "already_linked" | "anonymous"
-    person_id: str | None = None
-
-
-def find_code(text: str) -> str | None:
-    """An enrollment code inside a message ("mã của tôi là K7P2QXMA", "/start K7P2QXMA")."""
-    for m in CODE_IN_TEXT.finditer(text or ""):
-        candidate = m.group(1).upper()
-        if any(ch.isdigit() for ch in candidate) and not candidate.isdigit():  # never a word or a number
-            return candidate
-    return None
-
-
-def check_code(s: Session, identity_id: str, code: str, secret: bytes, *, max_failures: int,
-               window: dt.timedelta, now: dt.datetime | None = None) -> Redemption:
-    """Is this code valid for this chat right now? Records the attempt; too many
-    failures from one chat within ``window`` refuse further tries (brute force).
-    Expired, used and unknown codes all answer "invalid": no oracle for guessers."""
-    now = now or utcnow()
-    identity = s.get(ChannelIdentity, identity_id)
-    if identity is not None and identity.channel in ANONYMOUS_CHANNELS:
-        return Redemption("anonymous")
-    failures = s.scalar(select(func.count()).select_from(EnrollmentAttempt).where(
-        EnrollmentAttempt.identity_id == identity_id, EnrollmentAttempt.succeeded.is_(False),
-        EnrollmentAttempt.at > now - window))
-    if failures >= max_failures:
-        return Redemption("rate_limited")
-    row = s.scalar(select(EnrollmentCode).where(EnrollmentCode.code_hash == code_digest(code, secret)))
-    ok = row is not None and row.used_at is None and row.expires_at > now
-    s.add(EnrollmentAttempt(identity_id=identity_id, at=now, succeeded=ok))
-    if not ok:
-        return Redemption("invalid")
-    identity = s.get(ChannelIdentity, identity_id)
-    if identity is not None and identity.person_id == row.person_id:
-        return Redemption("already_linked", row.person_id)
-    return Redemption("ok", row.person_id)
-
-
-def enroll(s: Session, identity_id: str, code: str, secret: bytes, accepted: bool,
-           now: dt.datetime | None = None) -> str | None:
-    """Record the consent answer; when accepted, use up the code and link this
-    chat to the person. Returns the person id when linked."""
-    now = now or utcnow()
-    row = s.scalar(select(EnrollmentCode).where(EnrollmentCode.code_hash == code_digest(code, secret))
-                   .with_for_update())
-    if row is None or row.used_at is not None or row.expires_at <= now:
-        return None
-    identity = s.get(ChannelIdentity, identity_id)
-    if identity is None or identity.channel in ANONYMOUS_CHANNELS:
-        return None
-    s.add(Consent(person_id=row.person_id, text_version=CONSENT_VERSION, accepted=accepted,
-                  channel=identity.channel, at=now))
-    if not accepted:
-        audit(s, f"identity:{identity_id}", "consent_refused", row.person_id)
-        return None
-    row.used_at = now
-    identity.person_id = row.person_id
-    audit(s, f"identity:{identity_id}", "enrolled", row.person_id, channel=identity.channel)
-    return row.person_id
 
 
 # --- who may see whom ------------------------------------------------------------
@@ -433,42 +240,3 @@ def visible_people(s: Session, viewer_id: str) -> list[Person]:
 
 def may_see(s: Session, viewer_id: str, subject_id: str) -> bool:
     return any(p.id == subject_id for p in visible_people(s, viewer_id))
-
-
-# --- erasure asked in a chat ----------------------------------------------------------
-
-
-def erase_from_chat(s: Session, identity_id: str) -> list[str]:
-    """"Xóa dữ liệu của tôi", asked in a chat. For the enrolled person of that
-    chat: everything ``erase_person`` erases (their other chats are forgotten),
-    done as the person themself. For anyone: this chat is unlinked and its copies
-    of messages are deleted (web inbox, replies queued or sent through the
-    outbox, the numbered choices last shown).
-
-    The chat being written from keeps its platform address, so that the
-    confirmation still reaches it (a webhook channel's reply goes out through
-    the outbox after the turn): it becomes like a new user's chat.
-
-    Returns the conversation ids (identity ids) whose history the gateway must
-    wipe from Rasa's tracker store once the turn is over (bot.conversation.core):
-    this chat first, then the person's other chats."""
-    identity = s.get(ChannelIdentity, identity_id)
-    if identity is None:
-        return []
-    ids = [identity.id]
-    p = s.get(Person, identity.person_id) if identity.person_id else None
-    identity.person_id = None  # before erase_person, which forgets the platform ids of the person's chats
-    s.flush()
-    if p is not None and p.erased_at is None:
-        ids += list(s.scalars(select(ChannelIdentity.id).where(ChannelIdentity.person_id == p.id)))
-        erase_person(s, p.id, actor=f"person:{p.id}")
-    s.execute(delete(WebInboxMessage).where(WebInboxMessage.identity_id.in_(ids)))
-    s.execute(delete(OutboxMessage).where(OutboxMessage.kind == "reply", OutboxMessage.identity_id.in_(ids)))
-    # Handovers to the on-duty staff carry this chat's words (bot.supervision.handover).
-    handovers = select(OutboxMessage.key).where(OutboxMessage.kind == "handover",
-                                           or_(*(OutboxMessage.key.like(f"handover:{i}:%") for i in ids)))
-    s.execute(delete(WebInboxMessage).where(WebInboxMessage.key.in_(handovers)))
-    s.execute(delete(OutboxMessage).where(OutboxMessage.key.in_(handovers.scalar_subquery())))
-    s.execute(update(ChannelIdentity).where(ChannelIdentity.id.in_(ids)).values(last_choices=None))
-    audit(s, f"identity:{identity.id}", "erase_chat", p.id if p is not None else None, conversations=len(ids))
-    return ids

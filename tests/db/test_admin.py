@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot import PROJECT_ROOT
 
-from bot.supervision import people
+from bot.supervision import enrollment, people, privacy
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
 from bot.storage.models import AuditEntry, Base, ChannelIdentity, EnrollmentCode, MentorAssignment, Person
@@ -45,7 +45,7 @@ def test_cli_contracts(db_url, tmp_path):
                  LOIVE_VAR_DIR=str(tmp_path))
     assert code.returncode == 0
     value = last_line(code.stdout)
-    assert re.fullmatch(f"[{people.CODE_ALPHABET}]{{10}}", value)
+    assert re.fullmatch(f"[{enrollment.CODE_ALPHABET}]{{10}}", value)
     assert f"https://t.me/loive_bot?start={value}" in code.stdout
     listed = admin(db_url, "list-people", "--commune", commune)
     assert sup_id in listed.stdout and "Anh Tuấn" in listed.stdout
@@ -81,14 +81,14 @@ def make_people(s):
 def test_codes_are_stored_hashed_single_and_expiring(session):
     _, _, sup = make_people(session)
     now = dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)
-    first = people.issue_enrollment_code(session, sup.id, SECRET, 7, "test", now=now)
-    second = people.issue_enrollment_code(session, sup.id, SECRET, 7, "test", now=now)
+    first = enrollment.issue_enrollment_code(session, sup.id, SECRET, 7, "test", now=now)
+    second = enrollment.issue_enrollment_code(session, sup.id, SECRET, 7, "test", now=now)
     rows = list(session.scalars(select(EnrollmentCode).where(EnrollmentCode.person_id == sup.id)))
     assert all(first.code not in r.code_hash and second.code not in r.code_hash for r in rows)
     live = [r for r in rows if r.expires_at > now]
-    assert [r.code_hash for r in live] == [people.code_digest(second.code, SECRET)]  # the new code replaced the old
+    assert [r.code_hash for r in live] == [enrollment.code_digest(second.code, SECRET)]  # the new code replaced the old
     assert second.expires_at == now + dt.timedelta(days=7)
-    assert people.code_digest(second.code.lower(), SECRET) == people.code_digest(f" {second.code} ", SECRET)
+    assert enrollment.code_digest(second.code.lower(), SECRET) == enrollment.code_digest(f" {second.code} ", SECRET)
 
 
 def test_one_mentor_at_a_time(session):
@@ -117,17 +117,17 @@ def test_export_then_erase_keeps_only_what_accountability_needs(session):
     identity = ChannelIdentity(channel="telegram", external_id="123456789", person_id=sup.id)
     session.add(identity)
     session.flush()
-    exported = people.export_person(session, sup.id, "test")
+    exported = privacy.export_person(session, sup.id, "test")
     assert exported["person"]["display_name"] == "Anh Tuấn"
     assert exported["channels"][0]["external_id"] == "123456789"
     json.dumps(exported)  # serialisable
-    counts = people.erase_person(session, sup.id, "test")
+    counts = privacy.erase_person(session, sup.id, "test")
     assert counts["channels"] == 1
     row = session.get(Person, sup.id)
     assert row.display_name == "" and row.erased_at is not None
     assert session.get(ChannelIdentity, identity.id).external_id.startswith("erased:")
     with pytest.raises(people.NotFound):
-        people.export_person(session, sup.id, "test")
+        privacy.export_person(session, sup.id, "test")
     actions = [a.action for a in session.scalars(select(AuditEntry).where(AuditEntry.subject_id == sup.id))]
     assert "export_person" in actions and "erase_person" in actions
 

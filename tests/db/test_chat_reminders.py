@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from actions.expungement import case_inputs, milestone_date, remember_milestone
 from actions.outbox_buttons import REASON_LABELS, acknowledge, alert_step
-from bot.supervision import alerts, messages, people
+from bot.supervision import alerts, enrollment, messages, people, privacy
 from bot.conversation import offered
 from bot import outbox
 from bot.config import load_settings
@@ -146,7 +146,7 @@ def test_everyone_else_gets_one_refusal_that_reveals_nothing(s, who, step):
     conversation = {"stranger": lambda: chat(s, stranger), "supervisee": lambda: chat(s, sup),
                     "anonymous": lambda: chat(s), "erased officer": lambda: chat(s, officer)}[who]()
     if who == "erased officer":
-        people.erase_person(s, officer.id, "test")
+        privacy.erase_person(s, officer.id, "test")
     refusal = alert_step(s, conversation, "999999999", *step, "vi")
     answer = alert_step(s, conversation, str(alert.id), *step, "vi", NOW)
     assert answer == refusal and answer.buttons == [] and "Anh Bình" not in answer.text
@@ -236,7 +236,7 @@ class Stack:
     def enroll(self, person_id: str) -> str:
         user = f"cr-{os.urandom(5).hex()}"
         with self.sessions.begin() as s:
-            code = people.issue_enrollment_code(s, person_id, self.settings.secret(), 7, "test").code
+            code = enrollment.issue_enrollment_code(s, person_id, self.settings.secret(), 7, "test").code
         self.product.chat(user).say(code)
         assert "đã được đăng ký" in self.product.chat(user).say("/affirm")[0]["text"]
         return user

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from actions import crisis
 from actions.checkin import finish_messages
 from bot import PROJECT_ROOT
-from bot.supervision import checkins, handover, people
+from bot.supervision import checkins, enrollment, handover, people, privacy
 from bot.channels import web_inbox
 from bot.delivery.dispatcher import Dispatcher
 from bot.domain.knowledge import KnowledgeBase
@@ -160,7 +160,7 @@ def test_not_enrolled_the_on_duty_staff_get_the_words_at_once(only_world, clock)
     assert w.inbox("mentor") == [] and w.inbox("officer") == []
     # Erasing that chat removes the words from the staff's copies as well.
     with w.sessions.begin() as s:
-        people.erase_from_chat(s, w.chats["stranger"])
+        privacy.erase_from_chat(s, w.chats["stranger"])
     with w.sessions() as s:
         assert list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "handover"))) == []
     assert w.inbox("on_duty") == []
@@ -291,11 +291,11 @@ def test_everyday_phrases_are_not_distress(text):
 
 
 def test_the_consent_text_says_worrying_answers_alert_mentor_and_commune_police():
-    from actions import enrollment
+    from actions import enrollment as enrollment_actions
 
-    text = gettext(enrollment.CONSENT_TEXT, "vi")
+    text = gettext(enrollment_actions.CONSENT_TEXT, "vi")
     assert "Lối Về sẽ báo ngay cho người giúp đỡ và cán bộ xã (công an xã)" in text
-    assert people.CONSENT_VERSION == "consent-2026-11-30"
+    assert enrollment.CONSENT_VERSION == "consent-2026-11-30"
 
 
 def test_on_duty_is_set_and_unset_from_the_cli_and_audited(own_db_url):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot import PROJECT_ROOT
 
-from bot.supervision import people
+from bot.supervision import enrollment, people
 from bot.conversation.core import as_rasa_text, enrollment_code_in
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.models import ChannelIdentity, Consent, EnrollmentCode
@@ -27,7 +27,7 @@ HOUR = dt.timedelta(hours=1)
     ("tôi muốn đăng ký", None), ("K7P2QXMA3BC", None), ("K7P2QXMA", None), ("2345678923", None),
 ])
 def test_find_code(text, code):
-    assert people.find_code(text) == code
+    assert enrollment.find_code(text) == code
 
 
 @pytest.mark.parametrize("text, sent", [
@@ -60,28 +60,28 @@ def setup(s):
     identity = ChannelIdentity(channel="web", external_id=f"u-{os.urandom(4).hex()}")
     s.add(identity)
     s.flush()
-    code = people.issue_enrollment_code(s, person.id, SECRET, 7, "test", now=NOW).code
+    code = enrollment.issue_enrollment_code(s, person.id, SECRET, 7, "test", now=NOW).code
     return person, identity, code
 
 
 def check(s, identity, code, now=NOW):
-    return people.check_code(s, identity.id, code, SECRET, max_failures=5, window=HOUR, now=now)
+    return enrollment.check_code(s, identity.id, code, SECRET, max_failures=5, window=HOUR, now=now)
 
 
 def test_code_then_consent_links_the_chat_once(s):
     person, identity, code = setup(s)
-    assert check(s, identity, code) == people.Redemption("ok", person.id)
-    assert people.enroll(s, identity.id, code, SECRET, accepted=True, now=NOW) == person.id
+    assert check(s, identity, code) == enrollment.Redemption("ok", person.id)
+    assert enrollment.enroll(s, identity.id, code, SECRET, accepted=True, now=NOW) == person.id
     assert s.get(ChannelIdentity, identity.id).person_id == person.id
     [consent] = s.scalars(select(Consent).where(Consent.person_id == person.id))
-    assert (consent.accepted, consent.text_version, consent.channel) == (True, people.CONSENT_VERSION, "web")
+    assert (consent.accepted, consent.text_version, consent.channel) == (True, enrollment.CONSENT_VERSION, "web")
     assert check(s, identity, code).status == "invalid"  # single use
-    assert people.enroll(s, identity.id, code, SECRET, accepted=True, now=NOW) is None
+    assert enrollment.enroll(s, identity.id, code, SECRET, accepted=True, now=NOW) is None
 
 
 def test_refusing_consent_links_nothing_and_keeps_the_code(s):
     person, identity, code = setup(s)
-    assert people.enroll(s, identity.id, code, SECRET, accepted=False, now=NOW) is None
+    assert enrollment.enroll(s, identity.id, code, SECRET, accepted=False, now=NOW) is None
     assert s.get(ChannelIdentity, identity.id).person_id is None
     assert [c.accepted for c in s.scalars(select(Consent).where(Consent.person_id == person.id))] == [False]
     assert check(s, identity, code).status == "ok"

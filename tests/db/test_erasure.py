@@ -15,7 +15,7 @@ from rasa_sdk import Tracker
 from sqlalchemy import create_engine, select, text
 
 from actions.privacy import ERASE_CONVERSATION, asked_just_before
-from bot.supervision import checkins, people
+from bot.supervision import checkins, enrollment, people, privacy
 from bot import outbox
 from bot.config import Settings, load_settings
 from bot.conversation.core import controls, tracker_database_url, wipe_conversations
@@ -69,7 +69,7 @@ def test_an_enrolled_person_erases_their_data_and_every_linked_chat(s):
     inbox(s, there)
     platform_id = here.external_id
 
-    assert people.erase_from_chat(s, here.id) == [here.id, there.id]
+    assert privacy.erase_from_chat(s, here.id) == [here.id, there.id]
 
     person = s.get(Person, sup.id)
     assert person.erased_at is not None and person.display_name == ""
@@ -91,11 +91,11 @@ def test_anyone_erases_their_chat_without_touching_others(s):
     anonymous, bystander = chat(s), chat(s, sup)
     inbox(s, anonymous)
     inbox(s, bystander)
-    assert people.erase_from_chat(s, anonymous.id) == [anonymous.id]
+    assert privacy.erase_from_chat(s, anonymous.id) == [anonymous.id]
     assert list(s.scalars(select(WebInboxMessage).where(WebInboxMessage.identity_id == anonymous.id))) == []
     assert len(list(s.scalars(select(WebInboxMessage).where(WebInboxMessage.identity_id == bystander.id)))) == 2
     assert s.get(Person, sup.id).erased_at is None and bystander.person_id == sup.id
-    assert people.erase_from_chat(s, "no-such-chat") == []
+    assert privacy.erase_from_chat(s, "no-such-chat") == []
 
 
 # --- the tracker wipe ----------------------------------------------------------------------
@@ -261,7 +261,7 @@ def stored_events(product, conversation: str) -> int:
 def enroll(product, sessions, person_id: str) -> str:
     user = f"er-{os.urandom(5).hex()}"
     with sessions.begin() as s:
-        code = people.issue_enrollment_code(s, person_id, load_settings(product.env).secret(), 7, "test").code
+        code = enrollment.issue_enrollment_code(s, person_id, load_settings(product.env).secret(), 7, "test").code
     product.chat(user).say(code)
     assert "đã được đăng ký" in product.chat(user).say("/affirm")[0]["text"]
     return user

@@ -9,7 +9,7 @@ import os
 
 from sqlalchemy import select
 
-from bot.supervision import checkins, people, reminders
+from bot.supervision import checkins, people, privacy, reminders
 from bot.supervision.alerts import act_on_alert
 from bot.channels import web_inbox
 from bot.delivery.dispatcher import Dispatcher
@@ -244,7 +244,7 @@ def test_erasing_a_supervisee_removes_messages_about_them(sessions, clock):
     assert any("Anh B" in t for t in texts(w.inbox("mentor")))
     w.check_in(checkins.Answers("none", "other", 1, "urgent"))
     with sessions.begin() as s:
-        people.erase_person(s, w.supervisee, "test")
+        privacy.erase_person(s, w.supervisee, "test")
     assert w.inbox("mentor") == [] and w.inbox("supervisee") == []
     with sessions.begin() as s:
         assert list(s.scalars(select(OutboxMessage).where(OutboxMessage.subject_id == w.supervisee))) == []

@@ -157,10 +157,10 @@ def test_anonymous_identities_can_never_be_linked(s):
     anon = ChannelIdentity(channel="web-anon", external_id=f"u-{os.urandom(4).hex()}")
     s.add(anon)
     s.flush()
-    code = people.issue_enrollment_code(s, person.id, b"k", 7, "test").code
-    assert people.check_code(s, anon.id, code, b"k", max_failures=5, window=dt.timedelta(hours=1)).status \
+    code = enrollment.issue_enrollment_code(s, person.id, b"k", 7, "test").code
+    assert enrollment.check_code(s, anon.id, code, b"k", max_failures=5, window=dt.timedelta(hours=1)).status \
         == "anonymous"
-    assert people.enroll(s, anon.id, code, b"k", accepted=True) is None
+    assert enrollment.enroll(s, anon.id, code, b"k", accepted=True) is None
     anon.person_id = person.id   # even if a row said so, nothing reads it as that person
     from bot.supervision.checkins import person_for_identity
     assert person_for_identity(s, anon.id) is None
@@ -269,7 +269,7 @@ def live_code(sessions, at: dt.datetime = NOW) -> str:
     with sessions.begin() as s:
         commune = people.add_commune(s, f"Xã {os.urandom(3).hex()}", "test")
         person = people.add_person(s, "supervisee", "Anh G", commune.name, "test")
-        return people.issue_enrollment_code(s, person.id, SECRET.encode(), 7, "test", now=at).code
+        return enrollment.issue_enrollment_code(s, person.id, SECRET.encode(), 7, "test", now=at).code
 
 
 def test_rotating_chats_hits_the_global_limit(sessions):
@@ -355,7 +355,7 @@ def test_a_webhook_chat_made_only_for_a_refusal_is_deleted_later(sessions):
 def test_the_guess_limit_keeps_the_chance_below_one_in_a_million():
     """The README's arithmetic, from the code's own numbers."""
     settings = load_settings({})
-    space = len(people.CODE_ALPHABET) ** people.CODE_LENGTH
+    space = len(enrollment.CODE_ALPHABET) ** enrollment.CODE_LENGTH
     hours = settings.enroll_code_days * 24 + 1          # a code's life touches at most this many clock hours
     guesses = settings.enroll_max_failures_global * hours
     assert guesses * 10_000 / space < 1e-6

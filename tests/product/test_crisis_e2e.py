@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from bot.supervision import people
+from bot.supervision import enrollment, people
 from bot.config import load_settings
 from bot.storage.db import make_engine, make_sessionmaker
 from vietnamese.text import fold
@@ -36,7 +36,7 @@ class Stack:
     def enroll(self, person_id: str) -> str:
         user = f"cx-{os.urandom(5).hex()}"
         with self.sessions.begin() as s:
-            code = people.issue_enrollment_code(s, person_id, self.settings.secret(), 7, "test").code
+            code = enrollment.issue_enrollment_code(s, person_id, self.settings.secret(), 7, "test").code
         [consent] = self.product.chat(user).say(code)
         assert "người giúp đỡ và cán bộ xã (công an xã)" in consent["text"]   # said before agreeing
         assert "đã được đăng ký" in self.product.chat(user).say("/affirm")[0]["text"]
