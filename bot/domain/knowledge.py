@@ -32,6 +32,10 @@ from vietnamese.text import fold
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "data" / "knowledge"
 FACT_KINDS = ("money", "rate", "period", "number", "date", "text", "table", "list", "record")
+# Question entries: at least this many hand-written ways of asking each one.
+MIN_EXAMPLES = 8
+# Calculators an answer may offer as a button ("Tính ngày của tôi").
+OFFERS = ("calc_expungement", "check_loan")
 _PLACEHOLDER = re.compile(r"\{(?:(money|rate|period|date|number):)?([a-z0-9_.]+)\}")
 
 
@@ -77,6 +81,13 @@ class Entry(Item):
     answer: str = ""
     change_note: str = ""
     keywords: tuple[str, ...] = ()
+    # Question-level entries (issue 14): the one question this entry answers,
+    # the ways people ask it (training data for choosing the entry), the
+    # longer text behind "Xem chi tiết", and calculators to offer as buttons.
+    question: str = ""
+    examples: tuple[str, ...] = ()
+    details: str = ""
+    offer: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,10 +213,22 @@ class KnowledgeBase:
                 keywords = raw.get("keywords") or []
                 if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
                     raise _err(name, item, "keywords", "expected a list of phrases")
+                question = str(raw.get("question") or "").strip()
+                examples = raw.get("examples") or []
+                if not isinstance(examples, list) or not all(isinstance(x, str) and x.strip() for x in examples):
+                    raise _err(name, item, "examples", "expected a list of ways people ask the question")
+                if question and len(examples) < MIN_EXAMPLES:
+                    raise _err(name, item, "examples",
+                               f"a question needs at least {MIN_EXAMPLES} ways of asking it, got {len(examples)}")
+                offer = raw.get("offer") or []
+                if not isinstance(offer, list) or set(offer) - set(OFFERS):
+                    raise _err(name, item, "offer", f"expected a list of {', '.join(OFFERS)}")
                 entries.append(Entry(**_common(raw, name, item), topic=str(raw.get("topic") or ""),
                                      intents=tuple(intents), answer=answer.strip(),
                                      change_note=str(raw.get("change_note") or "").strip(),
-                                     keywords=tuple(fold(k) for k in keywords)))
+                                     keywords=tuple(fold(k) for k in keywords),
+                                     question=question, examples=tuple(x.strip() for x in examples),
+                                     details=str(raw.get("details") or "").strip(), offer=tuple(offer)))
         kb = cls(facts, entries)
         kb._check_references()
         return kb
@@ -213,7 +236,7 @@ class KnowledgeBase:
     def _check_references(self) -> None:
         ids = [i.id for i in self.facts]
         for e in self.entries:
-            for kind, fact_id in _PLACEHOLDER.findall(e.answer):
+            for kind, fact_id in _PLACEHOLDER.findall(f"{e.answer}\n{e.details}\n{e.change_note}"):
                 versions = [f for f in self.facts if f.id == fact_id]
                 if not versions:
                     raise _err(e.file, e.id, "answer", f"refers to unknown fact '{fact_id}'")
