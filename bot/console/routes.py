@@ -579,9 +579,9 @@ def charts_page(ctx: Ctx) -> Response:
     return ctx.page(
         "charts.html", data=data, weeks=weeks, scope=scope, communes=communes, mentors=mentors,
         completion=completion, confirm=confirm, need_names=need_names,
-        completion_svg=charts.bars(ctx._("Check-ins received, % of those due, by week"), weeks,
+        completion_svg=charts.bars(ctx._("Check-ins received by week, in percent of those due"), weeks,
                                    [v or 0 for v in completion], top=100),
-        confirm_svg=charts.bars(ctx._("Reminders confirmed, % of those sent, by week"), weeks,
+        confirm_svg=charts.bars(ctx._("Reminders confirmed by week, in percent of those sent"), weeks,
                                 [v or 0 for v in confirm], top=100),
         types_svg=charts.bars(ctx._("Alerts by type"), [ctx._(labels.ALERT_TYPES_SHORT.get(t, t))[:8]
                                                          for t, _ in data.alert_types],
