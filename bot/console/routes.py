@@ -107,7 +107,7 @@ class Ctx:
         return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
 
-NO_STORE = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+NO_STORE = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
             "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
                                        "script-src 'none'; form-action 'self'; frame-ancestors 'none'"}
 
