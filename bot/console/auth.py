@@ -37,6 +37,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bot.i18n import N_
 from bot.outbox import enqueue
 from bot.storage.models import (
     ChannelIdentity,
@@ -234,9 +235,9 @@ def sign_in_password(s: Session, secret: bytes, name: str, password: str, source
 def set_password(s: Session, admin_id: str, password: str, actor: str) -> None:
     admin = person(s, admin_id)
     if admin.role != "admin":
-        raise Invalid("chỉ quản trị viên (admin) mới đặt mật khẩu được")
+        raise Invalid(N_("only an administrator can have a password"))
     if len(password) < MIN_PASSWORD:
-        raise Invalid(f"mật khẩu cần ít nhất {MIN_PASSWORD} ký tự")
+        raise Invalid(N_("a password needs at least {n} characters"), n=MIN_PASSWORD)
     row = s.get(StaffPassword, admin.id)
     if row is None:
         s.add(StaffPassword(person_id=admin.id, hash=_hasher.hash(password), updated_at=utcnow()))
@@ -276,7 +277,7 @@ def sign_out(s: Session, secret: bytes, token: str | None) -> None:
 def revoke_sessions(s: Session, staff_id: str, actor: str) -> int:
     """End every live session of a staff member (an admin's action; audited)."""
     if person(s, staff_id).role not in STAFF_ROLES:
-        raise NotFound("không phải nhân sự")
+        raise NotFound(N_("not found"))
     n = s.execute(update(StaffSession).where(StaffSession.person_id == staff_id,
                                              StaffSession.revoked_at.is_(None))
                   .values(revoked_at=utcnow())).rowcount

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.schedule import Window, window_on_or_before
+from bot.i18n import N_
 from bot.storage.models import (
     Alert,
     ChannelIdentity,
@@ -130,10 +131,10 @@ def subject(s: Session, viewer: Person, person_id: str, action: str = "console_v
     """A person the viewer may see, audited as read; NotFound otherwise (the same
     answer for someone out of scope and someone who does not exist)."""
     if not isinstance(person_id, str) or len(person_id) != 32 or not person_id.isalnum():
-        raise NotFound("không có người này")
+        raise NotFound(N_("not found"))
     p = s.get(Person, person_id)
     if p is None or p.erased_at is not None or not people.may_see(s, viewer.id, p.id):
-        raise NotFound("không có người này")
+        raise NotFound(N_("not found"))
     audit(s, actor(viewer), action, p.id)
     return p
 

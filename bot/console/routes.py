@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from bot.channels import web_session
 from bot.console import auth, charts, labels, queries
-from bot.i18n import format_date, gettext, normalize_locale, translations
+from bot.i18n import N_, format_date, gettext, normalize_locale, translations
 from bot.storage.models import (
     COMMUNITY_SENTENCES,
     LEGAL_STATUSES,
@@ -210,7 +210,8 @@ def _run(fn: Callable[..., Response], request: Request, form: dict[str, str], lo
                             text=ctx._("There is nobody or nothing here that you may see."))
         except (Invalid, BadInput) as exc:
             s.rollback()
-            return ctx.page("message.html", 400, title=ctx._("Please check the form"), text=str(exc))
+            text = exc.text(ctx.locale) if isinstance(exc, Invalid) else str(exc)
+            return ctx.page("message.html", 400, title=ctx._("Please check the form"), text=text)
         s.commit()
         return response
 
@@ -247,7 +248,7 @@ def _reason(ctx: Ctx) -> str:
 
 def _may(ctx: Ctx, *roles: str) -> None:
     if ctx.viewer is None or ctx.viewer.role not in roles:
-        raise NotFound("không được phép")
+        raise NotFound(N_("not found"))
 
 
 def _origin(request: Request) -> str:
@@ -443,7 +444,7 @@ def person_mentor(ctx: Ctx, pid: str) -> Response:
     mentor_id = ctx.form.get("mentor", "")
     allowed = {m.id for m, _ in queries.mentors_for(ctx.s, ctx.viewer)}
     if mentor_id not in allowed:
-        raise NotFound("người hướng dẫn không hợp lệ")
+        raise NotFound(N_("not found"))
     people.assign_mentor(ctx.s, p.id, mentor_id, queries.actor(ctx.viewer),
                          visit_every_days=_int(ctx, "visit_days", 1, 366, required=False) or 30)
     audit(ctx.s, queries.actor(ctx.viewer), "console_reason", p.id, change="mentor", reason=reason)
@@ -498,7 +499,7 @@ def alerts_page(ctx: Ctx) -> Response:
 @view()
 def alert_act(ctx: Ctx, aid: str) -> Response:
     if not aid.isdigit() or len(aid) > 12:
-        raise NotFound("không có cảnh báo này")
+        raise NotFound(N_("not found"))
     status = _choice(ctx, "status", ("acknowledged", "excused", "resolved"))
     reason = _choice(ctx, "reason", REASON_CODES)
     act_on_alert(ctx.s, int(aid), status, reason, ctx.viewer.id, now=ctx.now)
@@ -529,11 +530,11 @@ def enroll_post(ctx: Ctx) -> Response:
     communes = {str(c.id): c for c in queries.communes_for(ctx.s, ctx.viewer)}
     commune = communes.get(ctx.form.get("commune", ""))
     if commune is None:
-        raise NotFound("xã không hợp lệ")
+        raise NotFound(N_("not found"))
     mentor_id = ctx.form.get("mentor") or None
     if mentor_id is not None:
         if role != "supervisee" or mentor_id not in {m.id for m, _ in queries.mentors_for(ctx.s, ctx.viewer)}:
-            raise NotFound("người hướng dẫn không hợp lệ")
+            raise NotFound(N_("not found"))
     status = _choice(ctx, "legal_status", LEGAL_STATUSES, required=False) if role == "supervisee" else None
     until_raw = ctx.form.get("until", "").strip()
     try:
@@ -559,7 +560,7 @@ def charts_page(ctx: Ctx) -> Response:
     if params.get("commune"):
         chosen = {str(c.id): c for c in communes}.get(params["commune"])
         if chosen is None:
-            raise NotFound("xã")
+            raise NotFound(N_("not found"))
         commune_id, scope = chosen.id, ctx._("supervisees of {commune}").format(commune=chosen.name)
     elif params.get("mentor"):
         allowed = {m.id: m for m, _ in mentors}
@@ -567,7 +568,7 @@ def charts_page(ctx: Ctx) -> Response:
             allowed[ctx.viewer.id] = ctx.viewer
         chosen_m = allowed.get(params["mentor"])
         if chosen_m is None:
-            raise NotFound("người hướng dẫn")
+            raise NotFound(N_("not found"))
         mentor_id, scope = chosen_m.id, ctx._("supervisees helped by {mentor}").format(mentor=chosen_m.display_name)
     elif ctx.viewer.role == "mentor":
         mentor_id = ctx.viewer.id
@@ -627,7 +628,7 @@ def admin_commune(ctx: Ctx) -> Response:
 def _staff_member(ctx: Ctx, pid: str) -> Person:
     p = ctx.s.get(Person, pid) if len(pid) == 32 else None
     if p is None or p.erased_at is not None or p.role not in auth.STAFF_ROLES:
-        raise NotFound("không phải nhân sự")
+        raise NotFound(N_("not found"))
     return p
 
 
