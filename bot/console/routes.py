@@ -8,6 +8,10 @@ one answers 401. Every POST needs the session's CSRF token and a same-site
 request. What a staff member may see is exactly what the chat and the CLI let
 them see (``people.visible_people``); another commune's person answers 404,
 by URL and by form alike. Malformed input answers 4xx, never 500.
+
+Left for the conversation relay (issue 15, ``bot/supervision/conversations.py``):
+"open the conversation" (the caseload's and the person page's "Conversation"
+rows) and handoff response times (the last section of ``charts.html``).
 """
 
 from __future__ import annotations

@@ -322,3 +322,18 @@ def test_every_page_renders_in_vietnamese_and_in_english(world):
         code = c.post(f"/staff/people/{mine}/code", data={"csrf": csrf})
         assert code.status_code == 200 and "<svg" in code.text and "Phiếu đăng ký" in code.text
         assert re.search(r'id="enroll-code">([A-Z2-9]{10})<', code.text)
+
+
+def test_an_admin_erases_after_typing_the_name_and_an_officer_cannot(world):
+    mine = world.ids["mine"]
+    with signed_in(world, "officer") as c:
+        csrf = csrf_of(c.get("/staff/caseload").text)
+        assert c.post(f"/staff/people/{mine}/erase", data={"csrf": csrf, "confirm_name": "Nguyễn Văn Một"}
+                      ).status_code == 403
+    with signed_in(world, "admin") as c:
+        page = c.get(f"/staff/people/{mine}/erase")
+        r = c.post(f"/staff/people/{mine}/erase", data={"csrf": csrf_of(page.text), "confirm_name": "nguyễn văn một"})
+        assert r.status_code == 200 and "Đã xóa" in r.text
+        assert c.get(f"/staff/people/{mine}").status_code == 404
+        assert "Nguyễn Văn Một" not in c.get("/staff/caseload").text
+    assert [e.actor for e in audits(world, "erase_person")] == [f"person:{world.ids['admin']}"]
