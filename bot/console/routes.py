@@ -488,7 +488,7 @@ def person_code(ctx: Ctx, pid: str) -> Response:
                                               queries.actor(ctx.viewer), now=ctx.now)
     link = (f"https://t.me/{settings.telegram_bot_username}?start={issued.code}"
             if settings.telegram_bot_username else None)
-    qr = Markup(segno.make(link or issued.code, error="m").svg_inline(scale=5, title=ctx._("QR code")))
+    qr = Markup(segno.make(link or issued.code, error="m").svg_inline(scale=8, title=ctx._("QR code")))
     return ctx.page("enroll_code.html", p=p, code=issued.code, link=link, qr=qr,
                     expires=vietnam_date(issued.expires_at), web_url=_origin(ctx.request) + "/",
                     commune=(ctx.s.get(Commune, p.commune_id) or Commune(name="")).name)
