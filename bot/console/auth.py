@@ -144,9 +144,12 @@ def request_signin(s: Session, secret: bytes, name: str, source: str, link_base:
     # Earlier codes of this person stop working, and their texts leave the outbox.
     s.execute(update(StaffSignin).where(StaffSignin.person_id == staff.id, StaffSignin.used_at.is_(None),
                                         StaffSignin.expires_at > now).values(expires_at=now))
-    s.execute(update(OutboxMessage).where(OutboxMessage.kind == "staff_signin", OutboxMessage.person_id == staff.id,
-                                          OutboxMessage.body.is_not(None), OutboxMessage.due_at < now)
-              .values(body=None))
+    # Sent or expired codes are useless: their texts leave the outbox (anyone's, once expired).
+    s.execute(update(OutboxMessage).where(
+        OutboxMessage.kind == "staff_signin", OutboxMessage.body.is_not(None),
+        (OutboxMessage.person_id == staff.id) | (OutboxMessage.due_at < now - SIGNIN_VALID),
+        OutboxMessage.status.in_(("sent", "failed", "cancelled")) | (OutboxMessage.due_at < now - SIGNIN_VALID))
+        .values(body=None))
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     link = new_token()
     expires = now + SIGNIN_VALID

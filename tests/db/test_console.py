@@ -337,3 +337,18 @@ def test_an_admin_erases_after_typing_the_name_and_an_officer_cannot(world):
         assert c.get(f"/staff/people/{mine}").status_code == 404
         assert "Nguyễn Văn Một" not in c.get("/staff/caseload").text
     assert [e.actor for e in audits(world, "erase_person")] == [f"person:{world.ids['admin']}"]
+
+
+def test_codes_do_not_stay_in_the_outbox(world):
+    secret = SECRET.encode()
+    now = dt.datetime.now(dt.timezone.utc)
+    with world.sessions.begin() as s:
+        auth.request_signin(s, secret, "Trần Văn Cán", "10.0.0.2", world.url, now)
+    world.fake.wait_sent(OFFICER_CHAT, 1, timeout=30)
+    with world.sessions.begin() as s:       # the next request (anyone's, later) clears the sent text
+        auth.request_signin(s, secret, "Trần Văn Cán", "10.0.0.2", world.url, now + auth.SIGNIN_VALID * 2)
+    from bot.storage.models import OutboxMessage
+    with world.sessions() as s:
+        bodies = [r.body for r in s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "staff_signin")
+                                            .order_by(OutboxMessage.id))]
+    assert bodies[0] is None and bodies[1] is not None
