@@ -1,5 +1,5 @@
 """The staff console in a real headless Chromium (tests/product/browser.py), at
-phone size and desktop size, against the real gateway app with a fake
+phone size and desktop size (the sign-in and alert walk at both), against the real gateway app with a fake
 Telegram Bot API behind it (no Rasa: the console never needs it).
 
 An officer signs in by the link Lối Về sends to their Telegram chat, finds a
@@ -68,8 +68,10 @@ def small_targets(page) -> list[str]:  # noqa: ANN001
         .map(el => el.textContent.trim())""")
 
 
-def test_officer_on_a_phone_signs_in_reads_the_note_and_acknowledges_the_alert(console, phone):
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_officer_signs_in_reads_the_note_and_acknowledges_the_alert(console, size, request):
     url, fake, sessions, ids, alerts = console
+    phone = request.getfixturevalue(size)
     sign_in(phone, url, fake)
     assert phone.evaluate("document.documentElement.lang") == "vi"
     phone.click(".lists a:has-text('Cần chú ý')")
@@ -79,19 +81,19 @@ def test_officer_on_a_phone_signs_in_reads_the_note_and_acknowledges_the_alert(c
     assert unlabeled(phone) == [] and small_targets(phone) == []
     # No sideways scrolling at phone width.
     assert phone.evaluate("document.scrollingElement.scrollWidth <= innerWidth + 1")
-    screenshot(phone, "console_phone_caseload")
+    screenshot(phone, f"console_{size}_caseload")
     person.locator("a.name").click()
     phone.wait_for_url(f"**/staff/people/{ids['mine']}")
     assert phone.locator("blockquote", has_text="Tôi mất việc, cần giúp đỡ").count() >= 1
     assert phone.locator("svg.chart").count() == 1 and phone.locator("table.data").count() >= 1
     assert unlabeled(phone) == []
-    screenshot(phone, "console_phone_person")
+    screenshot(phone, f"console_{size}_person")
     phone.select_option(f"#reason-{alerts['mine']}", "contacted")
     phone.click(f"form[action='/staff/alerts/{alerts['mine']}'] button[value='acknowledged']")
     phone.wait_for_url(f"**/staff/people/{ids['mine']}")
     assert phone.locator(f"#reason-{alerts['mine']}").count() == 0       # no longer open
     assert "Cảnh báo đã xử lý" in phone.content()
-    screenshot(phone, "console_phone_acknowledged")
+    screenshot(phone, f"console_{size}_acknowledged")
     with sessions() as s:
         a = s.scalar(select(Alert).where(Alert.id == alerts["mine"]))
         assert (a.status, a.reason_code, a.updated_by) == ("acknowledged", "contacted", ids["officer"])
