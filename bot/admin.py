@@ -3,6 +3,7 @@
 Fixed contracts (other tools rely on them): ``add-commune NAME``; ``add-person
 --role … --name … --commune NAME [--mentor PERSON_ID]`` prints the new id as its
 last line; ``enroll-code PERSON_ID`` prints the code as its last line.
+``set-password PERSON_ID`` reads an admin's staff-console password from stdin.
 ``set-legal-status PERSON_ID --status … [--until YYYY-MM-DD]`` confirms who has a
 legal duty to report; ``list-people --needs-confirmation`` lists those still to confirm. The
 database is ``DATABASE_URL``, as for the running product. Help is in the
@@ -80,6 +81,9 @@ def parser(locale: str) -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help=_("print everything stored about one person, as JSON"))
     ex.add_argument("person_id", metavar="PERSON_ID")
     sub.add_parser("status", help=_("scheduler heartbeat and outbox counts"))
+    pw = sub.add_parser("set-password", help=_("set an administrator's password for the staff console "
+                                                "(read from standard input)"))
+    pw.add_argument("person_id", metavar="PERSON_ID")
     er = sub.add_parser("erase", help=_("erase one person's personal data"))
     er.add_argument("person_id", metavar="PERSON_ID")
     er.add_argument("--yes", action="store_true", help=_("confirm the erasure"))
@@ -104,7 +108,7 @@ def main(argv: list[str]) -> int:
         with sessions.begin() as s:
             return _run(args, s, settings, locale)
     except (people.NotFound, people.Invalid) as exc:
-        print(gettext("error: %(message)s", locale) % {"message": exc}, file=sys.stderr)
+        print(gettext("error: %(message)s", locale) % {"message": exc.text(locale)}, file=sys.stderr)
         return 2
     finally:
         engine.dispose()
@@ -161,6 +165,14 @@ def _run(args: argparse.Namespace, s, settings, locale: str) -> int:  # noqa: AN
     elif args.command == "on-duty":
         p = people.set_on_duty(s, args.person_id, not args.off, ACTOR)
         print(f"{p.id}\t{'on' if p.on_duty else 'off'}")
+    elif args.command == "set-password":
+        import getpass
+
+        from bot.console.auth import set_password
+
+        password = getpass.getpass(gettext("Password: ", locale)) if sys.stdin.isatty() else sys.stdin.readline()
+        set_password(s, args.person_id, password.rstrip("\n"), ACTOR)
+        print(gettext("Password set.", locale))
     elif args.command == "export":
         print(json.dumps(privacy.export_person(s, args.person_id, ACTOR), ensure_ascii=False, indent=1))
     elif args.command == "erase":

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.supervision import reminders
 from bot.channels import telegram, web, web_inbox, zalo_bot, zalo_oa
+from bot.console import routes as console
 from bot.config import Settings, load_settings
 from bot.conversation.core import Core
 from bot.conversation.rasa_client import RasaClient
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         def wake() -> None:
             app.state.reminders.dispatcher.wake()
 
+        app.state.console_wake = wake   # a staff sign-in code goes out at once
         runtimes = [rt for setup in CHANNEL_SETUPS if (rt := setup(settings, core, wake)) is not None]
         app.state.channels = {rt.route: rt for rt in runtimes}
         # Web-chat identities get reminders and alerts only while the web chat is on.
@@ -184,7 +186,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     return Starlette(
         routes=[Route("/healthz", healthz, methods=["GET"]), *(web.routes if settings.web_chat else []),
-                Route("/webhooks/{name}", webhook, methods=["POST"])],
+                Route("/webhooks/{name}", webhook, methods=["POST"]), *console.routes],
         lifespan=lifespan,
         exception_handlers={404: not_found, 405: method_not_allowed, ClientDisconnect: client_gone,
                             500: server_error},

@@ -399,3 +399,51 @@ class OfferedPayload(Base):
     identity_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     offered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# --- the staff console (bot/console) ------------------------------------------------
+
+
+class StaffSignin(Base):
+    """A one-time sign-in sent to a staff member's enrolled chat: a short code
+    to type and a link token, both stored only as keyed digests. Valid a few
+    minutes, used once, a few wrong codes end it. ``pending_hash`` names the
+    browser that asked (its cookie), so the code is checked only there."""
+
+    __tablename__ = "staff_signins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    pending_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    link_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its keyed
+    digest is stored here. Ends at ``expires_at``, after ``IDLE`` without use,
+    or when revoked (sign-out, an admin)."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)   # digest of the cookie's token
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))                  # code | link | password
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class StaffPassword(Base):
+    """An admin's password (Argon2id hash), as a second way in besides the chat."""
+
+    __tablename__ = "staff_passwords"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    hash: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -79,13 +79,13 @@ def raise_alert(s: Session, person: Person, key: str, kind: str, severity: str, 
 def act_on_alert(s: Session, alert_id: int, status: str, reason: str, actor_id: str,
                  now: dt.datetime | None = None) -> Alert:
     if status not in ALERT_STATUSES or status == "open":
-        raise Invalid(f"status must be one of {', '.join(x for x in ALERT_STATUSES if x != 'open')}")
+        raise Invalid(N_("status must be one of {values}"), values=", ".join(x for x in ALERT_STATUSES if x != "open"))
     if reason not in REASON_CODES:
-        raise Invalid(f"reason must be one of {', '.join(REASON_CODES)}")
+        raise Invalid(N_("reason must be one of {values}"), values=", ".join(REASON_CODES))
     actor = person(s, actor_id)
     alert = s.get(Alert, alert_id)
     if alert is None or not may_see(s, actor.id, alert.person_id) or actor.role not in ("mentor", "officer", "admin"):
-        raise NotFound(f"no alert {alert_id} that {actor_id} may act on")
+        raise NotFound(N_("no alert {id} that {actor} may act on"), id=alert_id, actor=actor_id)
     alert.status, alert.reason_code = status, reason
     alert.updated_at, alert.updated_by = now or utcnow(), actor.id
     audit(s, f"person:{actor.id}", "act_on_alert", alert.person_id, alert_id=alert.id, status=status, reason=reason)

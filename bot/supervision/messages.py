@@ -227,6 +227,23 @@ def _stalled(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: 
                    locale), ()
 
 
+def _staff_signin(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+    """A staff member asked to sign in to the console (bot/console/auth.py): the
+    one-time code and link, useless once expired (then never sent)."""
+    body = json.loads(r.body or "{}")
+    try:
+        expires = dt.datetime.fromisoformat(body["expires"])
+    except (KeyError, TypeError, ValueError):
+        return Skip(SkipKind.CANCEL, "malformed sign-in")
+    if expires <= now:
+        return Skip(SkipKind.CANCEL, "sign-in expired")
+    text = gettext("Lối Về staff console: your sign-in code is {code}. It works once, for {minutes} minutes. "
+                   "Or open: {link}\nIf you did not ask to sign in, ignore this message.", locale).format(
+        code=body.get("code", "?"), link=body.get("link", ""),
+        minutes=max(1, round((expires - now).total_seconds() / 60)))
+    return text, ()
+
+
 RENDERERS = {
     "checkin_eve": _checkin_reminder,
     "checkin_open": _checkin_reminder,
@@ -240,6 +257,7 @@ RENDERERS = {
     "streak": _streak,
     "scheduler_stalled": _stalled,
     "duty_ended": _duty_ended,
+    "staff_signin": _staff_signin,
 }
 
 

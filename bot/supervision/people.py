@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from vietnamese.clock import utcnow
-from bot.i18n import N_
+from bot.i18n import N_, gettext
 from bot.storage.models import (
     COMMUNITY_SENTENCES,
     LEGAL_STATUSES,
@@ -38,11 +38,24 @@ ANONYMOUS_ONLY = N_(
     "reminders and alerts or erase data, please open the Lối Về chat page in your browser and write there.")
 
 
-class NotFound(LookupError):
+class _Problem(Exception):
+    """A refusal with an English message id (``N_``) and its values: ``str()``
+    is the English text, ``text(locale)`` the translated one (the CLI and the
+    console show it in the user's language)."""
+
+    def __init__(self, message: str, **values: Any) -> None:
+        super().__init__(message.format(**values))
+        self.message, self.values = message, values
+
+    def text(self, locale: str | None) -> str:
+        return gettext(self.message, locale).format(**self.values)
+
+
+class NotFound(_Problem, LookupError):
     pass
 
 
-class Invalid(ValueError):
+class Invalid(_Problem, ValueError):
     pass
 
 
@@ -51,18 +64,28 @@ def audit(s: Session, actor: str, action: str, subject_id: str | None, **detail:
                      detail=json.dumps(detail, ensure_ascii=False)[:500] if detail else None))
 
 
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def find_commune(s: Session, name: str) -> Commune | None:
+    """The commune of this name, in any case and spacing ("xã an bình" is "Xã An Bình")."""
+    exact = s.scalar(select(Commune).where(Commune.name == name.strip()))
+    return exact or next((c for c in s.scalars(select(Commune)) if _same_name(c.name, name)), None)
+
+
 def commune_by_name(s: Session, name: str) -> Commune:
-    commune = s.scalar(select(Commune).where(Commune.name == name.strip()))
+    commune = find_commune(s, name)
     if commune is None:
-        raise NotFound(f"commune {name!r} not found (add it with: admin add-commune {name!r})")
+        raise NotFound(N_("commune \u201c{name}\u201d not found (add it with: admin add-commune \"{name}\")"), name=name.strip())
     return commune
 
 
 def add_commune(s: Session, name: str, actor: str) -> Commune:
     name = name.strip()
     if not name:
-        raise Invalid("the commune name is empty")
-    existing = s.scalar(select(Commune).where(Commune.name == name))
+        raise Invalid(N_("the commune name is empty"))
+    existing = find_commune(s, name)
     if existing:
         return existing
     commune = Commune(name=name)
@@ -75,7 +98,7 @@ def add_commune(s: Session, name: str, actor: str) -> Commune:
 def person(s: Session, person_id: str) -> Person:
     p = s.get(Person, person_id)
     if p is None or p.erased_at is not None:
-        raise NotFound(f"no person with id {person_id!r}")
+        raise NotFound(N_("no person with id {id}"), id=person_id)
     return p
 
 
@@ -83,14 +106,14 @@ def add_person(s: Session, role: str, name: str, commune_name: str, actor: str,
                mentor_id: str | None = None, legal_status: str | None = None,
                legal_duty_until: dt.date | None = None) -> Person:
     if role not in ROLES:
-        raise Invalid(f"role must be one of {', '.join(ROLES)}")
+        raise Invalid(N_("role must be one of {values}"), values=", ".join(ROLES))
     if not name.strip():
-        raise Invalid("the name is empty")
+        raise Invalid(N_("the name is empty"))
     commune = commune_by_name(s, commune_name)
     if mentor_id and role != "supervisee":
-        raise Invalid("--mentor is only for a supervisee")
+        raise Invalid(N_("--mentor is only for a supervisee"))
     if (legal_status or legal_duty_until) and role != "supervisee":
-        raise Invalid("--legal-status is only for a supervisee")
+        raise Invalid(N_("--legal-status is only for a supervisee"))
     p = Person(role=role, display_name=name.strip(), commune_id=commune.id,
                legal_status="unconfirmed" if role == "supervisee" else None)
     if legal_status:
@@ -111,7 +134,7 @@ def set_on_duty(s: Session, person_id: str, on_duty: bool, actor: str) -> Person
     from people who are not enrolled (bot.supervision.handover). Audited."""
     p = person(s, person_id)
     if p.role == "supervisee":
-        raise Invalid("only staff (mentor, officer, admin) can be on duty")
+        raise Invalid(N_("only staff (mentor, officer, admin) can be on duty"))
     p.on_duty = on_duty
     audit(s, actor, "set_on_duty", p.id, on_duty=on_duty)
     return p
@@ -119,11 +142,11 @@ def set_on_duty(s: Session, person_id: str, on_duty: bool, actor: str) -> Person
 
 def _check_legal_status(status: str, until: dt.date | None) -> None:
     if status not in LEGAL_STATUSES:
-        raise Invalid(f"legal status must be one of {', '.join(LEGAL_STATUSES)}")
+        raise Invalid(N_("legal status must be one of {values}"), values=", ".join(LEGAL_STATUSES))
     if status in COMMUNITY_SENTENCES and until is None:
-        raise Invalid("a community sentence needs its end date (--until YYYY-MM-DD)")
+        raise Invalid(N_("a community sentence needs its end date (--until YYYY-MM-DD)"))
     if status not in COMMUNITY_SENTENCES and until is not None:
-        raise Invalid("--until is only for a community sentence")
+        raise Invalid(N_("--until is only for a community sentence"))
 
 
 def set_legal_status(s: Session, person_id: str, status: str, until: dt.date | None, actor: str) -> Person:
@@ -131,7 +154,7 @@ def set_legal_status(s: Session, person_id: str, status: str, until: dt.date | N
     being served and its end date, or "completed" (voluntary check-ins only)."""
     p = person(s, person_id)
     if p.role != "supervisee":
-        raise Invalid("a legal status is only for a supervisee")
+        raise Invalid(N_("a legal status is only for a supervisee"))
     _check_legal_status(status, until)
     p.legal_status, p.legal_duty_until = status, until
     audit(s, actor, "set_legal_status", p.id, status=status)
@@ -150,9 +173,9 @@ def has_legal_duty(p: Person, today: dt.date) -> bool:
 def assign_mentor(s: Session, supervisee_id: str, mentor_id: str, actor: str, visit_every_days: int = 30) -> None:
     supervisee, mentor = person(s, supervisee_id), person(s, mentor_id)
     if supervisee.role != "supervisee" or mentor.role != "mentor":
-        raise Invalid("a mentor (role mentor) is assigned to a supervisee (role supervisee)")
+        raise Invalid(N_("a mentor (role mentor) is assigned to a supervisee (role supervisee)"))
     if not 1 <= visit_every_days <= 366:
-        raise Invalid("--visit-days must be 1 to 366")
+        raise Invalid(N_("--visit-days must be 1 to 366"))
     now = utcnow()
     s.execute(update(MentorAssignment)
               .where(MentorAssignment.supervisee_id == supervisee_id, MentorAssignment.ended_at.is_(None))
@@ -172,17 +195,17 @@ def set_schedule(s: Session, person_id: str, kind: str, actor: str, *, weekday: 
                  day_of_month: int | None = None, window_days: int = 1, grace_hours: int = 24) -> CheckinSchedule:
     p = person(s, person_id)
     if p.role != "supervisee":
-        raise Invalid("check-in schedules are for supervisees")
+        raise Invalid(N_("check-in schedules are for supervisees"))
     if kind not in SCHEDULE_KINDS:
-        raise Invalid(f"kind must be one of {', '.join(SCHEDULE_KINDS)}")
+        raise Invalid(N_("kind must be one of {values}"), values=", ".join(SCHEDULE_KINDS))
     if kind == "weekly" and (weekday is None or not 0 <= weekday <= 6):
-        raise Invalid("a weekly schedule needs --weekday 0 (Monday) to 6 (Sunday)")
+        raise Invalid(N_("a weekly schedule needs --weekday 0 (Monday) to 6 (Sunday)"))
     if kind == "monthly" and (day_of_month is None or not 1 <= day_of_month <= 28):
-        raise Invalid("a monthly schedule needs --day 1 to 28")
+        raise Invalid(N_("a monthly schedule needs --day 1 to 28"))
     if kind == "monthly_window" and not 1 <= window_days <= 28:
-        raise Invalid("--window-days must be 1 to 28")
+        raise Invalid(N_("--window-days must be 1 to 28"))
     if not 0 <= grace_hours <= 24 * 14:
-        raise Invalid("--grace-hours must be 0 to 336")
+        raise Invalid(N_("--grace-hours must be 0 to 336"))
     sched = s.scalar(select(CheckinSchedule).where(CheckinSchedule.person_id == person_id))
     if sched is None:
         sched = CheckinSchedule(person_id=person_id, kind=kind)

@@ -24,9 +24,9 @@ from bot.storage.models import AuditEntry, Base, ChannelIdentity, EnrollmentCode
 SECRET = b"test-secret"
 
 
-def admin(db_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def admin(db_url: str, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "bot", "admin", *args], cwd=PROJECT_ROOT, text=True,
-                          capture_output=True, env={**os.environ, "DATABASE_URL": db_url, **env})
+                          capture_output=True, input=stdin, env={**os.environ, "DATABASE_URL": db_url, **env})
 
 
 def last_line(out: str) -> str:
@@ -51,14 +51,38 @@ def test_cli_contracts(db_url, tmp_path):
     assert sup_id in listed.stdout and "Anh Tuấn" in listed.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["add-person", "--role", "mentor", "--name", "X", "--commune", "Không có xã này"], "add-commune"),
-    (["enroll-code", "0" * 32], "no person"),
-    (["erase", "0" * 32, "--yes"], "no person"),
+@pytest.mark.parametrize("args, message, english", [
+    (["add-person", "--role", "mentor", "--name", "X", "--commune", "Không có xã này"],
+     "không tìm thấy xã “Không có xã này” (thêm bằng lệnh: admin add-commune", "add-commune"),
+    (["enroll-code", "0" * 32], "không có người nào mang mã", "no person"),
+    (["erase", "0" * 32, "--yes"], "không có người nào mang mã", "no person"),
+    (["set-schedule", "0" * 32, "--kind", "weekly"], "không có người nào mang mã", "no person"),
 ])
-def test_cli_errors_are_clear(db_url, args, message):
+def test_cli_errors_are_clear_and_vietnamese_by_default(db_url, args, message, english):
     r = admin(db_url, *args)
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    r = admin(db_url, *args, LOIVE_LOCALE="en")
+    assert r.returncode == 2 and english in r.stderr
+
+
+def test_commune_names_are_accepted_in_any_case(db_url):
+    assert admin(db_url, "add-commune", "Xã Đông Hòa").returncode == 0
+    again = admin(db_url, "add-commune", "xã  đông hòa")
+    first = admin(db_url, "add-person", "--role", "mentor", "--name", "Chị Lan", "--commune", "XÃ ĐÔNG HÒA")
+    assert again.returncode == 0 and first.returncode == 0, first.stderr
+    listed = admin(db_url, "list-people", "--commune", "xã đông hòa")
+    assert "Chị Lan" in listed.stdout
+
+
+def test_an_admin_password_is_set_from_stdin(db_url):
+    commune = admin(db_url, "add-commune", "Xã Mật Khẩu")
+    assert commune.returncode == 0
+    staff = last_line(admin(db_url, "add-person", "--role", "admin", "--name", "Quản Trị", "--commune",
+                            "Xã Mật Khẩu").stdout)
+    short = admin(db_url, "set-password", staff, stdin="ngắn\n")
+    assert short.returncode == 2 and "ít nhất 12 ký tự" in short.stderr
+    ok = admin(db_url, "set-password", staff, stdin="một mật khẩu đủ dài\n")
+    assert ok.returncode == 0 and "Đã đặt mật khẩu" in ok.stdout
 
 
 def test_help_is_vietnamese_by_default_and_english_on_request(db_url):

@@ -311,7 +311,7 @@ def test_on_duty_is_set_and_unset_from_the_cli_and_audited(own_db_url):
     officer_id, sup_id = officer.stdout.split()[-1], sup.stdout.split()[-1]
     assert admin("on-duty", officer_id).stdout.strip() == f"{officer_id}\ton"
     refused = admin("on-duty", sup_id)
-    assert refused.returncode == 2 and "staff" in refused.stderr
+    assert refused.returncode == 2 and "mới trực được" in refused.stderr
     from harness.helpers import migrated_sessions
 
     with migrated_sessions(db_url) as sessions, sessions() as s:

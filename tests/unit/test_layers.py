@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("bot.__main__", "bot.admin", "bot.app"),   # command line and composition root
     ("actions", "nlu"),                          # the two Rasa-side entry points (action server, graph components)
     ("bot.delivery",),                           # dispatcher, scheduler tick, rate limits
+    ("bot.console",),                            # the staff console: a web surface over supervision
     ("bot.channels",),                           # one module per platform
     ("bot.conversation",),                       # Rasa client, the turn, inbound de-duplication
     ("bot.runtime",),                            # processes, Rasa environment and training
