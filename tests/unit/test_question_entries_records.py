@@ -135,3 +135,10 @@ def test_the_rules_that_matter_read_right(kb):
     assert kb.render(kb.entry("xat.minor_16_17", D(2025, 6, 1)), D(2025, 6, 1), fmt).verified is True
     assert kb.render(kb.entry("duty.leave_commune", today), today, fmt).verified is False
     assert kb.render(kb.entry("duty.leave_commune", D(2026, 1, 2)), D(2026, 1, 2), fmt).verified is True
+
+
+def test_topic_answers_do_not_pull_in_the_question_entries(kb):
+    """Until a question is chosen, an intent's answer stays the topic answer."""
+    for intent in ("ask_expungement", "ask_criminal_record", "ask_release_duties", "ask_support", "checkin"):
+        for day in DAYS:
+            assert not [e.id for e in kb.entries_for(intent, day) if e.question], (intent, day)
