@@ -364,8 +364,11 @@ class ActionExpungementStart(Action):
         said.pop("exp_cancelled", None)
         wants_calculation = (latest.get("intent") or {}).get("name") == "calc_expungement"
         correct = (entities_of(latest).get("recheck") or [None])[-1]
-        kept = dict(tracker.get_slot("exp_facts") or {}) if wants_calculation else {}
-        facts = {**kept, **said}
+        kept = dict(tracker.get_slot("exp_facts") or {})
+        new_story = said.get("exp_penalty") and (said.get("exp_completed_on") or said.get("exp_probation_end"))
+        if not wants_calculation and (new_story or not said):
+            kept = {}  # a whole new story, or a general question: nothing earlier counts
+        facts = {**kept, **said}  # else a correction or the missing fact ("à nhầm, tù 7 năm", "ra tù 01/06/2023")
         if correct in CORRECTED and kept:
             return answer_first_form(facts, correct)
         dated = facts.get("exp_completed_on") or facts.get("exp_probation_end")
@@ -406,7 +409,7 @@ class ActionExpungementResult(CalculationResult):
         assumed = assumed_used(slots, today)
         buttons = [{"title": gettext(CORRECTION_BUTTONS[a], locale),
                     "payload": '/calc_expungement{"recheck": "%s"}' % a} for a in assumed]
-        buttons.append({"title": gettext("Xem chi tiết", locale), "payload": "/show_details"})
+        buttons.append({"title": gettext("See details", locale), "payload": "/show_details"})
         kept: list[EventType] = [SlotSet("details", result_text(result, today, locale)),
                                  SlotSet("exp_facts", {k: v for k, v in case_inputs(slots).items()
                                                        if k not in (slots.get("exp_assumed") or [])}
@@ -540,20 +543,30 @@ def _said(msgid: str, today: dt.date, locale: str) -> str:
                                      "adult": KNOWLEDGE.value("blhs.adult_age", today)}
 
 
+SHORT = 500  # characters: the first bubble on a phone (issue 14)
+
+
 def short_result_text(r: Result, assumed: list[str], today: dt.date, locale: str) -> str:
-    """The answer for a phone: the date, what it assumes, the basis in one line
-    (the rest, from result_text, behind "Xem chi tiết")."""
+    """The answer for a phone: the date, what it assumes, the basis in one line;
+    the notes that explain it (a new crime, probation still running, a record
+    until then) while they fit in SHORT characters; the rest, from result_text,
+    behind "Xem chi tiết"."""
     full = result_text(r, today, locale).split("\n")
-    lines = full[:1]
-    if r.route == "no_record":
-        lines = full[:2]
+    lines = full[:2] if r.route == "no_record" else full[:1]
     if "supplementary_running" in r.blocking:
         lines.append(gettext("Your supplementary penalty must be completed first.", locale))
     if assumed:
         lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
                      % {"assumptions": "; ".join(gettext(ASSUMPTION_PHRASES[a], locale) for a in assumed)})
-    lines.append(full[-1])  # "Căn cứ: …"
-    return "\n".join(lines)
+    citation = full[-1]  # "Căn cứ: …"
+    optional = [_said(NOTES[n], today, locale) for n in r.notes if n in NOTES]
+    if r.route != "no_record" and r.date is not None and r.date > today:
+        optional.append(gettext("Until then you still have a criminal record: on forms, do not declare that "
+                                "you have none.", locale))
+    for line in optional:
+        if len("\n".join([*lines, line, citation])) <= SHORT:
+            lines.insert(1, line)
+    return "\n".join([*lines, citation])
 
 
 def result_text(r: Result, today: dt.date, locale: str) -> str:

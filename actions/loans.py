@@ -208,7 +208,7 @@ class ActionLoanResult(CalculationResult):
         assumed = assumed_used(slots, today)
         buttons = [{"title": gettext(CORRECTION_BUTTONS[a], locale),
                     "payload": '/check_loan{"recheck": "%s"}' % a} for a in assumed]
-        buttons.append({"title": gettext("Xem chi tiết", locale), "payload": "/show_details"})
+        buttons.append({"title": gettext("See details", locale), "payload": "/show_details"})
         facts = {k: slots[k] for k in SLOTS if slots.get(k) is not None and k != "loan_cancelled"
                  and k not in (slots.get("loan_assumed") or [])}
         return buttons, [SlotSet("details", "\n\n".join(result_messages(result.programmes, locale))),

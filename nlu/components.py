@@ -342,6 +342,8 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
             "erase_my_data", "enroll", "checkin"}
     OTHER_TOPIC = re.compile(r"\b(vay|von|ly lich|lltp|phieu|cu tru|tam tru|thuong tru|can cuoc|cccd|cmnd|"
                              r"giay to|ho so|viec lam|xin viec|quan che|trinh dien|bao cao)\b")
+    WEAK = {"out_of_scope", DEFAULT_NLU_FALLBACK_INTENT_NAME, "inform", "affirm", "deny"}
+    COMPLETED = re.compile(r"\b(ra tu|ra trai|chap hanh xong|man han|het an|mang an)\b")
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -358,20 +360,31 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
         return cls()
 
     @classmethod
-    def is_case(cls, text: str, entities: List[Dict[str, Any]]) -> bool:
+    def is_case(cls, text: str, entities: List[Dict[str, Any]], weak: bool = False) -> bool:
+        """A sentence and its completion date; or, when the classifier found no topic
+        (``weak``), a sentence alone ("à nhầm, tù 7 năm": a correction of the case)."""
         kinds = {e.get("entity") for e in entities}
         penalties = {e.get("value") for e in entities if e.get("entity") == "penalty_type"}
         sentence = "duration" in kinds and bool(penalties) or bool(penalties & {"suspended", "life"})
-        return sentence and "date" in kinds and not cls.OTHER_TOPIC.search(vtext.fold(text))
+        folded = vtext.fold(text)
+        completed = bool(cls.COMPLETED.search(folded))  # "ra tù 01/06/2023": the date the answer asked for
+        if cls.OTHER_TOPIC.search(folded):
+            return False
+        return (sentence or completed) and "date" in kinds or sentence and weak
+
+    @classmethod
+    def is_case_for(cls, text: str, entities: List[Dict[str, Any]], intent: Optional[str]) -> bool:
+        return cls.is_case(text, entities, weak=intent in cls.WEAK)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT)
             if not text or text.startswith("/"):
                 continue
-            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in self.KEEP:
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if intent in self.KEEP:
                 continue
-            if not self.is_case(text, message.get(ENTITIES, [])):
+            if not self.is_case_for(text, message.get(ENTITIES, []), intent):
                 continue
             case = {INTENT_NAME_KEY: "ask_expungement", PREDICTED_CONFIDENCE_KEY: 1.0}
             message.data[INTENT] = case

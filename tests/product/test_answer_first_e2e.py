@@ -1,0 +1,101 @@
+"""Issue 14 "Why", points 2 and 3, through the running product (today pinned to
+2026-11-22): a question about a rule gets the rule, a message with the facts
+gets the computed answer in the first reply (with the assumptions it made and
+a button to correct each), and typed answers are read in context. Every
+example with and without diacritics."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+pytestmark = pytest.mark.stack
+_ids = itertools.count()
+TURNS_TO_ANSWER: dict[str, int] = {}   # example → turns to the first useful answer (reported in the README)
+
+
+def chat(product, *turns: str) -> list[list[dict]]:
+    user = f"af-{next(_ids)}"
+    return [product.say(user, t) for t in turns]
+
+
+def text(replies: list[dict]) -> str:
+    return "\n".join(r["text"] for r in replies)
+
+
+def payloads(replies: list[dict]) -> list[str]:
+    return [b["payload"] for r in replies for b in r.get("buttons") or []]
+
+
+@pytest.mark.parametrize("question", [
+    "Bị phạt tù 3 năm thì sau bao lâu được xóa án tích?",
+    "Bi phat tu 3 nam thi sau bao lau duoc xoa an tich?",
+])
+def test_a_rule_question_gets_the_rule_first(product, question):
+    [first, asked, answer] = chat(product, question, "/calc_expungement", "01/06/2023")
+    assert "sau 2 năm kể từ ngày chấp hành xong" in text(first)
+    assert len(first[0]["text"]) <= 500
+    assert "/calc_expungement" in payloads(first)
+    assert "ngày nào" in text(asked)  # the one thing no assumption can stand for
+    assert "từ ngày 02/06/2025" in text(answer) and "đã đủ 18 tuổi" in text(answer)
+
+
+@pytest.mark.parametrize("question", [
+    "Em bị 4 năm tù, chấp hành xong hôm 20/8/2022, tiền án phí với bồi thường nộp hết rồi. Bao giờ em hết án tích?",
+    "Em bi 4 nam tu, chap hanh xong hom 20/8/2022, tien an phi voi boi thuong nop het roi. Bao gio em het an tich?",
+])
+def test_a_story_with_the_facts_gets_the_date_first(product, question):
+    [first, corrected] = chat(product, question, '/calc_expungement{"recheck": "exp_new_crime"}')
+    reply = text(first)
+    assert "từ ngày 21/08/2024" in reply and "kết thúc hết ngày 20/08/2024" in reply
+    assert "khi phạm tội anh/chị đã đủ 18 tuổi" in reply and "anh/chị không phạm tội mới" in reply
+    assert "không phải tội xâm phạm an ninh quốc gia" in reply
+    assert "đã nộp xong án phí" not in reply  # said, not assumed
+    assert len(first) == 1 and len(reply) <= 500
+    assert {'/calc_expungement{"recheck": "exp_age_group"}', '/calc_expungement{"recheck": "exp_new_crime"}',
+            "/show_details"} <= set(payloads(first))
+    assert "Bản án mới xử hình phạt gì" in text(corrected)  # the correction asks what it needs
+
+
+@pytest.mark.parametrize("answer, cleared", [
+    ("bi 18 thang tu, ra trai thang 3 nam 2025", "01/04/2027"),
+    ("bị 18 tháng tù, ra trại tháng 3 năm 2025", "01/04/2027"),
+    ("3 nam tu, ra tu 01/06/2023", "02/06/2025"),
+    ("3 năm tù, ra tù 01/06/2023", "02/06/2025"),
+])
+def test_the_answer_to_tell_me_your_sentence_and_date_computes(product, answer, cleared):
+    [general, computed] = chat(product, "xóa án tích là gì", answer)
+    assert "/calc_expungement" in payloads(general)
+    assert f"từ ngày {cleared}" in text(computed)
+    assert "1900" not in text(computed) and "Phiếu lý lịch tư pháp là" not in text(computed)
+
+
+@pytest.mark.parametrize("question", [
+    "e mới ra tù tháng trước, mún vay ít vốn để bán hàng ăn sáng dc ko",
+    "e moi ra tu thang truoc, mun vay it von de ban hang an sang dc ko",
+])
+def test_can_i_borrow_gets_yes_first(product, question):
+    [first, corrected] = chat(product, question, '/check_loan{"recheck": "loan_has_certificate"}')
+    reply = text(first)
+    assert reply.startswith("Được.") and "tối đa 100.000.000\u00a0₫" in reply
+    assert "anh/chị đã có giấy chứng nhận chấp hành xong án phạt tù" in reply
+    assert "muốn vay để làm gì" not in reply
+    assert len(first) == 1 and len(reply) <= 500
+    assert "/show_details" in payloads(first)
+    assert "giấy chứng nhận" in text(corrected) and not text(corrected).startswith("Được.")
+
+
+@pytest.mark.parametrize("purpose", ["bán đồ ăn sáng", "ban do an sang"])
+def test_a_purpose_in_words_answers_the_question(product, purpose):
+    [asked, answered] = chat(product, "/check_loan", purpose)
+    assert "vay để làm gì" in text(asked)
+    assert "giấy chứng nhận" in text(answered)  # the next question, not "out of scope"
+
+
+@pytest.mark.parametrize("age", ["luc do e 25t", "lúc đó e 25t"])
+def test_an_age_in_words_answers_the_question(product, age):
+    turns = chat(product, "/calc_expungement", "tù 2 năm", "01/06/2023", age)
+    assert "bao nhiêu tuổi" in text(turns[2])
+    assert "an ninh quốc gia" in text(turns[3])  # the next question
+    assert "Có phải anh/chị muốn hỏi" not in text(turns[3])
