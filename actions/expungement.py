@@ -27,7 +27,8 @@ from bot.storage.db import insert_for
 from bot.supervision.people import audit
 from vietnamese.clock import utcnow
 from bot.storage.models import Milestone
-from vietnamese.text import fold
+from vietnamese import entities as ventities
+from vietnamese.text import fold, nfc
 
 FORM = "expungement_form"
 # Calculator input → the slot that holds it (the order of questions is the calculator's).
@@ -159,10 +160,52 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
         out["exp_other_done"] = False
     elif _PAID_RE.search(folded):
         out["exp_other_done"] = True
+    if requested is None and (both := two_convictions(text, today)):
+        out.update(both)
     if requested in YES_NO_SLOTS and intent in ("affirm", "deny"):
         out[requested] = intent == "affirm"
     if requested == "exp_supplementary" and intent in ("affirm", "deny"):
         out["exp_supplementary"] = "none" if intent == "deny" else "yes"
+    return out
+
+
+_COMPLETION_BEFORE = re.compile(r"(ra tu|ra trai|chap hanh xong|man han|het (thoi gian )?thu thach|het an|xong an)"
+                                r"(\s+\w+){0,2}\s*$")
+
+
+def two_convictions(text: str, today: dt.date) -> dict[str, Any]:
+    """Two judgments told in one message ("2015 bị 2 năm tù, ra tù 2017; 2019 bị
+    3 năm tù, ra tù 01/06/2022"): each sentence with the completion date that
+    follows it, as the first conviction and the new one (legal-facts.md section 0:
+    both assessed). {} unless both sentences and both dates are there."""
+    found = ventities.extract(text, today)
+    folded = fold(nfc(text))
+    sentences: list[tuple[int, str, str | None]] = []
+    for i, e in enumerate(found):
+        if e.entity == "penalty_type" and e.value in ("suspended", "life"):
+            sentences.append((e.start, e.value, None))
+        elif e.entity == "duration":
+            near = [f for f in found[max(0, i - 1):i + 2] if f.entity == "penalty_type" and f.value == "prison"
+                    and (abs(f.start - e.end) <= 2 or abs(e.start - f.end) <= 2)]
+            if near:
+                sentences.append((min(e.start, near[0].start), "prison", str(e.value)))
+    completions = [e for e in found if e.entity == "date" and _COMPLETION_BEFORE.search(folded[:e.start])]
+    if len(sentences) < 2 or len(completions) < 2:
+        return {}
+    pairs = []
+    for k, (start, penalty, term) in enumerate(sentences[:2]):
+        limit = sentences[k + 1][0] if k + 1 < len(sentences) else len(folded)
+        after = [d for d in completions if start < d.start and (k == 1 or d.start < limit)]
+        if not after:
+            return {}
+        pairs.append((penalty, term, str(after[0].value)))
+    (p1, t1, d1), (p2, t2, d2) = pairs
+    out: dict[str, Any] = {"exp_penalty": p1, "exp_completed_on": d1, "exp_new_crime": True,
+                           "exp_new_penalty": p2, "exp_new_completed_on": d2}
+    if t1:
+        out["exp_prison_term"] = t1
+    if t2:
+        out["exp_new_prison_term"] = t2
     return out
 
 
@@ -558,8 +601,11 @@ def short_result_text(r: Result, assumed: list[str], today: dt.date, locale: str
     if assumed:
         lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
                      % {"assumptions": "; ".join(gettext(ASSUMPTION_PHRASES[a], locale) for a in assumed)})
+    if "restarted_by_new_crime" in r.notes:  # two judgments: say why the later one sets the date
+        lines.insert(1, gettext("Because of the new crime, the period counts from the completion of the new "
+                                "sentence (Article 73, clause 2).", locale))
     citation = full[-1]  # "Căn cứ: …"
-    optional = [_said(NOTES[n], today, locale) for n in r.notes if n in NOTES]
+    optional = [_said(NOTES[n], today, locale) for n in r.notes if n in NOTES and n != "restarted_by_new_crime"]
     if r.route != "no_record" and r.date is not None and r.date > today:
         optional.append(gettext("Until then you still have a criminal record: on forms, do not declare that "
                                 "you have none.", locale))

@@ -170,3 +170,48 @@ def test_loan_answer_is_phone_sized_and_says_yes():
     assert "anh/chị đã có giấy chứng nhận chấp hành xong án phạt tù" in text
     assert len(text) <= 500, len(text)
     assert "Giấy tờ cần chuẩn bị" in "\n".join(loans.result_messages(r.programmes, "vi"))
+
+
+@pytest.mark.parametrize("story", [
+    "Năm 2015 em bị 2 năm tù, ra tù tháng 6/2017; năm 2019 lại bị 3 năm tù, ra tù 01/06/2022. Bao giờ em hết án tích?",
+    "nam 2015 e bi 2 nam tu, ra tu thang 6/2017, nam 2019 bi 3 nam tu nua, ra tu 01/06/2022, bao gio het an tich",
+])
+def test_two_convictions_in_one_message_are_both_assessed(story):
+    from vietnamese.entities import extract as entities
+    ents = [{"entity": e.entity, "value": e.value} for e in entities(story, TODAY)]
+    said = exp.extract({"text": story, "entities": ents}, None, TODAY)
+    assert said["exp_new_crime"] is True and said["exp_new_prison_term"] == "P3Y" and said["exp_prison_term"] == "P2Y"
+    slots = dict(said)
+    assumed = [k for k in exp.ASSUMED if slots.get(k) is None]
+    slots |= {k: exp.ASSUMED[k] for k in assumed} | {"exp_assumed": assumed}
+    assert exp.still_needed(slots, TODAY) == []
+    r = exp.calculate(exp.case_from_slots(slots, TODAY), KNOWLEDGE, TODAY)
+    text = exp.short_result_text(r, exp.assumed_used(slots, TODAY), TODAY, "vi")
+    assert "từ ngày 02/06/2024" in text and "khoản 2 Điều 73" in text  # restarted by the new crime
+    assert "anh/chị không phạm tội mới" not in text  # said, not assumed
+
+
+def test_one_sentence_with_two_dates_is_one_conviction():
+    story = "bị 3 năm tù năm 2019, ra tù 01/06/2022"
+    from vietnamese.entities import extract as entities
+    ents = [{"entity": e.entity, "value": e.value} for e in entities(story, TODAY)]
+    assert "exp_new_crime" not in exp.extract({"text": story, "entities": ents}, None, TODAY)
+
+
+def test_the_result_action_sets_details_and_the_buttons(clock):
+    clock.now = dt.datetime(2026, 11, 22, 3, tzinfo=dt.timezone.utc)
+    slots = {"exp_penalty": "prison", "exp_prison_term": "P4Y", "exp_completed_on": "2022-08-20",
+             "exp_other_done": True, "exp_age_group": "adult", "exp_special_chapter": False, "exp_new_crime": False,
+             "exp_supplementary": "none",
+             "exp_assumed": ["exp_age_group", "exp_special_chapter", "exp_new_crime", "exp_supplementary"]}
+    out = call_with_slots("action_expungement_result", latest("x", "inform", []), slots)
+    [reply] = out["responses"]
+    assert [b["payload"] for b in reply["buttons"]] == [
+        '/calc_expungement{"recheck": "exp_age_group"}', '/calc_expungement{"recheck": "exp_special_chapter"}',
+        '/calc_expungement{"recheck": "exp_new_crime"}', '/calc_expungement{"recheck": "exp_supplementary"}',
+        "/show_details"]
+    assert reply["buttons"][-1]["title"] == "Xem chi tiết"
+    events = slot_events(out)
+    assert "Điều 147–148" in events["details"] and "Điều 147–148" in reply["text"]  # cited; explained in details
+    assert "kể từ ngày hôm sau" in events["details"] or len(events["details"]) > len(reply["text"])
+    assert events["exp_facts"]["exp_prison_term"] == "P4Y" and "exp_age_group" not in events["exp_facts"]
