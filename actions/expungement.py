@@ -336,6 +336,7 @@ ASSUMPTION_PHRASES = {
     "exp_new_crime": N_("you have not been convicted of a new crime"),
     "exp_supplementary": N_("no supplementary penalty is still running"),
     "exp_other_done": N_("the court fees, compensation and fines are paid"),
+    "month_only": N_("you completed the sentence on the last day of that month (tell me the day if you know it)"),
 }
 CORRECTION_BUTTONS = {
     "exp_age_group": N_("I was under 18 then"),
@@ -440,7 +441,7 @@ class ActionExpungementResult(CalculationResult):
     def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
         slots = dict(tracker.slots)
         result = calculate(case_from_slots(slots, today), KNOWLEDGE, today)
-        return [short_result_text(result, assumed_used(slots, today), today, locale)]
+        return [short_result_text(result, assumed_used(slots, today) + month_only(slots), today, locale)]
 
     def offer(self, tracker: Tracker, today: dt.date, locale: str) -> tuple[list[dict[str, str]], list[EventType]]:
         """Buttons to correct each assumption, the details, and for an enrolled
@@ -469,6 +470,14 @@ class ActionExpungementResult(CalculationResult):
             return buttons, [*kept, *nothing]
         return ([{"title": gettext("Remind me on that day", locale), "payload": "/remember_milestone"}, *buttons],
                 [*kept, SlotSet("exp_last_case", inputs)])
+
+
+def month_only(slots: dict[str, Any]) -> list[str]:
+    """A completion known to the month only counts as the month's last day (the later, safer
+    date, actions.common.day_of): an assumption to state."""
+    key = "exp_probation_end" if slots.get("exp_early_release") else "exp_completed_on"
+    dates = [slots.get(key), slots.get("exp_new_completed_on")]
+    return ["month_only"] if any(re.fullmatch(r"\d{4}-\d{2}", str(d or "")) for d in dates) else []
 
 
 def assumed_used(slots: dict[str, Any], today: dt.date) -> list[str]:

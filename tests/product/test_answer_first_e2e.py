@@ -99,3 +99,32 @@ def test_an_age_in_words_answers_the_question(product, age):
     assert "bao nhiêu tuổi" in text(turns[2])
     assert "an ninh quốc gia" in text(turns[3])  # the next question
     assert "Có phải anh/chị muốn hỏi" not in text(turns[3])
+
+
+@pytest.mark.parametrize("story, expected", [
+    ("Năm 2015 em bị 2 năm tù, ra tù tháng 6/2017; năm 2019 lại bị 3 năm tù, ra tù 01/06/2022. Bao giờ em hết án tích?",
+     ["từ ngày 02/06/2024", "khoản 2 Điều 73"]),
+    ("nam 2015 e bi 2 nam tu, ra tu thang 6/2017, nam 2019 bi 3 nam tu nua, ra tu 01/06/2022, bao gio het an tich",
+     ["từ ngày 02/06/2024", "khoản 2 Điều 73"]),
+    ("bị 3 năm tù, ra tù được 2 năm rưỡi rồi, bao giờ hết án tích", ["từ ngày 01/06/2026", "ngày cuối của tháng"]),
+    ("bi 3 nam tu, ra tu duoc 2 nam ruoi roi, bao gio het an tich", ["từ ngày 01/06/2026", "ngày cuối của tháng"]),
+    ("chung thân giảm xuống 20 năm, ra tù 01/06/2020, khi nào xóa án tích", ["từ ngày 02/06/2025", "thời hạn 5 năm"]),
+    ("chung than giam xuong 20 nam, ra tu 01/06/2020, khi nao xoa an tich", ["từ ngày 02/06/2025", "thời hạn 5 năm"]),
+    ("án treo 2 năm thử thách, hết thử thách 15/03/2024, bao giờ xóa án tích", ["từ ngày 16/03/2025"]),
+    ("an treo 2 nam thu thach, het thu thach 15/03/2024, bao gio xoa an tich", ["từ ngày 16/03/2025"]),
+    ("Bị 2 năm tù, khoản 1 Điều 260, lúc đó 17t, ra tù 01/06/2024, có án tích không", ["không bị coi là có án tích"]),
+    ("bi 2 nam tu, khoan 1 dieu 260, luc do 17t, ra tu 01/06/2024, co an tich ko", ["không bị coi là có án tích"]),
+])
+def test_a_whole_story_in_one_message_is_answered_in_one_turn(product, story, expected):
+    [first] = chat(product, story)
+    for part in expected:
+        assert part in text(first), text(first)
+    TURNS_TO_ANSWER[story] = 1
+
+
+@pytest.mark.parametrize("story", ["bị 3 năm tù tội trộm cắp, lúc đó em 17 tuổi, ra tù 01/06/2023, bao giờ hết án tích",
+                                   "bi 3 nam tu toi trom cap, luc do em 17 tuoi, ra tu 01/06/2023, bao gio het an tich"])
+def test_one_question_only_when_the_answer_depends_on_it(product, story):
+    [asked, answered] = chat(product, story, '/inform{"clause": "1"}')
+    assert "khoản mấy của Điều 173" in text(asked)  # at 17, theft under clause 1 leaves no record
+    assert "không bị coi là có án tích" in text(answered)
