@@ -128,3 +128,20 @@ def test_one_question_only_when_the_answer_depends_on_it(product, story):
     [asked, answered] = chat(product, story, '/inform{"clause": "1"}')
     assert "khoản mấy của Điều 173" in text(asked)  # at 17, theft under clause 1 leaves no record
     assert "không bị coi là có án tích" in text(answered)
+
+
+@pytest.mark.parametrize("question", ["đăng ký thường trú ở đâu", "dang ky thuong tru o dau"])
+def test_a_question_in_the_middle_of_a_form_is_answered_and_the_form_goes_on(product, question):
+    turns = chat(product, "/calc_expungement", "tù 2 năm", question, "01/06/2023")
+    middle = text(turns[2])
+    assert "thường trú" in middle and "Căn cứ" in middle  # the answer, cited
+    assert "Để tiếp tục việc tính" in middle and "ngày nào" in turns[2][-1]["text"]  # then the same question
+    assert "bao nhiêu tuổi" in text(turns[3])  # the form went on
+
+
+@pytest.mark.parametrize("question", ["xóa án tích mất bao lâu", "xoa an tich mat bao lau"])
+def test_a_question_in_the_middle_of_the_loan_form(product, question):
+    turns = chat(product, "/check_loan", question, "bán đồ ăn sáng")
+    assert "án tích" in text(turns[1]) and "Để tiếp tục việc tính" in text(turns[1])
+    assert "vay để làm gì" in turns[1][-1]["text"]
+    assert "giấy chứng nhận" in text(turns[2])
