@@ -86,6 +86,12 @@ _PENALTY_WORDS = (
     (re.compile(r"\bchung than\b"), "life"),
     (re.compile(r"\b(tu|ngoi tu|di tu|o tu|phat tu|tu giam|tu co thoi han)\b"), "prison"),
 )
+# A supplementary penalty said in the story ("3 năm tù và 2 năm quản chế"): its end is asked.
+_SUPPLEMENTARY_RE = re.compile(r"\b(quan che|cam cu tru|cam hanh nghe|cam dam nhiem|tuoc (mot so )?quyen|"
+                               r"hinh phat bo sung)\b")
+_SUPPLEMENTARY_NONE_RE = re.compile(r"\b(khong|ko|k|chua|het|xong|da xong)\s+(co\s+)?(bi\s+)?"
+                                    r"(quan che|cam cu tru|hinh phat bo sung)\b|"
+                                    r"\b(quan che|cam cu tru|hinh phat bo sung)\s+(cung\s+)?(da\s+)?(xong|het)\b")
 _PAID_RE = re.compile(r"(da|xong)\s+(nop|tra|boi thuong|thi hanh)|(nop|tra|boi thuong)\s+(du|xong|het)")
 _UNPAID_RE = re.compile(r"chua\s+(nop|tra|boi thuong|thi hanh|xong)")
 
@@ -156,6 +162,8 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             out["exp_clause"] = "unknown"
         if _NEGLIGENT_RE.search(folded):
             out["exp_intent"] = "negligent"
+    if requested is None and _SUPPLEMENTARY_RE.search(folded):
+        out["exp_supplementary"] = "none" if _SUPPLEMENTARY_NONE_RE.search(folded) else "yes"
     if _UNPAID_RE.search(folded):
         out["exp_other_done"] = False
     elif _PAID_RE.search(folded):

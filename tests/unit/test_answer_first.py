@@ -215,3 +215,19 @@ def test_the_result_action_sets_details_and_the_buttons(clock):
     assert "Điều 147–148" in events["details"] and "Điều 147–148" in reply["text"]  # cited; explained in details
     assert "kể từ ngày hôm sau" in events["details"] or len(events["details"]) > len(reply["text"])
     assert events["exp_facts"]["exp_prison_term"] == "P4Y" and "exp_age_group" not in events["exp_facts"]
+
+
+@pytest.mark.parametrize("story, value, asked", [
+    ("bị 3 năm tù và 2 năm quản chế, ra tù 01/06/2023", "yes", ["exp_supplementary_until"]),
+    ("bi 3 nam tu, cam cu tru 1 nam, ra tu 01/06/2023", "yes", ["exp_supplementary_until"]),
+    ("bị 3 năm tù, quản chế cũng xong rồi, ra tù 01/06/2023", "none", []),
+    ("bị 3 năm tù, ra tù 01/06/2023", None, []),
+])
+def test_a_supplementary_penalty_in_the_story_is_not_assumed_away(story, value, asked):
+    from vietnamese.entities import extract as entities
+    ents = [{"entity": e.entity, "value": e.value} for e in entities(story, TODAY)]
+    said = exp.extract({"text": story, "entities": ents}, None, TODAY)
+    assert said.get("exp_supplementary") == value and said["exp_prison_term"] == "P3Y"
+    slots = dict(said)
+    slots |= {k: exp.ASSUMED[k] for k in exp.ASSUMED if slots.get(k) is None}
+    assert exp.still_needed(slots, TODAY) == asked  # one question: when it ends
