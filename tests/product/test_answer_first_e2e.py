@@ -153,3 +153,13 @@ def test_a_supplementary_penalty_said_is_asked_about_once(product, story):
     [asked, answered] = chat(product, story, "01/06/2025")
     assert "Hình phạt bổ sung đó kết thúc vào ngày nào" in text(asked)
     assert "từ ngày 02/06/2025" in text(answered) and "hình phạt bổ sung còn đang" not in text(answered)
+
+
+@pytest.mark.parametrize("question, date", [
+    ("Bị phạt tù 3 năm thì sau bao lâu được xóa án tích?", "ra tù 01/06/2023"),
+    ("Bi phat tu 3 nam thi sau bao lau duoc xoa an tich?", "ra tu 01/06/2023"),
+])
+def test_the_date_typed_after_the_rule_computes(product, question, date):
+    [rule, answer] = chat(product, question, date)
+    assert "cho tôi biết ngày chấp hành xong" in text(rule)
+    assert "từ ngày 02/06/2025" in text(answer)
