@@ -20,13 +20,14 @@ from actions.expungement import (
     ActionRememberMilestone,
     ValidateExpungementForm,
 )
+from actions.interruptions import ActionAnswerInForm
 from actions.loans import ActionLoanResult, ActionLoanStart, ValidateLoanForm
 from actions.menu import ActionFallbackTopics, ActionTopicMenu
 from actions.privacy import ActionEraseAsk, ActionEraseDeclined, ActionEraseFinish
 from actions.outbox_buttons import ActionAckReminder, ActionAlertAction
 
 __all__ = [
-    "ActionAnswer", "ActionTopicMenu", "ActionFallbackTopics",
+    "ActionAnswer", "ActionAnswerInForm", "ActionTopicMenu", "ActionFallbackTopics",
     "ActionExpungementStart", "ActionExpungementResult", "ValidateExpungementForm",
     "ActionLoanStart", "ActionLoanResult", "ValidateLoanForm",
     "ActionEnrollStart", "ActionAskEnrollConsent", "ValidateEnrollForm", "ActionEnrollFinish",

@@ -21,7 +21,8 @@ from vietnamese.clock import utcnow, vietnam_date
 from bot.i18n import N_, gettext
 from bot.storage.models import Alert
 from vietnamese.crisis import CrisisLexicon
-from vietnamese.text import fold
+from bot import PROJECT_ROOT
+from vietnamese.text import Abbreviations, fold
 
 FORM = "checkin_form"
 WELLBEING_CHOICES = ("1", "2", "3", "4", "5")
@@ -33,7 +34,8 @@ CUES = {
     "ci_address": [("none", r"khong co (cho|nha)|ngu ngoai|vo gia cu"), ("moved", r"chuyen|doi cho|o cho khac"),
                    ("same", r"van o|van song|nhu cu|o nha|\bcon o\b")],
     "ci_activity": [("looking", r"tim viec|that nghiep|chua co viec|nghi viec"), ("studying", r"\bhoc\b"),
-                    ("working", r"di lam|lam viec|co viec|lam (tho|phu)|lam thue")],
+                    ("working", r"di lam|lam viec|co viec|lam (tho|phu)|lam thue|phu ho|di phu|lam ho|boc vac|chay (xe|grab)|"
+                                r"xe om|ban hang|buon ban|lam cong nhan|lam ruong|lam ray|lam mon")],
     "ci_need": [("urgent", r"gap|khan cap|ngay bay gio"), ("job", r"viec"), ("loan", r"\bvay\b|von"),
                 ("papers", r"giay to|can cuoc|ly lich"), ("housing", r"\bnha\b|cho o"),
                 ("health", r"suc khoe|benh|thuoc|kham"), ("nothing", r"^(khong|ko|chua|khong can)\b")],
@@ -49,6 +51,32 @@ LABELS = {
 @lru_cache(maxsize=1)
 def lexicon() -> CrisisLexicon:
     return CrisisLexicon.load()
+
+
+# Wellbeing said in words (1 very bad … 5 very good), the first that matches; crisis words are never
+# read as an answer (the crisis reply comes first).
+WELLBEING_WORDS = (
+    (1, r"\b(rat te|te lam|te qua|qua te|rat kho chiu|kiet suc|het chiu noi|khong on chut nao|ko on chut nao)\b"),
+    (5, r"\b(rat tot|rat on|rat vui|tuyet voi|tuyet)\b"),
+    (2, r"\b(khong on|ko on|k on|hong on|chua on|khong tot|ko tot|buon|met|chan|lo lang|cang thang|mat ngu|"
+        r"(khong|ko|k|hong) ngu (duoc|dc)|kho khan|te|kho chiu|stress)\b"),
+    (3, r"\b(binh thuong|tam on|tam tam|tam duoc|cung duoc|nhu moi khi|thuong thoi)\b"),
+    (4, r"\b(on|tot|khoe|vui|on ap|on dinh)\b"),
+)
+
+
+@lru_cache(maxsize=1)
+def crisis_words() -> CrisisLexicon:
+    """The crisis terms as the NLU reads them (abbreviations expanded: "ko muốn sống")."""
+    return CrisisLexicon.load(abbreviations=Abbreviations.load(PROJECT_ROOT / "data" / "normalization"
+                                                               / "abbreviations.yml"))
+
+
+def wellbeing_said(folded: str) -> int | None:
+    for value, pattern in WELLBEING_WORDS:
+        if re.search(pattern, folded):
+            return value
+    return None
 
 
 def wellbeing_of(value: Any) -> int | None:
@@ -76,6 +104,8 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
     if requested == "ci_wellbeing":
         value = wellbeing_of(choice) if choice is not None else wellbeing_of(
             m.group(1) if (m := re.search(r"(?<![\w\-.,])([1-5])(?![\w.,])", folded)) else None)
+        if value is None and not crisis_words().matches(text):
+            value = wellbeing_said(folded)  # "tệ lắm, tối ko ngủ dc": low, and the form goes on
         return {"ci_wellbeing": value} if value is not None else {}
     if choice in CHOICES.get(requested, ()):
         return {requested: choice}
@@ -120,6 +150,13 @@ class ValidateCheckinForm(ExtractingForm):
 
     def corrections(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         message = tracker.latest_message or {}
+        said = extract(message, "ci_wellbeing") if tracker.get_slot("requested_slot") == "ci_wellbeing" else {}
+        if (said.get("ci_wellbeing") or 5) <= 2 and not re.search(r"\d", message.get("text") or ""):
+            # A low answer in words ("tệ lắm, tối ko ngủ dc"): recorded as such, with care.
+            dispatcher.utter_message(text=gettext(
+                "Thank you for telling me, and I am sorry it is hard right now. I noted it in your report "
+                "(%(value)s/5). If you want to talk to someone, tell me at any time.", tracker_locale(tracker))
+                % {"value": said["ci_wellbeing"]})
         if (tracker.get_slot("requested_slot") == "ci_wellbeing" and not is_cancel(message)
                 and "ci_wellbeing" not in extract(message, "ci_wellbeing")
                 and (entities_of(message).get("choice") or re.search(r"\d", message.get("text") or ""))):

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
@@ -20,14 +20,15 @@ from actions.common import (CalculationResult, ExtractingForm, caution_and_citat
 from actions.menu import tracker_locale
 from bot.supervision.checkins import person_for_identity
 from vietnamese.clock import today_in_vietnam
-from bot.domain.expungement import PENALTIES, Case, InvalidInput, Result, calculate
+from bot.domain.expungement import ASSUMABLE, PENALTIES, Case, InvalidInput, Result, calculate, waiting_period
 from bot.domain.periods import Period
 from bot.i18n import N_, format_date, format_period, formatters, gettext
 from bot.storage.db import insert_for
 from bot.supervision.people import audit
 from vietnamese.clock import utcnow
 from bot.storage.models import Milestone
-from vietnamese.text import fold
+from vietnamese import entities as ventities
+from vietnamese.text import fold, nfc
 
 FORM = "expungement_form"
 # Calculator input → the slot that holds it (the order of questions is the calculator's).
@@ -49,6 +50,10 @@ AGE_GROUPS = ("adult", "minor", "child")
 _AGE_RE = re.compile(r"(?:(?P<rel>tren|hon|du|duoi|chua du)\s+)?(?<![\d/.-])(?P<n>\d{1,2})"
                      r"(?![\d/.-]|\s*(?:nam|thang|ngay|tuan|tr|trieu|k|ty)\b)")
 # Conditional early release ("tha tù trước thời hạn (có điều kiện)"): completion is the end of probation.
+# An age said in passing: "lúc đó 17 tuổi", "năm đó e mới 16t", "25 tuổi".
+_AGE_SAID_RE = re.compile(r"(?<![\d/.,-])(?P<n>\d{1,2})\s*tuoi\b"
+                          r"|\b(?:luc do|khi do|hoi do|nam do|luc ay|khi ay|luc pham toi|khi pham toi)\b"
+                          r"(?:\s+\w+){0,3}?\s+(?P<m>\d{1,2})\s*t\b")
 _EARLY_RE = re.compile(r"\btha (tu )?truoc (thoi )?han\b|\btha tu som\b|\btha co dieu kien\b")
 _ARTICLE_RE = re.compile(r"\bdieu (\d{3})\b")
 _CLAUSE_RE = re.compile(r"\bkhoan (\d)\b")
@@ -81,6 +86,12 @@ _PENALTY_WORDS = (
     (re.compile(r"\bchung than\b"), "life"),
     (re.compile(r"\b(tu|ngoi tu|di tu|o tu|phat tu|tu giam|tu co thoi han)\b"), "prison"),
 )
+# A supplementary penalty said in the story ("3 năm tù và 2 năm quản chế"): its end is asked.
+_SUPPLEMENTARY_RE = re.compile(r"\b(quan che|cam cu tru|cam hanh nghe|cam dam nhiem|tuoc (mot so )?quyen|"
+                               r"hinh phat bo sung)\b")
+_SUPPLEMENTARY_NONE_RE = re.compile(r"\b(khong|ko|k|chua|het|xong|da xong)\s+(co\s+)?(bi\s+)?"
+                                    r"(quan che|cam cu tru|hinh phat bo sung)\b|"
+                                    r"\b(quan che|cam cu tru|hinh phat bo sung)\s+(cung\s+)?(da\s+)?(xong|het)\b")
 _PAID_RE = re.compile(r"(da|xong)\s+(nop|tra|boi thuong|thi hanh)|(nop|tra|boi thuong)\s+(du|xong|het)")
 _UNPAID_RE = re.compile(r"chua\s+(nop|tra|boi thuong|thi hanh|xong)")
 
@@ -117,8 +128,14 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             out[f"{prefix}completed_on"] = dates[-1]  # the latest date: release comes after the offence
     age_slot = "exp_new_age_group" if requested == "exp_new_age_group" else "exp_age_group"
     groups = ents.get("age_group") or []
+    said_age = _AGE_SAID_RE.search(folded)
     if groups:
         out[age_slot] = groups[-1]
+    elif said_age and not re.search(r"\b(duoi|chua du|tren|hon)\s+\d", folded):
+        out[age_slot] = int(said_age["n"] or said_age["m"])
+    elif (requested in ("exp_age_group", "exp_new_age_group")
+          and (m := re.fullmatch(r"(?:\w+\s+){0,3}(\d{1,2})\s*t", folded))):
+        out[age_slot] = int(m.group(1))  # "luc do e 25t": "25t" is an age here, not 25 triệu
     elif (requested in ("exp_age_group", "exp_new_age_group")
           and not (ents.get("duration") or ents.get("date") or ents.get("money"))
           and (age := _age_answer(folded, today)) is not None):
@@ -145,14 +162,58 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             out["exp_clause"] = "unknown"
         if _NEGLIGENT_RE.search(folded):
             out["exp_intent"] = "negligent"
+    if requested is None and _SUPPLEMENTARY_RE.search(folded):
+        out["exp_supplementary"] = "none" if _SUPPLEMENTARY_NONE_RE.search(folded) else "yes"
     if _UNPAID_RE.search(folded):
         out["exp_other_done"] = False
     elif _PAID_RE.search(folded):
         out["exp_other_done"] = True
+    if requested is None and (both := two_convictions(text, today)):
+        out.update(both)
     if requested in YES_NO_SLOTS and intent in ("affirm", "deny"):
         out[requested] = intent == "affirm"
     if requested == "exp_supplementary" and intent in ("affirm", "deny"):
         out["exp_supplementary"] = "none" if intent == "deny" else "yes"
+    return out
+
+
+_COMPLETION_BEFORE = re.compile(r"(ra tu|ra trai|chap hanh xong|man han|het (thoi gian )?thu thach|het an|xong an)"
+                                r"(\s+\w+){0,2}\s*$")
+
+
+def two_convictions(text: str, today: dt.date) -> dict[str, Any]:
+    """Two judgments told in one message ("2015 bị 2 năm tù, ra tù 2017; 2019 bị
+    3 năm tù, ra tù 01/06/2022"): each sentence with the completion date that
+    follows it, as the first conviction and the new one (legal-facts.md section 0:
+    both assessed). {} unless both sentences and both dates are there."""
+    found = ventities.extract(text, today)
+    folded = fold(nfc(text))
+    sentences: list[tuple[int, str, str | None]] = []
+    for i, e in enumerate(found):
+        if e.entity == "penalty_type" and e.value in ("suspended", "life"):
+            sentences.append((e.start, e.value, None))
+        elif e.entity == "duration":
+            near = [f for f in found[max(0, i - 1):i + 2] if f.entity == "penalty_type" and f.value == "prison"
+                    and (abs(f.start - e.end) <= 2 or abs(e.start - f.end) <= 2)]
+            if near:
+                sentences.append((min(e.start, near[0].start), "prison", str(e.value)))
+    completions = [e for e in found if e.entity == "date" and _COMPLETION_BEFORE.search(folded[:e.start])]
+    if len(sentences) < 2 or len(completions) < 2:
+        return {}
+    pairs = []
+    for k, (start, penalty, term) in enumerate(sentences[:2]):
+        limit = sentences[k + 1][0] if k + 1 < len(sentences) else len(folded)
+        after = [d for d in completions if start < d.start and (k == 1 or d.start < limit)]
+        if not after:
+            return {}
+        pairs.append((penalty, term, str(after[0].value)))
+    (p1, t1, d1), (p2, t2, d2) = pairs
+    out: dict[str, Any] = {"exp_penalty": p1, "exp_completed_on": d1, "exp_new_crime": True,
+                           "exp_new_penalty": p2, "exp_new_completed_on": d2}
+    if t1:
+        out["exp_prison_term"] = t1
+    if t2:
+        out["exp_new_prison_term"] = t2
     return out
 
 
@@ -272,9 +333,76 @@ class ValidateExpungementForm(ExtractingForm):
         return events
 
 
+# Answer first: what the answer assumes when the person did not say it (bot.domain.expungement.ASSUMABLE),
+# as slot values; and what a correction button sets instead (None: ask the question).
+ASSUMED = {SLOT_FOR[name]: value for name, value in ASSUMABLE.items()}
+CORRECTED = {"exp_age_group": None, "exp_special_chapter": True, "exp_new_crime": True,
+             "exp_supplementary": "yes", "exp_other_done": False}
+ASSUMPTION_PHRASES = {
+    "exp_age_group": N_("you were 18 or older when the offence was committed"),
+    "exp_special_chapter": N_("it was not a national-security crime"),
+    "exp_new_crime": N_("you have not been convicted of a new crime"),
+    "exp_supplementary": N_("no supplementary penalty is still running"),
+    "exp_other_done": N_("the court fees, compensation and fines are paid"),
+    "month_only": N_("you completed the sentence on the last day of that month (tell me the day if you know it)"),
+}
+CORRECTION_BUTTONS = {
+    "exp_age_group": N_("I was under 18 then"),
+    "exp_special_chapter": N_("National-security crime"),
+    "exp_new_crime": N_("I had a new conviction"),
+    "exp_supplementary": N_("Supplementary penalty running"),
+    "exp_other_done": N_("Not all paid yet"),
+}
+# Kept between turns so that a correction recomputes: what the person said, what was assumed.
+KEPT = ("exp_facts", "exp_assumed")
+PENALTY_NAMES = {
+    "prison": N_("a prison sentence of %(term)s"), "suspended": N_("a suspended sentence"),
+    "non_custodial": N_("non-custodial reform"), "fine": N_("a fine"), "warning": N_("a warning"),
+    "life": N_("life imprisonment"),
+}
+
+
+def answer_first_form(facts: dict[str, Any], correct: str | None = None) -> list[EventType]:
+    """Run the form with what the person said and the usual assumptions for the
+    rest (``correct``: the assumption to correct instead), so it asks only what
+    no assumption can stand for (the sentence, the completion date) and answers."""
+    values = dict(facts)
+    if correct in CORRECTED:
+        values.pop(correct, None)
+        if CORRECTED[correct] is not None:
+            values[correct] = CORRECTED[correct]
+    assumed = [slot for slot in ASSUMED if values.get(slot) is None and slot != correct]
+    values.update({slot: ASSUMED[slot] for slot in assumed})
+    return [*(SlotSet(s, None) for s in SLOTS), *(SlotSet(k, v) for k, v in values.items()),
+            SlotSet("exp_facts", {k: v for k, v in values.items() if k not in assumed}),
+            SlotSet("exp_assumed", assumed), FollowupAction(FORM)]
+
+
+def rule_answer(values: dict[str, Any], today: dt.date, locale: str) -> str | None:
+    """The rule for the sentence said, before any date: "2 năm kể từ ngày chấp hành xong…"."""
+    penalty = values.get("exp_penalty")
+    if penalty not in PENALTY_NAMES or (penalty == "prison" and not values.get("exp_prison_term")):
+        return None
+    term = Period.parse(values["exp_prison_term"]) if penalty == "prison" else None
+    try:
+        wait, table = waiting_period(KNOWLEDGE, penalty, term, today)
+    except InvalidInput:
+        return None
+    what = gettext(PENALTY_NAMES[penalty], locale) % {"term": format_period(term, locale) if term else ""}
+    lines = [gettext("With %(penalty)s, the record is cleared automatically %(wait)s after the day you complete "
+                     "the sentence (out of prison; for a suspended sentence, the end of probation), if you commit "
+                     "no new crime in that time and the rest of the judgment (fees, compensation) is carried out.",
+                     locale) % {"penalty": what, "wait": format_period(wait, locale)},
+             gettext("Tell me the day you completed it and I will work out your date.", locale)]
+    lines += caution_and_citation([table], today, locale)[-1:]
+    return "\n".join(lines)
+
+
 class ActionExpungementStart(Action):
-    """ask_expungement: with facts in the message, calculate; without, the
-    general answer and an offer to calculate."""
+    """ask_expungement / calc_expungement, answer first: with the sentence and the
+    completion date in the message, the date at once (assumptions stated, each
+    correctable); with the sentence only, the rule for it and an offer to work
+    out the date; without facts, the general answer and an offer to calculate."""
 
     def name(self) -> str:
         return "action_expungement_start"
@@ -283,15 +411,32 @@ class ActionExpungementStart(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         today = today_in_vietnam()
         latest = tracker.latest_message or {}
-        values = extract(latest, None, today)
-        values.pop("exp_cancelled", None)
-        wants_calculation = (latest.get("intent") or {}).get("name") == "calc_expungement"
-        if values or wants_calculation:
-            return start_form(FORM, SLOTS, values)
         locale = tracker_locale(tracker)
+        said = extract(latest, None, today)
+        said.pop("exp_cancelled", None)
+        wants_calculation = (latest.get("intent") or {}).get("name") == "calc_expungement"
+        correct = (entities_of(latest).get("recheck") or [None])[-1]
+        kept = dict(tracker.get_slot("exp_facts") or {})
+        new_story = said.get("exp_penalty") and (said.get("exp_completed_on") or said.get("exp_probation_end"))
+        if not wants_calculation and (new_story or not said):
+            kept = {}  # a whole new story, or a general question: nothing earlier counts
+        facts = {**kept, **said}  # else a correction or the missing fact ("à nhầm, tù 7 năm", "ra tù 01/06/2023")
+        if correct in CORRECTED and kept:
+            return answer_first_form(facts, correct)
+        dated = facts.get("exp_completed_on") or facts.get("exp_probation_end")
+        if facts.get("exp_penalty") and not dated and not wants_calculation:
+            if (text := rule_answer(facts, today, locale)) is not None:
+                dispatcher.utter_message(text=text, buttons=[
+                    {"title": gettext("Calculate my date", locale), "payload": "/calc_expungement"}])
+                return [SlotSet("exp_facts", facts), SlotSet("exp_assumed", None)]
+        if facts.get("exp_penalty") or dated or (wants_calculation and kept):
+            return answer_first_form(facts)
+        if said or wants_calculation:
+            return [*start_form(FORM, SLOTS, said)[:-1], SlotSet("exp_facts", None), SlotSet("exp_assumed", None),
+                    FollowupAction(FORM)]
         utter_entries(dispatcher, KNOWLEDGE.entries_for("ask_expungement", today, latest.get("text") or ""), today,
                       locale, [{"title": gettext("Calculate my date", locale), "payload": "/calc_expungement"}])
-        return []
+        return [SlotSet("exp_facts", None), SlotSet("exp_assumed", None)]
 
 
 class ActionExpungementResult(CalculationResult):
@@ -302,24 +447,56 @@ class ActionExpungementResult(CalculationResult):
         return "action_expungement_result"
 
     def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
-        result = calculate(case_from_slots(dict(tracker.slots), today), KNOWLEDGE, today)
-        return [result_text(result, today, locale)]
+        slots = dict(tracker.slots)
+        result = calculate(case_from_slots(slots, today), KNOWLEDGE, today)
+        return [short_result_text(result, assumed_used(slots, today) + month_only(slots), today, locale)]
 
     def offer(self, tracker: Tracker, today: dt.date, locale: str) -> tuple[list[dict[str, str]], list[EventType]]:
-        """An enrolled supervisee with a date still to come may ask to be
-        congratulated on it. The form's answers are kept in ``exp_last_case``
-        so that the date is recomputed when the button is pressed."""
-        inputs = case_inputs(dict(tracker.slots))
-        nothing = [], [SlotSet("exp_last_case", None)]  # an older calculation's button no longer counts
+        """Buttons to correct each assumption, the details, and for an enrolled
+        supervisee with a date still to come, to be congratulated on it. The
+        form's answers are kept in ``exp_last_case`` so that the date is
+        recomputed when that button is pressed."""
+        slots = dict(tracker.slots)
+        result = calculate(case_from_slots(slots, today), KNOWLEDGE, today)
+        assumed = assumed_used(slots, today)
+        buttons = [{"title": gettext(CORRECTION_BUTTONS[a], locale),
+                    "payload": '/calc_expungement{"recheck": "%s"}' % a} for a in assumed]
+        buttons.append({"title": gettext("See details", locale), "payload": "/show_details"})
+        kept: list[EventType] = [SlotSet("details", result_text(result, today, locale)),
+                                 SlotSet("exp_facts", {k: v for k, v in case_inputs(slots).items()
+                                                       if k not in (slots.get("exp_assumed") or [])}
+                                         | {k: slots[k] for k in INFO_SLOTS if slots.get(k) is not None}),
+                                 SlotSet("exp_assumed", slots.get("exp_assumed"))]
+        inputs = case_inputs(slots)
+        nothing = [SlotSet("exp_last_case", None)]  # an older calculation's button no longer counts
         if milestone_date(inputs, today) is None:
-            return nothing
+            return buttons, [*kept, *nothing]
         _, sessions = database()
         with sessions() as s:
             person = person_for_identity(s, tracker.sender_id)
         if person is None or person.role != "supervisee":
-            return nothing
-        return ([{"title": gettext("Remind me on that day", locale), "payload": "/remember_milestone"}],
-                [SlotSet("exp_last_case", inputs)])
+            return buttons, [*kept, *nothing]
+        return ([{"title": gettext("Remind me on that day", locale), "payload": "/remember_milestone"}, *buttons],
+                [*kept, SlotSet("exp_last_case", inputs)])
+
+
+def month_only(slots: dict[str, Any]) -> list[str]:
+    """A completion known to the month only counts as the month's last day (the later, safer
+    date, actions.common.day_of): an assumption to state."""
+    key = "exp_probation_end" if slots.get("exp_early_release") else "exp_completed_on"
+    dates = [slots.get(key), slots.get("exp_new_completed_on")]
+    return ["month_only"] if any(re.fullmatch(r"\d{4}-\d{2}", str(d or "")) for d in dates) else []
+
+
+def assumed_used(slots: dict[str, Any], today: dt.date) -> list[str]:
+    """The assumptions the answer rests on: those the calculator would ask
+    about if they were not assumed."""
+    used = []
+    for slot in slots.get("exp_assumed") or []:
+        if slot in ASSUMED and slots.get(slot) == ASSUMED[slot] \
+                and slot in still_needed({**slots, slot: None, "requested_slot": None}, today):
+            used.append(slot)
+    return used
 
 
 def case_inputs(slots: dict[str, Any]) -> dict[str, Any]:
@@ -424,6 +601,35 @@ def _said(msgid: str, today: dt.date, locale: str) -> str:
     """A catalog text, with the ages of the rules valid today filled in."""
     return gettext(msgid, locale) % {"young": KNOWLEDGE.value("blhs.d107.no_record_below_age", today),
                                      "adult": KNOWLEDGE.value("blhs.adult_age", today)}
+
+
+SHORT = 500  # characters: the first bubble on a phone (issue 14)
+
+
+def short_result_text(r: Result, assumed: list[str], today: dt.date, locale: str) -> str:
+    """The answer for a phone: the date, what it assumes, the basis in one line;
+    the notes that explain it (a new crime, probation still running, a record
+    until then) while they fit in SHORT characters; the rest, from result_text,
+    behind "Xem chi tiết"."""
+    full = result_text(r, today, locale).split("\n")
+    lines = full[:2] if r.route == "no_record" else full[:1]
+    if "supplementary_running" in r.blocking:
+        lines.append(gettext("Your supplementary penalty must be completed first.", locale))
+    if assumed:
+        lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
+                     % {"assumptions": "; ".join(gettext(ASSUMPTION_PHRASES[a], locale) for a in assumed)})
+    if "restarted_by_new_crime" in r.notes:  # two judgments: say why the later one sets the date
+        lines.insert(1, gettext("Because of the new crime, the period counts from the completion of the new "
+                                "sentence (Article 73, clause 2).", locale))
+    citation = full[-1]  # "Căn cứ: …"
+    optional = [_said(NOTES[n], today, locale) for n in r.notes if n in NOTES and n != "restarted_by_new_crime"]
+    if r.route != "no_record" and r.date is not None and r.date > today:
+        optional.append(gettext("Until then you still have a criminal record: on forms, do not declare that "
+                                "you have none.", locale))
+    for line in optional:
+        if len("\n".join([*lines, line, citation])) <= SHORT:
+            lines.insert(1, line)
+    return "\n".join([*lines, citation])
 
 
 def result_text(r: Result, today: dt.date, locale: str) -> str:

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import KNOWLEDGE, utter_entries
@@ -25,8 +25,11 @@ SLOT_FOR = {"purpose": "loan_purpose", "has_certificate": "loan_has_certificate"
             "completed_on": "loan_completed_on", "probation_end": "loan_probation_end"}
 SLOTS = (*SLOT_FOR.values(), "loan_amount", "loan_penalty", "loan_early_release", "loan_cancelled")
 _TRAINING = re.compile(r"\b(hoc nghe|hoc lai|di hoc|dao tao|hoc phi)\b")
-_PRODUCTION = re.compile(r"\b(lam an|san xuat|kinh doanh|buon ban|mo (tiem|quan|cua hang|xuong)|chan nuoi|"
-                         r"trong trot|nuoi|lam nghe|tao viec lam|mua xe)\b")
+_PRODUCTION = re.compile(r"\b(lam an|san xuat|kinh doanh|buon ban|mo (tiem|quan|cua hang|xuong|hang|sap|tap hoa)|"
+                         r"chan nuoi|trong trot|nuoi|lam nghe|tao viec lam|mua xe|"
+                         r"ban (hang|do|com|pho|bun|chao|xoi|banh|nuoc|rau|trai cay|hoa qua|tap hoa|quan ao|"
+                         r"an sang|an vat|ca phe|cafe|online|rong|le|thit|ca)|"
+                         r"quan (an|com|pho|nuoc)|xe (day|om|ba gac)|chay (xe|grab)|mua ban|tieu thuong)\b")
 _HAS_CERT = re.compile(r"\b(co|da co|da nhan)\s+giay\b")
 _NO_CERT = re.compile(r"\b(chua co|khong co|mat|chua nhan)\s+giay\b")
 # The penalty, said in passing: QĐ 22 covers prison terms and amnesty only.
@@ -122,9 +125,40 @@ class ValidateLoanForm(ExtractingForm):
         return []
 
 
+# Answer first: what the pre-check assumes when the message does not say it (stated with the
+# answer, each with a button that corrects it), and what the correction sets instead.
+ASSUMED = {"loan_purpose": "production", "loan_has_certificate": True}
+CORRECTED = {"loan_purpose": "training", "loan_has_certificate": False}
+ASSUMPTION_PHRASES = {
+    "loan_purpose": N_("you borrow to do business or produce (not to study a trade)"),
+    "loan_has_certificate": N_("you have the certificate of having completed the prison sentence"),
+}
+CORRECTION_BUTTONS = {
+    "loan_purpose": N_("To study a trade"),
+    "loan_has_certificate": N_("I have no certificate yet"),
+}
+
+
+def answer_first_form(facts: dict[str, Any], correct: str | None = None) -> list[EventType]:
+    """Run the pre-check with what the person said and the usual assumptions for
+    the rest (``correct``: the assumption corrected), so that it asks at most for
+    the completion date, then answers."""
+    values = {k: v for k, v in facts.items() if k != "loan_cancelled"}
+    if correct in CORRECTED:
+        values[correct] = CORRECTED[correct]
+    assumed = [slot for slot in ASSUMED if values.get(slot) is None]
+    if values.get("loan_early_release") or values.get("loan_penalty") not in (None, "prison", "life", "amnesty"):
+        assumed = [slot for slot in assumed if slot != "loan_has_certificate"]
+    values.update({slot: ASSUMED[slot] for slot in assumed})
+    return [*(SlotSet(s, None) for s in SLOTS), *(SlotSet(k, v) for k, v in values.items()),
+            SlotSet("loan_facts", {k: v for k, v in values.items() if k not in assumed}),
+            SlotSet("loan_assumed", assumed), FollowupAction(FORM)]
+
+
 class ActionLoanStart(Action):
-    """ask_loan: a personal case (an amount or a release date in the message) is
-    pre-checked at once; a general question gets the cited answer and an offer."""
+    """ask_loan / check_loan, answer first: a personal case (an amount, a release
+    date or a purpose in the message) is pre-checked at once, with the usual
+    assumptions stated; a general question gets the cited answer and an offer."""
 
     def name(self) -> str:
         return "action_loan_start"
@@ -138,13 +172,20 @@ class ActionLoanStart(Action):
         named_rules = any(e.keywords for e in entries)  # "Nghị định 61 …": answer about those rules
         ents = entities_of(latest)
         wants_check = (latest.get("intent") or {}).get("name") == "check_loan"
-        if wants_check or (not named_rules and (ents.get("money") or ents.get("date"))):
-            values = extract(latest, None)
-            values.pop("loan_cancelled", None)
-            return start_form(FORM, SLOTS, values)
+        correct = (ents.get("recheck") or [None])[-1]
+        kept = dict(tracker.get_slot("loan_facts") or {}) if wants_check else {}
+        said = extract(latest, None)
+        said.pop("loan_cancelled", None)
+        if correct in CORRECTED and kept:
+            return answer_first_form({**kept, **said}, correct)
+        if not named_rules and (ents.get("money") or ents.get("date")):
+            return answer_first_form({**kept, **said})
+        if wants_check:
+            return [*start_form(FORM, SLOTS, said)[:-1], SlotSet("loan_facts", None), SlotSet("loan_assumed", None),
+                    FollowupAction(FORM)]
         check = [{"title": gettext("Check if I can borrow", locale), "payload": "/check_loan"}]
         utter_entries(dispatcher, entries, today, locale, None if named_rules else check)
-        return []
+        return [SlotSet("loan_facts", None), SlotSet("loan_assumed", None)]
 
 
 class ActionLoanResult(CalculationResult):
@@ -155,8 +196,61 @@ class ActionLoanResult(CalculationResult):
         return "action_loan_result"
 
     def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
-        result = precheck(case_from_slots(dict(tracker.slots)), KNOWLEDGE, today)
-        return result_messages(result.programmes, locale)
+        slots = dict(tracker.slots)
+        result = precheck(case_from_slots(slots), KNOWLEDGE, today)
+        return [short_result(result.programmes, assumed_used(slots, today), locale)]
+
+    def offer(self, tracker: Tracker, today: dt.date, locale: str) -> tuple[list[dict[str, str]], list[EventType]]:
+        """Buttons to correct each assumption and to read the details (the other
+        programme, papers, where, the caution)."""
+        slots = dict(tracker.slots)
+        result = precheck(case_from_slots(slots), KNOWLEDGE, today)
+        assumed = assumed_used(slots, today)
+        buttons = [{"title": gettext(CORRECTION_BUTTONS[a], locale),
+                    "payload": '/check_loan{"recheck": "%s"}' % a} for a in assumed]
+        buttons.append({"title": gettext("See details", locale), "payload": "/show_details"})
+        facts = {k: slots[k] for k in SLOTS if slots.get(k) is not None and k != "loan_cancelled"
+                 and k not in (slots.get("loan_assumed") or [])}
+        return buttons, [SlotSet("details", "\n\n".join(result_messages(result.programmes, locale))),
+                         SlotSet("loan_facts", facts), SlotSet("loan_assumed", slots.get("loan_assumed"))]
+
+
+def assumed_used(slots: dict[str, Any], today: dt.date) -> list[str]:
+    """The assumptions the answer rests on (those the pre-check would ask about)."""
+    return [slot for slot in slots.get("loan_assumed") or []
+            if slot in ASSUMED and slots.get(slot) == ASSUMED[slot]
+            and slot in still_needed({**slots, slot: None}, today)]
+
+
+def short_result(programmes: list[Programme], assumed: list[str], locale: str) -> str:
+    """The answer for a phone: can the person borrow, how much, by when, what it
+    assumes, the basis in one line; the rest goes behind "Xem chi tiết"."""
+    by_id = {p.id: p for p in programmes}
+    qd22, jobs = by_id["qd22"], by_id.get("jobs")
+    every = _programme_lines(qd22, locale)
+    term = gettext("Longest term: %(term)s.", locale) % {"term": format_period(qd22.term, locale)} if qd22.term else None
+    lines = [line for line in every if not line.startswith("• ") and line != term]  # those go to the details
+    if qd22.deadline and qd22.status != "not_eligible":
+        lines = [line if format_date(qd22.deadline, locale) not in line else
+                 gettext("Borrow by %(date)s (apply by about %(apply_by)s).", locale)
+                 % {"date": format_date(qd22.deadline, locale),
+                    "apply_by": format_date(qd22.apply_by or qd22.deadline, locale)} for line in lines]
+    if qd22.status != "not_eligible":
+        lines[0] = gettext("Yes.", locale) + " " + lines[0]
+        lines += ["• " + gettext(REASONS[r], locale) for r in qd22.reasons if r in ("deadline_close", "amount_over_cap")]
+    else:
+        lines += ["• " + gettext(REASONS[r], locale) for r in qd22.reasons if r in REASONS][:1]
+    if qd22.status == "not_eligible" and jobs and jobs.status not in ("not_applicable", "not_eligible"):
+        lines += _programme_lines(jobs, locale)[:1]
+    elif jobs and jobs.status not in ("not_applicable", "not_eligible"):
+        lines.append(gettext("The job-creation loan may also fit (see the details).", locale))
+    if assumed:
+        lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
+                     % {"assumptions": "; ".join(gettext(ASSUMPTION_PHRASES[a], locale) for a in assumed)})
+    day = qd22.rules_on or today_in_vietnam()
+    lines += caution_and_citation(["poor_household_rate"], day, locale,
+                                  lead=KNOWLEDGE.entry("loan.qd22", day).sources)[-1:]
+    return "\n".join(lines)
 
 
 REASONS = {

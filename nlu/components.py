@@ -325,3 +325,69 @@ class CrisisTermsOverride(GraphComponent, IntentClassifier):
             ranking = [r for r in message.data.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != self._intent]
             message.data[INTENT_RANKING_KEY] = [dict(crisis), *ranking]
         return messages
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class CaseFactsOverride(GraphComponent, IntentClassifier):
+    """A message that is a person's sentence and its completion ("bi 18 thang
+    tu, ra trai thang 3 nam 2025", "3 nam tu, ra tu 01/06/2023") is the
+    expungement case, whatever topic the classifier guessed from its words:
+    predict ``ask_expungement`` (its action computes the answer). Messages that
+    name another topic (a loan, the LLTP certificate, papers) keep their intent.
+    Place it before the crisis overrides: crisis words still win."""
+
+    KEEP = {"ask_expungement", "calc_expungement", "ask_loan", "check_loan", "request_human",
+            "erase_my_data", "enroll", "checkin"}
+    OTHER_TOPIC = re.compile(r"\b(vay|von|ly lich|lltp|phieu|cu tru|tam tru|thuong tru|can cuoc|cccd|cmnd|"
+                             r"giay to|ho so|viec lam|xin viec|quan che|trinh dien|bao cao)\b")
+    WEAK = {"out_of_scope", DEFAULT_NLU_FALLBACK_INTENT_NAME, "inform", "affirm", "deny"}
+    COMPLETED = re.compile(r"\b(ra tu|ra trai|chap hanh xong|man han|het an|mang an)\b")
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        return hashlib.sha256(inspect.getsource(cls).encode()).hexdigest()
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "CaseFactsOverride":
+        return cls()
+
+    @classmethod
+    def is_case(cls, text: str, entities: List[Dict[str, Any]], weak: bool = False) -> bool:
+        """A sentence and its completion date; or, when the classifier found no topic
+        (``weak``), a sentence alone ("à nhầm, tù 7 năm": a correction of the case)."""
+        kinds = {e.get("entity") for e in entities}
+        penalties = {e.get("value") for e in entities if e.get("entity") == "penalty_type"}
+        sentence = "duration" in kinds and bool(penalties) or bool(penalties & {"suspended", "life"})
+        folded = vtext.fold(text)
+        completed = bool(cls.COMPLETED.search(folded))  # "ra tù 01/06/2023": the date the answer asked for
+        if cls.OTHER_TOPIC.search(folded):
+            return False
+        return (sentence or completed) and "date" in kinds or sentence and weak
+
+    @classmethod
+    def is_case_for(cls, text: str, entities: List[Dict[str, Any]], intent: Optional[str]) -> bool:
+        return cls.is_case(text, entities, weak=intent in cls.WEAK)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not text or text.startswith("/"):
+                continue
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if intent in self.KEEP:
+                continue
+            if not self.is_case_for(text, message.get(ENTITIES, []), intent):
+                continue
+            case = {INTENT_NAME_KEY: "ask_expungement", PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.data[INTENT] = case
+            ranking = [r for r in message.data.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != "ask_expungement"]
+            message.data[INTENT_RANKING_KEY] = [dict(case), *ranking]
+        return messages

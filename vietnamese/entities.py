@@ -23,7 +23,7 @@ period) and ``penalty_type`` (str). Conventions:
   year) a day or month is not a date. Years 1900-2099. Relative forms ("hôm
   qua", "năm ngoái", "3 tháng trước", "cách đây 2 năm") resolve against
   ``today``; "N năm trước" gives a year, "N tháng trước" a month, "N ngày/tuần
-  trước" a day.
+  trước" a day; "ra tù được 2 năm rưỡi" (time since the release) a month.
 * duration: "P3Y", "P18M" (not normalised to years), "P2Y6M", "P15D", "P2W";
   "rưỡi" adds half of the last unit (year → 6 months, month → 15 days), "nửa
   năm" = "P6M". Not a duration inside a date or a relative date.
@@ -353,6 +353,12 @@ _YEAR_RE = re.compile(rf"{_B}nam\s+(?P<y>\d{{4}})(?!\w|[.,/\-]\d)")
 _AGO_RE = re.compile(
     rf"(?P<n>{_COUNT})\s*(?P<u>nam|thang|tuan|ngay)\s+(?:ve\s+)?truoc(?![a-z])"
 )
+# "ra tù được 2 năm rưỡi", "mãn hạn được 3 tháng": the release, that long before today.
+_SINCE_RE = re.compile(
+    rf"{_B}(?:ra\s+(?:tu|trai)|man\s+han|chap\s+hanh\s+xong(?:\s+an)?|(?:o\s+tu\s+)?ve(?:\s+nha)?)"
+    rf"\s+(?:(?P<since>duoc|dc|da\s+duoc|da)\s+)?(?:(?:khoang|gan|hon)\s+)?"
+    rf"(?P<n>{_COUNT})\s*(?P<u>nam|thang|tuan|ngay)(?P<half>\s+ruoi)?(?P<tail>\s+(?:roi|nay))?(?![a-z])"
+)
 _CACH_DAY_RE = re.compile(
     rf"{_B}cach\s+day\s+(?P<n>{_COUNT})\s*(?P<u>nam|thang|tuan|ngay)"
     rf"(?:\s+(?:ve\s+)?truoc)?(?![a-z])"
@@ -445,6 +451,18 @@ def _find_dates(ft: str, orig: str, today: _dt.date) -> list[_Candidate]:
     for m in _AGO_RE.finditer(ft):
         if count := _count(ft, orig, m, "n"):
             add(count[1], m.end(), _ago(today, count[0], m["u"]))
+    for m in _SINCE_RE.finditer(ft):
+        if not (m["since"] or m["tail"]):
+            continue  # "ra tù 2 năm": which? only "được 2 năm" or "2 năm rồi" say it is the time since
+        if count := _count(ft, orig, m, "n"):
+            n, unit = count[0], m["u"]
+            if unit in ("nam", "thang"):  # to the month: "2 năm rưỡi" is not to the day
+                months = n * 12 if unit == "nam" else n
+                months += (6 if unit == "nam" else 0) if m["half"] else 0
+                value = _months_back(today, months)
+            else:
+                value = _ago(today, n, unit)
+            add(count[1], m.end(), value)
     for m in _CACH_DAY_RE.finditer(ft):
         if (count := _count(ft, orig, m, "n")) and count[1] == m.start("n"):
             add(m.start(), m.end(), _ago(today, count[0], m["u"]))

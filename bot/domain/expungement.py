@@ -478,3 +478,27 @@ def calculate(case: Case, kb: KnowledgeBase, today: dt.date) -> Result:
         before = [m for m in result.missing if m.startswith("new_") or m == "special_chapter"]
         return Result("need_info", missing=_ordered(before) + missing, facts=result.facts)
     return result
+
+
+# --- answer first ---------------------------------------------------------------------------
+
+# Inputs the answer may assume, when the person did not say them, with the value assumed: what
+# is true for most people who ask (an adult offence, not a national-security crime, no new
+# crime, no supplementary penalty still running, the judgment's other decisions carried out).
+# Each assumption is stated with the answer, with a way to correct it.
+ASSUMABLE = {
+    "age_at_offence": "adult",
+    "special_chapter": False,
+    "new_crime": False,
+    "supplementary_until": "none",
+    "other_decisions_done": True,
+}
+
+
+def waiting_period(kb: KnowledgeBase, penalty: str, term: Period | None, today: dt.date,
+                   court: bool = False) -> tuple[Period, str]:
+    """The rule for one penalty, before any date is known: the waiting period
+    (Điều 70, or Điều 71 for the court route) and the knowledge id it comes from."""
+    table = "blhs.d71.periods" if court else "blhs.d70.periods"
+    _check_term(kb, "prison_term", term, today)
+    return _wait(kb, table, penalty, term, today), table

@@ -319,7 +319,11 @@ def test_an_officer_handles_an_alert_by_buttons_and_a_stranger_cannot(stack, pro
 
 FUTURE_QUESTION = "Tôi bị tù 3 năm, chấp hành xong ngày 01/06/2025, đã nộp đủ tiền bồi thường, khi nào được xóa án tích?"
 PAST_QUESTION = FUTURE_QUESTION.replace("01/06/2025", "01/06/2023")
-FUTURE_ANSWERS = ('/inform{"age_group": "adult"}', "/deny", "/deny", "/deny")
+FUTURE_ANSWERS = ()  # answered at once, the rest assumed and said (issue 14)
+
+
+def payloads(reply: dict) -> list[str]:
+    return [b["payload"] for b in reply.get("buttons") or []]
 
 
 @pytest.mark.stack
@@ -332,12 +336,12 @@ def test_an_enrolled_supervisee_asks_to_be_reminded_of_the_date(stack, product):
     assert replies[-1]["buttons"][0]["payload"] == "/remember_milestone"
     for turn in (PAST_QUESTION, *FUTURE_ANSWERS):  # a later calculation, already cleared: no button, and
         replies = product.chat(user).say(turn)           # the earlier one's button no longer stores anything
-    assert "từ ngày 02/06/2025" in replies[-1]["text"] and replies[-1]["buttons"] == []
+    assert "từ ngày 02/06/2025" in replies[-1]["text"] and "/remember_milestone" not in payloads(replies[-1])
     assert product.chat(user).say("/remember_milestone")[0]["text"].startswith("Tôi chưa có ngày nào để nhắc")
     for turn in (FUTURE_QUESTION, *FUTURE_ANSWERS):
         replies = product.chat(user).say(turn)
     assert "từ ngày 02/06/2027" in replies[-1]["text"]
-    assert replies[-1]["buttons"] == [{"title": "Nhắc tôi vào ngày đó", "payload": "/remember_milestone"}]
+    assert replies[-1]["buttons"][0] == {"title": "Nhắc tôi vào ngày đó", "payload": "/remember_milestone"}
     [saved] = product.chat(user).say("/remember_milestone")
     assert saved["text"] == ("Đã lưu. Tôi sẽ nhắn cho anh/chị vào ngày 02/06/2027. Hồ sơ của anh/chị chỉ lưu "
                              "ngày này, không lưu gì về bản án.")
@@ -353,6 +357,6 @@ def test_anonymous_people_get_the_date_without_the_button(product):
     user = f"anon-{os.urandom(4).hex()}"
     for turn in (FUTURE_QUESTION, *FUTURE_ANSWERS):
         replies = product.say(user, turn)
-    assert "từ ngày 02/06/2027" in replies[-1]["text"] and replies[-1]["buttons"] == []
+    assert "từ ngày 02/06/2027" in replies[-1]["text"] and "/remember_milestone" not in payloads(replies[-1])
     assert product.say(user, "/remember_milestone")[0]["text"] == ("Nhắc ngày chỉ dành cho người đã đăng ký với "
                                                                    "cán bộ phụ trách.")

@@ -157,3 +157,40 @@ def test_alerts_are_acted_on_within_scope_with_a_reason(s, lexicon):
     done = alerts.act_on_alert(s, alert.id, "acknowledged", "contacted", officer.id)
     assert (done.status, done.reason_code, done.updated_by) == ("acknowledged", "contacted", officer.id)
     assert alerts.act_on_alert(s, alert.id, "resolved", "help_arranged", mentor.id).status == "resolved"
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize("activity, feeling", [("dang di phu ho", "te lam, toi ko ngu dc"),
+                                               ("đang đi phụ hồ", "tệ lắm, tối ko ngủ dc")])
+def test_answers_in_words_are_understood_and_a_bad_night_is_not_a_crisis(product, activity, feeling):
+    """Issue 14: "đang đi phụ hồ" answers "đang làm gì?", "tệ lắm, tối ko ngủ dc" answers the
+    wellbeing question as a low answer, with care; the form goes on (crisis words still win:
+    tests/unit/test_answer_first.py)."""
+    env = dict(product.env)
+
+    def admin(*args):
+        return subprocess.run([sys.executable, "-m", "bot", "admin", *args], cwd=PROJECT_ROOT, env=env,
+                              capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+
+    commune = f"Xã CW {os.urandom(3).hex()}"
+    admin("add-commune", commune)
+    sup = admin("add-person", "--role", "supervisee", "--name", "Anh C", "--commune", commune)
+    user = f"cw-{os.urandom(4).hex()}"
+    product.chat(user).say(admin("enroll-code", sup))
+    product.chat(user).say("/affirm")
+    product.chat(user).say("báo cáo")
+    product.chat(user).say('/inform{"choice": "same"}')
+    asked_wellbeing = product.chat(user).say(activity)
+    assert "1" in str(asked_wellbeing[-1].get("buttons"))  # the wellbeing question, not the menu
+    after = product.chat(user).say(feeling)
+    said = "\n".join(r["text"] for r in after)
+    assert "Tôi đã ghi vào báo cáo (1/5)" in said and "115" not in said  # care, not the crisis reply
+    for turn in ('/inform{"choice": "nothing"}', "/deny"):
+        replies = product.chat(user).say(turn)
+    assert "Báo cáo của anh/chị" in replies[0]["text"]  # the summary to confirm: the form went on
+    product.chat(user).say("/affirm")
+    engine = make_engine(env["DATABASE_URL"])
+    with make_sessionmaker(engine)() as s:
+        assert s.scalar(select(Checkin.wellbeing).where(Checkin.person_id == sup)) == 1
+        assert s.scalar(select(Checkin.activity).where(Checkin.person_id == sup)) == "working"
+    engine.dispose()

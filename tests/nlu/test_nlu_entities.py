@@ -143,6 +143,11 @@ DATES = [
     ("cách đây 2 năm", "2024", "cách đây 2 năm"),
     ("tháng 3 năm ngoái", "2025-03", "tháng 3 năm ngoái"),
     ("ra tù năm ngoái", "2025", "năm ngoái"),
+    # The time since the release is the release date (issue 14), to the month.
+    ("ra tù được 3 năm rồi", "2023-11", "3 năm rồi"),
+    ("ra tù được 2 năm rưỡi", "2024-05", "2 năm rưỡi"),
+    ("mãn hạn được 3 tháng", "2026-08", "3 tháng"),
+    ("ra trại 2 năm rồi", "2024-11", "2 năm rồi"),
 ]
 
 
@@ -210,7 +215,6 @@ DURATIONS = [
     ("mười lăm năm", "P15Y", "mười lăm năm"),
     ("hai mươi năm", "P20Y", "hai mươi năm"),
     ("bị 3 năm tù", "P3Y", "3 năm"),
-    ("ra tù được 3 năm rồi", "P3Y", "3 năm"),
 ]
 
 

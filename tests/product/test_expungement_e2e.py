@@ -28,14 +28,11 @@ HEADLINE = "Tôi bị tù 3 năm, chấp hành xong ngày 01/06/2023, đã nộp
 HEADLINE_PLAIN = "toi bi tu 3 nam, chap hanh xong ngay 01/06/2023, da nop du tien boi thuong, khi nao duoc xoa an tich?"
 
 
-@pytest.mark.parametrize("question, answers", [
-    (HEADLINE, [ADULT, "/deny", "/deny", "/deny"]),
-    (HEADLINE_PLAIN, ["tren 18", "khong", "ko", "khong co"]),
-])
-def test_headline_question_gets_the_date_and_its_basis(product, question, answers):
-    turns = chat(product, question, *answers)
-    assert "bao nhiêu tuổi" in text(turns[0])  # only what is missing is asked
+@pytest.mark.parametrize("question", [HEADLINE, HEADLINE_PLAIN])
+def test_headline_question_gets_the_date_and_its_basis(product, question):
+    turns = chat(product, question)  # answer first: the date, with what it assumes (issue 14)
     final = text(turns[-1])
+    assert "khi phạm tội anh/chị đã đủ 18 tuổi" in final
     assert "đương nhiên được xóa án tích từ ngày 02/06/2025" in final
     assert "thời hạn 2 năm, kết thúc hết ngày 01/06/2025" in final
     assert "Căn cứ: khoản 2 Điều 70 Bộ luật Hình sự 2015 (sửa đổi 2017); Điều 147–148 Bộ luật Dân sự 2015" in final
@@ -54,8 +51,7 @@ def test_suspended_sentence_via_buttons(product):
 
 
 def test_an_answer_can_be_corrected(product):
-    turns = chat(product, "tù 3 năm, ra tù 01/06/2023, xóa án tích khi nào", "à nhầm, tù 7 năm", ADULT,
-                 "/deny", "/deny", "/deny", "/affirm")
+    turns = chat(product, "tù 3 năm, ra tù 01/06/2023, xóa án tích khi nào", "à nhầm, tù 7 năm")
     assert "từ ngày 02/06/2026" in text(turns[-1]) and "thời hạn 3 năm" in text(turns[-1])
 
 
@@ -71,46 +67,48 @@ def test_future_date_is_refused_and_asked_again(product):
 
 
 def test_national_security_crime_goes_to_court(product):
-    turns = chat(product, "tù 5 năm, ra tù 01/06/2023, khi nào xóa án tích", ADULT, "/affirm", "/deny", "/deny", "/affirm")
+    turns = chat(product, "tù 5 năm, ra tù 01/06/2023, khi nào xóa án tích",
+                 '/calc_expungement{"recheck": "exp_special_chapter"}')
     assert "Tòa án" in text(turns[-1]) and "02/06/2026" in text(turns[-1])
 
 
 def test_offence_before_16_means_no_record(product):
-    turns = chat(product, "tù 3 năm, ra tù 01/06/2023, khi nào xóa án tích", CHILD)
+    turns = chat(product, "tù 3 năm, ra tù 01/06/2023, khi nào xóa án tích",
+                 '/calc_expungement{"recheck": "exp_age_group"}', CHILD)
     assert "không bị coi là có án tích" in text(turns[-1])
     assert "Điều 107" in text(turns[-1])
 
 
 def test_unpaid_compensation_blocks(product):
-    turns = chat(product, "tu 3 nam ra tu 01/06/2023 chua boi thuong xong, bao gio xoa an tich", ADULT,
-                 "/deny", "/deny", "/deny")
+    turns = chat(product, "tu 3 nam ra tu 01/06/2023 chua boi thuong xong, bao gio xoa an tich")
     assert "bồi thường, án phí, tiền phạt" in text(turns[-1])
 
 
-@pytest.mark.parametrize("question, answers", [
-    ("Tôi bị 2 năm tù vì gây tai nạn giao thông chết người, khoản 1 Điều 260, ra tù 01/06/2024, khi nào xóa án tích?",
-     [ADULT, "/deny"]),
-    ("toi bi 2 nam tu vi gay tai nan giao thong chet nguoi, khoan 1 dieu 260, ra tu 01/06/2024, khi nao xoa an tich?",
-     ["tren 18", "khong"]),
+@pytest.mark.parametrize("question", [
+    "Tôi bị 2 năm tù vì gây tai nạn giao thông chết người, khoản 1 Điều 260, ra tù 01/06/2024, khi nào xóa án tích?",
+    "toi bi 2 nam tu vi gay tai nan giao thong chet nguoi, khoan 1 dieu 260, ra tu 01/06/2024, khi nao xoa an tich?",
 ])
-def test_traffic_death_under_clause_1_leaves_no_record(product, question, answers):
-    turns = chat(product, question, *answers)
+def test_traffic_death_under_clause_1_leaves_no_record(product, question):
+    turns = chat(product, question)
     final = text(turns[-1])
     assert "không bị coi là có án tích" in final and "khoản 2 Điều 69" in final
     assert "xóa án tích từ ngày" not in final
 
 
 def test_first_offence_at_15_then_adult_prison_keeps_a_record_until_2027(product):
-    turns = chat(product, "tù 2 năm, ra tù 01/01/2019, khi nào xóa án tích", CHILD, "/affirm",
-                 '/inform{"penalty_type": "prison"}', "4 năm", "01/06/2025", "/deny", ADULT, "/deny", "/affirm")
-    assert "không bị coi là có án tích" in text(turns[1])  # that judgment alone, then the new crime is asked
+    turns = chat(product, "tù 2 năm, ra tù 01/01/2019, khi nào xóa án tích",
+                 '/calc_expungement{"recheck": "exp_age_group"}', CHILD,
+                 '/calc_expungement{"recheck": "exp_new_crime"}',
+                 '/inform{"penalty_type": "prison"}', "4 năm", "01/06/2025", ADULT)
+    assert "không bị coi là có án tích" in text(turns[2])  # that judgment alone; then the new crime is told
     final = text(turns[-1])
-    assert "đương nhiên được xóa án tích từ ngày 02/06/2027" in final and "vẫn còn án tích" in final
+    assert "đương nhiên được xóa án tích từ ngày 02/06/2027" in final and len(turns[-1][-1]["text"]) <= 500
+    assert "/show_details" in [b["payload"] for b in turns[-1][-1]["buttons"]]  # "vẫn còn án tích…" is there
 
 
 def test_under_18_unpaid_compensation_does_not_block(product):
-    turns = chat(product, "tu 3 nam ra tu 10/01/2024 chua boi thuong xong, bao gio xoa an tich", MINOR, "/affirm",
-                 "/deny")
+    turns = chat(product, "tu 3 nam ra tu 10/01/2024 chua boi thuong xong, bao gio xoa an tich",
+                 '/calc_expungement{"recheck": "exp_age_group"}', MINOR, "/affirm")
     final = text(turns[-1])
     assert "từ ngày 11/01/2025" in final and "không phạm tội mới" in final
 
@@ -125,9 +123,9 @@ def test_suspended_sentence_still_in_probation_counts_from_its_end(product):
 
 @pytest.mark.parametrize("first, answers", [
     ("Tôi bị tù 4 năm, được tha tù trước thời hạn có điều kiện ngày 01/03/2024, khi nào được xóa án tích?",
-     ["01/03/2026", ADULT, "/deny", "/deny", "/deny", "/affirm"]),
+     ["01/03/2026"]),
     ("toi bi tu 4 nam, duoc tha tu truoc thoi han ngay 01/03/2024, bao gio xoa an tich",
-     ["01/03/2026", "tren 18", "khong", "khong", "khong", "da xong"]),
+     ["01/03/2026"]),
 ])
 def test_early_release_counts_from_the_end_of_probation(product, first, answers):
     turns = chat(product, first, *answers)

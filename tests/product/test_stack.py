@@ -42,7 +42,7 @@ def test_button_payload_is_understood(product):
     "text, starts",
     [
         ("toi muon vay von", "Người đã chấp hành xong án phạt tù có thể vay vốn"),  # no diacritics
-        ("tôi muốn vay 50tr mở tiệm sửa xe", "Anh/chị đã có giấy chứng nhận chấp hành xong"),  # pre-check
+        ("tôi muốn vay 50tr mở tiệm sửa xe", "Anh/chị chấp hành xong án phạt tù"),  # pre-check: the one missing fact
         ("làm lại cccd ở đâu", "Thẻ căn cước bị tạm giữ"),
         ("giấy tờ", "Anh/chị cần hỏi về loại giấy tờ nào?"),
         ("cam on nhe", "Không có gì ạ."),
@@ -174,8 +174,9 @@ def test_headline_sentence_gets_loan_topic_amount_and_date(product):
     assert parsed["intent"]["name"] == "ask_loan"
     found = {(e["entity"], e["value"]) for e in parsed["entities"]}
     assert found == {("date", "2024-03"), ("money", 50000000)}
-    # A personal case: the pre-check asks only what is missing.
-    assert product.say("headline", text)[0]["text"].startswith("Anh/chị đã có giấy chứng nhận")
+    # A personal case with its facts: answered at once, the certificate assumed and said (issue 14).
+    reply = product.say("headline", text)[0]["text"]
+    assert reply.startswith("Được.") and "anh/chị đã có giấy chứng nhận" in reply
 
 
 def test_two_stage_fallback_through_the_stack(product):

@@ -67,15 +67,11 @@ def test_typed_without_diacritics(product, typed, expect):
 
 def test_expungement_calculation_without_diacritics(product):
     user = f"plain-{next(_ids)}"
-    product.say(user, "an treo 2 nam, het thu thach 15/03/2024, bao gio xoa an tich")
-    for answer in ("tren 18", "khong", "ko", "khong co"):
-        replies = product.say(user, answer)
-    replies = product.say(user, "da xong")
+    replies = product.say(user, "an treo 2 nam, het thu thach 15/03/2024, bao gio xoa an tich")  # answer first
     assert "từ ngày 16/03/2025" in "\n".join(r["text"] for r in replies)
 
 
 def test_loan_check_in_teencode(product):
     user = f"plain-{next(_ids)}"
-    product.say(user, "e ra tu t5/2025 mun vay 40tr nuoi heo")
-    replies = product.say(user, "da co giay r")
+    replies = product.say(user, "e ra tu t5/2025 mun vay 40tr nuoi heo, da co giay r")
     assert "100.000.000\u00a0₫" in "\n".join(r["text"] for r in replies)

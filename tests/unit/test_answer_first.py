@@ -1,0 +1,233 @@
+"""Issue 14, points 2 and 3: answer first (the rule, or the computed date with the
+assumptions it rests on and a button to correct each) and a person's story read
+from one message, without a model (the actions run through rasa-sdk's executor)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, strategies as st
+
+from actions import checkin, expungement as exp, loans
+from actions.answers import KNOWLEDGE
+from bot.domain.expungement import Conviction, assess, waiting_period
+from bot.domain.loans import precheck
+from bot.domain.periods import Period
+from tests.unit.test_actions import call
+
+TODAY = dt.date(2026, 11, 22)
+
+
+# --- the rule for a sentence, before any date ----------------------------------------------
+
+@pytest.mark.parametrize("penalty, term, wait", [
+    ("prison", "P3Y", "P2Y"), ("prison", "P5Y", "P2Y"), ("prison", "P5Y1M", "P3Y"), ("prison", "P15Y", "P3Y"),
+    ("prison", "P20Y", "P5Y"), ("life", None, "P5Y"), ("suspended", None, "P1Y"), ("fine", None, "P1Y"),
+])
+def test_waiting_period_by_penalty(penalty, term, wait):
+    got, table = waiting_period(KNOWLEDGE, penalty, Period.parse(term) if term else None, TODAY)
+    assert got == Period.parse(wait) and table == "blhs.d70.periods"
+
+
+@given(months=st.integers(min_value=3, max_value=240), completed=st.dates(dt.date(2000, 1, 1), dt.date(2020, 1, 1)))
+def test_the_rule_answer_is_the_calculators_period(months, completed):
+    """Whatever the term, the period said before any date is the one the date is computed with."""
+    term = Period(months=months)
+    wait, _ = waiting_period(KNOWLEDGE, "prison", term, TODAY)
+    r = assess([Conviction(age_at_offence=30, penalty="prison", term=term, completed_on=completed,
+                           special_chapter=False, no_supplementary=True, other_decisions_done=True)], KNOWLEDGE, TODAY)
+    assert r.wait == wait
+
+
+@given(a=st.integers(min_value=3, max_value=240), b=st.integers(min_value=3, max_value=240))
+def test_a_longer_sentence_never_waits_less(a, b):
+    wa, _ = waiting_period(KNOWLEDGE, "prison", Period(months=min(a, b)), TODAY)
+    wb, _ = waiting_period(KNOWLEDGE, "prison", Period(months=max(a, b)), TODAY)
+    assert wa <= wb
+
+
+# --- the story in one message -----------------------------------------------------------------
+
+@pytest.mark.parametrize("text, requested, age", [
+    ("luc do e 25t", "exp_age_group", 25), ("lúc đó e 25t", "exp_age_group", 25),
+    ("lúc đó em 17 tuổi", None, 17), ("luc do em 17 tuoi", None, 17), ("năm đó e mới 16t", None, 16),
+])
+def test_ages_said_in_passing(text, requested, age):
+    ents = [{"entity": "money", "value": 25_000_000}] if "25t" in text else []
+    assert exp.extract({"text": text, "entities": ents}, requested, TODAY).get("exp_age_group") == age
+
+
+def test_under_18_is_not_read_as_18():
+    assert exp.extract({"text": "dưới 18 tuổi", "entities": []}, None, TODAY).get("exp_age_group") is None
+
+
+@pytest.mark.parametrize("text", ["bán đồ ăn sáng", "ban do an sang", "bán hàng ăn sáng", "mở quán cơm",
+                                  "ban tap hoa", "chạy xe ôm"])
+def test_loan_purposes_in_words(text):
+    assert loans.extract({"text": text, "entities": []}, "loan_purpose")["loan_purpose"] == "production"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("tệ lắm, tối ko ngủ dc", 1), ("te lam, toi ko ngu dc", 1), ("buồn quá", 2), ("khong on lam", 2),
+    ("bình thường", 3), ("cũng ổn", 4), ("rất tốt", 5), ("4", 4),
+])
+def test_wellbeing_in_words(text, value):
+    assert checkin.extract({"text": text, "intent": {"name": "crisis"}}, "ci_wellbeing") == {"ci_wellbeing": value}
+
+
+@pytest.mark.parametrize("text", ["ko muốn sống nữa", "muốn chết cho xong", "tệ lắm, muốn tự tử"])
+def test_crisis_words_are_never_a_wellbeing_answer(text):
+    assert checkin.extract({"text": text, "intent": {"name": "crisis"}}, "ci_wellbeing") == {}
+
+
+@pytest.mark.parametrize("text", ["dang di phu ho", "đang đi phụ hồ", "chạy grab"])
+def test_activity_in_words(text):
+    assert checkin.extract({"text": text, "intent": {"name": "affirm"}}, "ci_activity") == {"ci_activity": "working"}
+
+
+# --- answer first, through the executor ----------------------------------------------------------
+
+def latest(text: str, intent: str, entities: list[dict]) -> dict:
+    return {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities,
+            "intent_ranking": [], "metadata": {}}
+
+
+def slot_events(out: dict) -> dict:
+    return {e["name"]: e["value"] for e in out["events"] if e["event"] == "slot"}
+
+
+def test_a_rule_question_gets_the_rule_and_a_button(clock):
+    clock.now = dt.datetime(2026, 11, 22, 3, tzinfo=dt.timezone.utc)
+    out = call("action_expungement_start", latest(
+        "Bị phạt tù 3 năm thì sau bao lâu được xóa án tích?", "ask_expungement",
+        [{"entity": "penalty_type", "value": "prison"}, {"entity": "duration", "value": "P3Y"}]), [])
+    [reply] = out["responses"]
+    assert "sau 2 năm kể từ ngày chấp hành xong" in reply["text"] and len(reply["text"]) <= 500
+    assert reply["buttons"] == [{"title": "Tính ngày xóa án tích", "payload": "/calc_expungement"}]
+    assert slot_events(out)["exp_facts"] == {"exp_penalty": "prison", "exp_prison_term": "P3Y"}
+
+
+def test_facts_start_the_form_with_the_assumptions_stated(clock):
+    clock.now = dt.datetime(2026, 11, 22, 3, tzinfo=dt.timezone.utc)
+    out = call("action_expungement_start", latest(
+        "Em bị 4 năm tù, chấp hành xong hôm 20/8/2022, tiền án phí với bồi thường nộp hết rồi.", "ask_expungement",
+        [{"entity": "duration", "value": "P4Y"}, {"entity": "penalty_type", "value": "prison"},
+         {"entity": "date", "value": "2022-08-20"}]), [])
+    slots = slot_events(out)
+    assert slots["exp_other_done"] is True and "exp_other_done" not in slots["exp_assumed"]
+    assert set(slots["exp_assumed"]) == {"exp_age_group", "exp_special_chapter", "exp_new_crime", "exp_supplementary"}
+    assert exp.still_needed(slots, TODAY) == []  # nothing to ask: the form answers at once
+
+
+def test_the_result_is_phone_sized_with_details_and_corrections():
+    slots = {"exp_penalty": "prison", "exp_prison_term": "P4Y", "exp_completed_on": "2022-08-20",
+             "exp_other_done": True}
+    assumed = [k for k in exp.ASSUMED if slots.get(k) is None]
+    slots |= {k: exp.ASSUMED[k] for k in assumed} | {"exp_assumed": assumed}
+    r = exp.calculate(exp.case_from_slots(slots, TODAY), KNOWLEDGE, TODAY)
+    text = exp.short_result_text(r, exp.assumed_used(slots, TODAY), TODAY, "vi")
+    assert "từ ngày 21/08/2024" in text and "kết thúc hết ngày 20/08/2024" in text
+    assert "khi phạm tội anh/chị đã đủ 18 tuổi" in text and "anh/chị không phạm tội mới" in text
+    assert "không phải tội xâm phạm an ninh quốc gia" in text
+    assert len(text) <= 500 and text.splitlines()[-1].startswith("Căn cứ:")
+    assert "Điều 147–148" in exp.result_text(r, TODAY, "vi")  # the counting rule: in the details
+
+
+def test_a_correction_recomputes_with_the_rest_kept(clock):
+    clock.now = dt.datetime(2026, 11, 22, 3, tzinfo=dt.timezone.utc)
+    facts = {"exp_penalty": "prison", "exp_prison_term": "P4Y", "exp_completed_on": "2022-08-20"}
+    tracker_slots = {"exp_facts": facts}
+    out = call_with_slots("action_expungement_start", latest(
+        '/calc_expungement{"recheck": "exp_other_done"}', "calc_expungement",
+        [{"entity": "recheck", "value": "exp_other_done"}]), tracker_slots)
+    slots = slot_events(out)
+    assert slots["exp_other_done"] is False and slots["exp_prison_term"] == "P4Y"
+    r = exp.calculate(exp.case_from_slots(slots, TODAY), KNOWLEDGE, TODAY)
+    assert r.route == "not_yet"
+
+
+def call_with_slots(action: str, message: dict, slots: dict) -> dict:
+    import asyncio
+    import actions
+    from rasa_sdk.executor import ActionExecutor
+    executor = ActionExecutor()
+    executor.register_package(actions)
+    payload = {"next_action": action, "sender_id": "conv", "version": "3.6.21",
+               "domain": {"intents": [], "entities": [], "slots": {}, "responses": {}, "actions": [], "forms": {}},
+               "tracker": {"sender_id": "conv", "slots": slots, "latest_message": message, "events": [],
+                           "paused": False, "followup_action": None, "active_loop": {},
+                           "latest_action_name": "action_listen"}}
+    return asyncio.run(executor.run(payload)).model_dump()
+
+
+def test_loan_answer_is_phone_sized_and_says_yes():
+    slots = {"loan_purpose": "production", "loan_completed_on": "2026-10", "loan_penalty": "prison",
+             "loan_has_certificate": True, "loan_assumed": ["loan_has_certificate"]}
+    r = precheck(loans.case_from_slots(slots), KNOWLEDGE, TODAY)
+    text = loans.short_result(r.programmes, loans.assumed_used(slots, TODAY), "vi")
+    assert text.startswith("Được.") and "100.000.000" in text
+    assert "anh/chị đã có giấy chứng nhận chấp hành xong án phạt tù" in text
+    assert len(text) <= 500, len(text)
+    assert "Giấy tờ cần chuẩn bị" in "\n".join(loans.result_messages(r.programmes, "vi"))
+
+
+@pytest.mark.parametrize("story", [
+    "Năm 2015 em bị 2 năm tù, ra tù tháng 6/2017; năm 2019 lại bị 3 năm tù, ra tù 01/06/2022. Bao giờ em hết án tích?",
+    "nam 2015 e bi 2 nam tu, ra tu thang 6/2017, nam 2019 bi 3 nam tu nua, ra tu 01/06/2022, bao gio het an tich",
+])
+def test_two_convictions_in_one_message_are_both_assessed(story):
+    from vietnamese.entities import extract as entities
+    ents = [{"entity": e.entity, "value": e.value} for e in entities(story, TODAY)]
+    said = exp.extract({"text": story, "entities": ents}, None, TODAY)
+    assert said["exp_new_crime"] is True and said["exp_new_prison_term"] == "P3Y" and said["exp_prison_term"] == "P2Y"
+    slots = dict(said)
+    assumed = [k for k in exp.ASSUMED if slots.get(k) is None]
+    slots |= {k: exp.ASSUMED[k] for k in assumed} | {"exp_assumed": assumed}
+    assert exp.still_needed(slots, TODAY) == []
+    r = exp.calculate(exp.case_from_slots(slots, TODAY), KNOWLEDGE, TODAY)
+    text = exp.short_result_text(r, exp.assumed_used(slots, TODAY), TODAY, "vi")
+    assert "từ ngày 02/06/2024" in text and "khoản 2 Điều 73" in text  # restarted by the new crime
+    assert "anh/chị không phạm tội mới" not in text  # said, not assumed
+
+
+def test_one_sentence_with_two_dates_is_one_conviction():
+    story = "bị 3 năm tù năm 2019, ra tù 01/06/2022"
+    from vietnamese.entities import extract as entities
+    ents = [{"entity": e.entity, "value": e.value} for e in entities(story, TODAY)]
+    assert "exp_new_crime" not in exp.extract({"text": story, "entities": ents}, None, TODAY)
+
+
+def test_the_result_action_sets_details_and_the_buttons(clock):
+    clock.now = dt.datetime(2026, 11, 22, 3, tzinfo=dt.timezone.utc)
+    slots = {"exp_penalty": "prison", "exp_prison_term": "P4Y", "exp_completed_on": "2022-08-20",
+             "exp_other_done": True, "exp_age_group": "adult", "exp_special_chapter": False, "exp_new_crime": False,
+             "exp_supplementary": "none",
+             "exp_assumed": ["exp_age_group", "exp_special_chapter", "exp_new_crime", "exp_supplementary"]}
+    out = call_with_slots("action_expungement_result", latest("x", "inform", []), slots)
+    [reply] = out["responses"]
+    assert [b["payload"] for b in reply["buttons"]] == [
+        '/calc_expungement{"recheck": "exp_age_group"}', '/calc_expungement{"recheck": "exp_special_chapter"}',
+        '/calc_expungement{"recheck": "exp_new_crime"}', '/calc_expungement{"recheck": "exp_supplementary"}',
+        "/show_details"]
+    assert reply["buttons"][-1]["title"] == "Xem chi tiết"
+    events = slot_events(out)
+    assert "Điều 147–148" in events["details"] and "Điều 147–148" in reply["text"]  # cited; explained in details
+    assert "kể từ ngày hôm sau" in events["details"] or len(events["details"]) > len(reply["text"])
+    assert events["exp_facts"]["exp_prison_term"] == "P4Y" and "exp_age_group" not in events["exp_facts"]
+
+
+@pytest.mark.parametrize("story, value, asked", [
+    ("bị 3 năm tù và 2 năm quản chế, ra tù 01/06/2023", "yes", ["exp_supplementary_until"]),
+    ("bi 3 nam tu, cam cu tru 1 nam, ra tu 01/06/2023", "yes", ["exp_supplementary_until"]),
+    ("bị 3 năm tù, quản chế cũng xong rồi, ra tù 01/06/2023", "none", []),
+    ("bị 3 năm tù, ra tù 01/06/2023", None, []),
+])
+def test_a_supplementary_penalty_in_the_story_is_not_assumed_away(story, value, asked):
+    from vietnamese.entities import extract as entities
+    ents = [{"entity": e.entity, "value": e.value} for e in entities(story, TODAY)]
+    said = exp.extract({"text": story, "entities": ents}, None, TODAY)
+    assert said.get("exp_supplementary") == value and said["exp_prison_term"] == "P3Y"
+    slots = dict(said)
+    slots |= {k: exp.ASSUMED[k] for k in exp.ASSUMED if slots.get(k) is None}
+    assert exp.still_needed(slots, TODAY) == asked  # one question: when it ends
