@@ -260,9 +260,9 @@ def _relay(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt
             buttons: tuple[Button, ...] = (_message_button(sender, locale),)
         else:
             buttons = (_close_button(locale),)
-    else:
+    else:   # no button: a typed "1" on Zalo's numbered choices must not end the conversation
         sender = s.get(Person, conv.staff_id)
-        buttons = (_close_button(locale),)
+        buttons = ()
     return f"{_name(sender, locale)}: {msg.text}", buttons
 
 
