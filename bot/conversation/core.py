@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings, load_settings
 from bot.supervision import enrollment
-from bot.conversation import offered, relay
+from bot.conversation import offered, relay, staff
 from bot.conversation.rasa_client import RasaClient, RasaError, RasaUnavailable, Reply, parse_rest_output
 from bot.i18n import N_, gettext, normalize_locale
 from bot.outbox import wake_waiting
@@ -302,6 +302,16 @@ class Core:
             resolve_identity, self.sessions, msg.channel, msg.external_id, msg.locale
         )
         if not msg.anonymous:
+            # A staff member's menu words, unless they are typed in a relayed conversation (then they are relayed).
+            typed_in_relay = not msg.text.strip().startswith("/") and await anyio.to_thread.run_sync(
+                relay.in_conversation, self.sessions, conversation_id)
+            menu = None if typed_in_relay else await anyio.to_thread.run_sync(
+                staff.route, self.sessions, self.settings(), conversation_id, msg.text, locale, utcnow())
+            if menu is not None:
+                await anyio.to_thread.run_sync(record_offered, self.sessions, conversation_id, menu)
+                log.info("turn channel=%s conversation=%s staff menu replies=%d", msg.channel, conversation_id,
+                         len(menu))
+                return Turn(menu, conversation_id)
             key = f"{msg.channel}:{msg.event_id}" if msg.event_id else f"{msg.channel}:{new_id()}"
             routed = await anyio.to_thread.run_sync(relay.route, self.sessions, conversation_id, msg.text, key,
                                                     locale, utcnow())

@@ -88,6 +88,14 @@ def _delivery_note(d: conv_api.Delivery, recipient: Person | None, now: dt.datet
     return []
 
 
+def in_conversation(sessions: sessionmaker[Session], identity_id: str) -> bool:
+    """Is this chat's person in an open relayed conversation (staff: one they joined)?"""
+    with sessions() as s:
+        identity = s.get(ChannelIdentity, identity_id)
+        person = s.get(Person, identity.person_id) if identity is not None and identity.person_id else None
+        return person is not None and _side(s, person)[1] is not None
+
+
 def route(sessions: sessionmaker[Session], identity_id: str, text: str, key: str, locale: str,
           now: dt.datetime) -> Routed | None:
     """None: not a relay matter, the turn goes on to Rasa."""

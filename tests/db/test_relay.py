@@ -243,3 +243,63 @@ def test_retention_purges_old_texts(world, clock):
     conv_id = world.run(lambda s: conversations.open_for_person(s, world.supervisee).id)
     assert world.run(conversations.purge, clock.now + dt.timedelta(days=31), 30) >= 1
     assert world.run(conversations.read, world.mentor, conv_id) == []
+
+
+# --- the staff menu (bot.conversation.staff), through the gateway's turn ------------------------
+
+
+def turn(world: World, role: str, text: str, settings) -> list:  # noqa: ANN001
+    core = Core(world.sessions, rasa=None, settings=settings)  # type: ignore[arg-type]
+    msg = Inbound("web", world.users[role], text)
+    refused = asyncio.run(core.refusal(msg))
+    return refused if refused is not None else asyncio.run(core.turn(msg)).replies
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from bot.config import Settings
+    return Settings(var_dir=tmp_path)
+
+
+def test_a_mentor_gets_the_staff_menu_not_the_returnee_answers(world, clock, settings):
+    for text in ("báo cáo", "/checkin", "/greet", "menu"):
+        [reply] = turn(world, "mentor", text, settings)
+        assert reply.text == "Menu cán bộ: anh/chị muốn xem gì?", text
+        assert [b.payload for b in reply.buttons] == ["/staff_alerts", "/staff_people", "/staff_conversations",
+                                                      "/staff_quiet"]
+    [alerts] = turn(world, "mentor", "xem cảnh báo", settings)
+    assert "Không có cảnh báo" in alerts.text
+
+
+def test_my_people_lists_only_mine_with_a_message_and_code_button(world, clock, settings):
+    with world.sessions.begin() as s:
+        people.set_schedule(s, world.supervisee, "weekly", "test", weekday=0)
+    [reply] = turn(world, "mentor", "/staff_people", settings)
+    assert "Anh B" in reply.text and "Chị X" not in reply.text and "hạn tiếp theo" in reply.text
+    code_button = [b for b in reply.buttons if b.payload.startswith("/staff_code")][0]
+    # Another mentor typing that payload: never shown to them, refused.
+    [refused] = turn(world, "other_mentor", code_button.payload, settings)
+    assert refused.text == gettext(NOT_OFFERED, "vi")
+    [issued] = turn(world, "mentor", code_button.payload, settings)
+    assert issued.text.startswith("Mã đăng ký cho Anh B: ")
+
+
+def test_quiet_hours_are_set_from_the_menu(world, clock, settings):
+    [reply] = turn(world, "mentor", "/staff_quiet", settings)
+    assert "21:00 đến 07:00" in reply.text or "21:00" in reply.text
+    [reply] = turn(world, "mentor", '/staff_quiet{"hours":"off"}', settings)
+    assert "không đặt giờ yên tĩnh" in reply.text
+    assert world.run(conversations.quiet_hours, world.mentor) == (0, 0)
+
+
+def test_a_mentor_in_a_conversation_relays_what_they_type_even_menu_words(world, clock,
+                                                                          settings):
+    world.request()
+    turn(world, "mentor", conversations.open_payload(world.supervisee), settings)  # refused: not shown here
+    world.dispatch()
+    world.inbox("mentor")   # the request, with its button: now shown
+    [joined] = turn(world, "mentor", conversations.open_payload(world.supervisee), settings)
+    assert "Anh B" in joined.text
+    assert turn(world, "mentor", "báo cáo", settings) == []    # relayed, quiet
+    world.dispatch()
+    assert world.inbox("supervisee")[-1]["text"] == "Chị M: báo cáo"
