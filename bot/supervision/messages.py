@@ -21,9 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vietnamese.clock import VIETNAM_TZ, vietnam_date
+from bot.config import load_settings
 from bot.domain.knowledge import KnowledgeBase
 from bot.outbox import Button
 from bot.i18n import answer_text, format_date, formatters, gettext, ngettext
+from bot.supervision import conversations
 from bot.supervision.alerts import alert_buttons, alert_text, display_name as _name, payload
 from bot.supervision.people import active_schedule, audit, has_legal_duty
 from bot.supervision.reminders import checked_in, quarterly_report_days, overdue_window, quarter_start, upcoming_window
@@ -202,6 +204,13 @@ def _digest(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: d
     if len(alerts) > DIGEST_MAX_ALERTS:
         lines.append(gettext("…and {n} more (python -m bot admin list-alerts).", locale).format(
             n=len(alerts) - DIGEST_MAX_ALERTS))
+    within = load_settings().relay_answer_within_minutes
+    r = conversations.responsiveness(s, now - dt.timedelta(days=7), now, dt.timedelta(minutes=within), communes)
+    if r.requests:
+        lines.append(gettext("Requests to talk (7 days): {n}; median time to first reply {median} min; not answered "
+                             "within {within} min: {late}.", locale).format(
+            n=r.requests, median="-" if r.median_s is None else f"{r.median_s / 60:.0f}", within=within,
+            late=r.unanswered))
     if late:
         lines.append(gettext("Not reported: {names}.", locale).format(
             names=", ".join(_name(p, locale) for p in late[:10]) + ("…" if len(late) > 10 else "")))

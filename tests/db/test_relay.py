@@ -303,3 +303,15 @@ def test_a_mentor_in_a_conversation_relays_what_they_type_even_menu_words(world,
     assert turn(world, "mentor", "báo cáo", settings) == []    # relayed, quiet
     world.dispatch()
     assert world.inbox("supervisee")[-1]["text"] == "Chị M: báo cáo"
+
+
+def test_admin_status_shows_the_median_and_the_late_requests(world, clock, settings):
+    from bot.admin import responsiveness_line
+    world.request()
+    clock.now = clock.now + dt.timedelta(minutes=40)
+    world.open_as("mentor", world.supervisee)
+    world.say("mentor", "chị đây")
+    commune = world.run(lambda s: people.person(s, world.supervisee).commune_id)
+    line = world.run(responsiveness_line, settings, clock.now, "vi", [commune])
+    assert line == ("đề nghị nói chuyện (7 ngày): 1; thời gian trả lời đầu tiên (trung vị) 40 phút; "
+                    "không được trả lời trong 30 phút: 1")
