@@ -110,7 +110,7 @@ def _chats(s: Session, person_id: str) -> list[ChannelIdentity]:
 
 def _window_closed(chats: list[ChannelIdentity], now: dt.datetime) -> bool:
     """Every chat the person has is a Zalo OA chat whose 48-hour window is shut."""
-    return bool(chats) and all(c.channel == "zalo-oa" and (c.last_inbound_at is None or
+    return bool(chats) and all(c.channel == "zalo_oa" and (c.last_inbound_at is None or
                                                            c.last_inbound_at < now - ZALO_WINDOW) for c in chats)
 
 

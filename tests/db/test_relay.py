@@ -315,3 +315,13 @@ def test_admin_status_shows_the_median_and_the_late_requests(world, clock, setti
     line = world.run(responsiveness_line, settings, clock.now, "vi", [commune])
     assert line == ("đề nghị nói chuyện (7 ngày): 1; thời gian trả lời đầu tiên (trung vị) 40 phút; "
                     "không được trả lời trong 30 phút: 1")
+
+
+def test_outside_zalos_48_hour_window_the_message_waits_and_the_sender_is_told(world, clock):
+    world.request()
+    world.open_as("mentor", world.supervisee)
+    with world.sessions.begin() as s:   # the person's only chat: a Zalo OA chat silent for 49 hours
+        identity = s.get(ChannelIdentity, world.chats["supervisee"])
+        identity.channel, identity.last_inbound_at = "zalo_oa", clock.now - dt.timedelta(hours=49)
+    routed = world.say("mentor", "em khỏe không?")
+    assert "Zalo chỉ cho Lối Về nhắn cho Anh B sau khi họ nhắn lại" in routed.replies[0].text
