@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.models import ChannelIdentity, OutboxMessage, RelayConversation, RelayMessage
-from bot.supervision import conversations, people
+from bot.supervision import people
 from harness.fakes.telegram import FakeTelegram
 from harness.fakes.zalo import FakeZaloBot, bot_update, wait_until
 from harness.helpers import TODAY, private_database, serve, start_product
