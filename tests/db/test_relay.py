@@ -325,3 +325,15 @@ def test_outside_zalos_48_hour_window_the_message_waits_and_the_sender_is_told(w
         identity.channel, identity.last_inbound_at = "zalo_oa", clock.now - dt.timedelta(hours=49)
     routed = world.say("mentor", "em khỏe không?")
     assert "Zalo chỉ cho Lối Về nhắn cho Anh B sau khi họ nhắn lại" in routed.replies[0].text
+
+
+def test_the_scheduler_tick_escalates_and_closes_idle_conversations(world, clock, settings):
+    from bot.delivery.scheduler import tick
+    world.request()
+    clock.now = clock.now + dt.timedelta(minutes=settings.relay_answer_within_minutes + 1)
+    tick(world.sessions, settings, clock.now)
+    world.dispatch()
+    assert any("chưa có ai trả lời" in m["text"] for m in world.inbox("officer"))
+    clock.now = clock.now + dt.timedelta(minutes=settings.relay_idle_minutes + 1)
+    tick(world.sessions, settings, clock.now)
+    assert world.run(lambda s: conversations.open_for_person(s, world.supervisee)) is None
