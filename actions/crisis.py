@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from actions.answers import KNOWLEDGE
 from actions.common import prologue
-from bot.supervision import handover
+from bot.supervision import conversations, handover
 from bot.supervision.alerts import mentors_of
 from vietnamese.clock import utcnow, vietnam_date
 from bot.domain.knowledge import KnowledgeBase
@@ -40,6 +40,7 @@ from bot.storage.models import Alert, Person
 CRISIS, DISTRESS = "crisis", "distress"
 RECENT_TURNS = 6          # how far back "Gặp cán bộ" and "Báo cho người giúp đỡ" look for the words
 RECENT_ALERT = dt.timedelta(hours=2)
+RELAY_WORDS = 3           # the person's own typed messages that go with a request for a person
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,52 @@ def crisis_reply(s: Session, conversation_id: str, key: str, words: str, now: dt
     return Reply("\n".join(parts), [_button(N_("Talk to an officer"), "/request_human", locale)])
 
 
+def relay_opened_sentence(req: conversations.Requested, now: dt.datetime, locale: str) -> str:
+    """What the person is told when their request opens a conversation: with
+    whom, when that person gets it, and how to end it."""
+    staff = req.staff
+    assert staff is not None
+    who = gettext(handover.ROLE_LABELS.get(staff.role, handover.ROLE_LABELS["on_duty"]), locale)
+    parts = [gettext("I have opened a conversation with {who} ({name}).", locale).format(who=who,
+                                                                                         name=staff.display_name)]
+    d = req.delivery
+    if d.waits_for_window:
+        parts.append(gettext("They can only be reached once they write to Lối Về again; your request waits until "
+                             "then.", locale))
+    elif d.at is not None and d.at > now + dt.timedelta(minutes=1):
+        parts.append(gettext("It is their quiet time now: they will get your request at {time}. If it is about "
+                             "your safety, say so and they are told at once.", locale).format(
+            time=handover.local_hhmm(d.at)))
+    else:
+        parts.append(gettext("They have been told just now ({time}).", locale).format(time=handover.local_hhmm(now)))
+    parts.append(gettext("What you write here now goes to them, and I will tell you when they join. To end it, "
+                         "press \u201cEnd conversation\u201d.", locale))
+    return " ".join(parts)
+
+
+def relay_request(s: Session, conversation_id: str, key: str, words: list[str], now: dt.datetime,
+                  safety: bool) -> conversations.Requested | None:
+    """An enrolled supervisee asking for a person opens a relayed conversation."""
+    person = handover.enrolled_person(s, conversation_id)
+    if person is None or person.role != "supervisee":
+        return None
+    req = conversations.request(s, person, f"{conversation_id}:{key}"[:100], words, now, safety=safety)
+    return req if req.conversation is not None else None
+
+
 def handover_reply(s: Session, conversation_id: str, key: str, words: str, now: dt.datetime, locale: str,
-                   after_crisis: bool, kb: KnowledgeBase = KNOWLEDGE) -> Reply:
+                   after_crisis: bool, kb: KnowledgeBase = KNOWLEDGE, recent: list[str] | None = None) -> Reply:
+    req = relay_request(s, conversation_id, key, recent if recent is not None else ([words] if words else []),
+                        now, after_crisis)
+    end = [_button(N_("End conversation"), conversations.CLOSE_PAYLOAD, locale)] if req else []
     if after_crisis:
-        return crisis_reply(s, conversation_id, key, words, now, locale, kb)
+        reply = crisis_reply(s, conversation_id, key, words, now, locale, kb)
+        if req is None:
+            return reply
+        return Reply(reply.text + "\n" + relay_opened_sentence(req, now, locale), end)
+    if req is not None:
+        return Reply(relay_opened_sentence(req, now, locale) + "\n" + gettext(
+            "If you are in danger, call 113.", locale), end)
     _, told = handover.reach(s, conversation_id, key, "handover", words, False, now)
     first = (handover.told_sentence(told, now, locale) if told else gettext(
         "I could not pass this on to an officer: nobody is on duty to receive it here right now.", locale))
@@ -217,9 +260,10 @@ class ActionHandover(Action):
         crisis = _context(tracker, (CRISIS,))
         said = crisis or (recent_said(tracker, 1) or [None])[0]
         p = prologue(dispatcher, tracker, anonymous_allowed=True)
+        recent = [_typed(x) for x in reversed(recent_said(tracker, RELAY_WORDS)) if _typed(x)]
         with p.sessions.begin() as s:
             _send(dispatcher, handover_reply(s, tracker.sender_id, _key(said), _typed(said) if said else "",
-                                             utcnow(), p.locale, after_crisis=crisis is not None))
+                                             utcnow(), p.locale, after_crisis=crisis is not None, recent=recent))
         return []
 
 

@@ -8,11 +8,13 @@ import datetime as dt
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from sqlalchemy import select
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import ExtractingForm, entities_of, is_cancel, prologue
 from actions.menu import tracker_locale
+from bot.storage.models import EnrollmentCode, Person
 from bot.supervision import enrollment, people
 from bot.i18n import N_, gettext
 
@@ -25,7 +27,23 @@ CONSENT_TEXT = N_(
     "very bad, thoughts of harming yourself), Lối Về alerts your mentor and your commune officer (the "
     "commune police) at once, with what you wrote. You can ask your commune officer to erase it at any "
     "time. Do you agree?")
+# Staff (mentor, officer, admin) are told what they will receive instead (issue 15).
+STAFF_CONSENT_TEXT = N_(
+    "To use Lối Về as staff, Lối Về will store your name, role, commune and this chat. You will receive here: "
+    "alerts and check-in summaries about the people assigned to you, their requests to talk with you and "
+    "their messages, and reminders to visit them. Messages about someone's safety can come at any time; "
+    "others wait for the end of the quiet hours you set in your menu. What you read about people is "
+    "recorded in the audit log. Do you agree?")
 SLOTS = ("enroll_code", "enroll_consent")
+
+
+def code_role(p, code: str | None) -> str | None:  # noqa: ANN001
+    """The role of the person a (live) code was issued for, if any."""
+    if not code:
+        return None
+    with p.sessions() as s:
+        return s.scalar(select(Person.role).join(EnrollmentCode, EnrollmentCode.person_id == Person.id)
+                        .where(EnrollmentCode.code_hash == enrollment.code_digest(code, p.settings.secret())))
 
 def _code(message: dict) -> str | None:
     """The code of an /enroll payload: the gateway makes one of every code it
@@ -73,8 +91,10 @@ class ActionAskEnrollConsent(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         locale = tracker_locale(tracker)
+        p = prologue(dispatcher, tracker)
+        staff = p is not None and code_role(p, tracker.get_slot("enroll_code")) in ("mentor", "officer", "admin")
         dispatcher.utter_message(
-            text=gettext(CONSENT_TEXT, locale),
+            text=gettext(STAFF_CONSENT_TEXT if staff else CONSENT_TEXT, locale),
             buttons=[{"title": gettext("I agree", locale), "payload": "/affirm"},
                      {"title": gettext("I do not agree", locale), "payload": "/deny"}],
         )

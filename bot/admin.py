@@ -19,7 +19,7 @@ import sys
 
 from sqlalchemy import func, select
 
-from bot.supervision import enrollment, people, privacy, reminders
+from bot.supervision import conversations, enrollment, people, privacy, reminders
 from bot.supervision.alerts import REASON_CODES, act_on_alert
 from bot.config import load_settings
 from bot.i18n import format_date, gettext
@@ -114,6 +114,16 @@ def main(argv: list[str]) -> int:
         engine.dispose()
 
 
+def responsiveness_line(s, settings, now, locale: str, commune_ids: list[int] | None = None) -> str:  # noqa: ANN001
+    """Requests for a person over the last 7 days: how fast staff answered (bot.supervision.conversations)."""
+    within = settings.relay_answer_within_minutes
+    r = conversations.responsiveness(s, now - dt.timedelta(days=7), now, dt.timedelta(minutes=within), commune_ids)
+    median = "-" if r.median_s is None else f"{r.median_s / 60:.0f}"
+    return gettext("requests for a person (7 days): %(n)d; median time to first reply %(median)s min; not answered "
+                   "within %(within)d min: %(late)d", locale) % {"n": r.requests, "median": median, "within": within,
+                                                                  "late": r.unanswered}
+
+
 def _run(args: argparse.Namespace, s, settings, locale: str) -> int:  # noqa: ANN001
     if args.command == "add-commune":
         print(people.add_commune(s, args.name, ACTOR).id)
@@ -161,6 +171,7 @@ def _run(args: argparse.Namespace, s, settings, locale: str) -> int:  # noqa: AN
                  else " " + gettext("(STALLED)", locale)))
         counts = dict(s.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
         print("outbox: " + " ".join(f"{k}={counts.get(k, 0)}" for k in OUTBOX_STATUSES))
+        print(responsiveness_line(s, settings, utcnow(), locale))
         return 0 if age is not None and age < reminders.STALLED_AFTER.total_seconds() else 1
     elif args.command == "on-duty":
         p = people.set_on_duty(s, args.person_id, not args.off, ACTOR)

@@ -86,6 +86,12 @@ class Settings:
     # rows and web-chat inbox messages after LOIVE_OUTBOX_RETENTION_DAYS.
     checkin_retention_days: int = 730
     outbox_retention_days: int = 90
+    # Relayed conversations (bot.supervision.conversations): texts kept this
+    # many days; closed after this many idle minutes; a request not answered
+    # within this many minutes is escalated and counted as late.
+    relay_retention_days: int = 90
+    relay_idle_minutes: int = 120
+    relay_answer_within_minutes: int = 30
     # Channels: each is on only when its token is set (see README, .env.example).
     telegram_token: str = ""
     telegram_webhook_url: str = ""     # public https URL of /webhooks/telegram; empty: polling
@@ -186,6 +192,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tick_s=max(5, _int(e, "LOIVE_TICK_S", 60)),
         checkin_retention_days=max(1, _int(e, "LOIVE_RETENTION_DAYS", 730)),
         outbox_retention_days=max(1, _int(e, "LOIVE_OUTBOX_RETENTION_DAYS", 90)),
+        relay_retention_days=max(1, _int(e, "LOIVE_RELAY_RETENTION_DAYS", 90)),
+        relay_idle_minutes=max(1, _int(e, "LOIVE_RELAY_IDLE_MINUTES", 120)),
+        relay_answer_within_minutes=max(1, _int(e, "LOIVE_RELAY_ANSWER_WITHIN_MINUTES", 30)),
         telegram_token=e.get("TELEGRAM_BOT_TOKEN", ""),
         telegram_webhook_url=e.get("TELEGRAM_WEBHOOK_URL", ""),
         telegram_webhook_secret=e.get("TELEGRAM_WEBHOOK_SECRET", ""),

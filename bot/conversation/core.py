@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings, load_settings
 from bot.supervision import enrollment
-from bot.conversation import offered
+from bot.conversation import offered, relay, staff
 from bot.conversation.rasa_client import RasaClient, RasaError, RasaUnavailable, Reply, parse_rest_output
 from bot.i18n import N_, gettext, normalize_locale
 from bot.outbox import wake_waiting
@@ -57,6 +57,9 @@ class Inbound:
     # Where the request came from (the web chat's client address), for the
     # per-source limit on enrollment codes; never stored or logged as such.
     source: str | None = None
+    # The platform's id of this message (set by bot.conversation.inbound):
+    # keys a relayed message so that a retry or a restart sends it once.
+    event_id: str | None = None
 
     @property
     def anonymous(self) -> bool:
@@ -298,6 +301,32 @@ class Core:
         conversation_id, locale = await anyio.to_thread.run_sync(
             resolve_identity, self.sessions, msg.channel, msg.external_id, msg.locale
         )
+        if not msg.anonymous:
+            # A staff member's menu words, unless they are typed in a relayed conversation (then they are relayed).
+            typed_in_relay = not msg.text.strip().startswith("/") and await anyio.to_thread.run_sync(
+                relay.in_conversation, self.sessions, conversation_id)
+            menu = None if typed_in_relay else await anyio.to_thread.run_sync(
+                staff.route, self.sessions, self.settings(), conversation_id, msg.text, locale, utcnow())
+            if menu is not None:
+                await anyio.to_thread.run_sync(record_offered, self.sessions, conversation_id, menu)
+                log.info("turn channel=%s conversation=%s staff menu replies=%d", msg.channel, conversation_id,
+                         len(menu))
+                return Turn(menu, conversation_id)
+            key = f"{msg.channel}:{msg.event_id}" if msg.event_id else f"{msg.channel}:{new_id()}"
+            routed = await anyio.to_thread.run_sync(relay.route, self.sessions, conversation_id, msg.text, key,
+                                                    locale, utcnow())
+            if routed is not None:
+                if not routed.to_rasa:
+                    await anyio.to_thread.run_sync(record_offered, self.sessions, conversation_id, routed.replies)
+                    log.info("turn channel=%s conversation=%s relayed replies=%d", msg.channel, conversation_id,
+                             len(routed.replies))
+                    return Turn(routed.replies, conversation_id)
+                # safety: relayed, and Rasa's crisis path answers as well
+                relayed = routed.replies
+            else:
+                relayed = []
+        else:
+            relayed = []
         metadata: dict[str, Any] = {"channel": msg.channel, "locale": locale}
         if msg.anonymous:
             metadata["anonymous"] = True   # actions answer questions only (actions/common.py prologue)
@@ -317,6 +346,7 @@ class Core:
             log.warning("turn channel=%s conversation=%s: Rasa gave no reply (action server down?)",
                         msg.channel, conversation_id)
             replies = [busy_reply(locale)]
+        replies = relayed + replies
         await anyio.to_thread.run_sync(record_offered, self.sessions, conversation_id, replies)
         for control in controls(items):
             if control.get("loive") == ERASE_CONVERSATION:

@@ -13,6 +13,7 @@ hours (the person just wrote).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hmac
 import json
@@ -175,6 +176,8 @@ async def receive(core: Core, msg: Inbound, event_id: str, wake: Callable[[], No
     if not await anyio.to_thread.run_sync(claim_event, sessions, msg.channel, event_id):
         log.info("duplicate event channel=%s ignored", msg.channel)
         return False
+    if msg.event_id is None:
+        msg = dataclasses.replace(msg, event_id=event_id)
     try:
         turn = await core.turn(msg)
         replies, identity = turn.replies, turn.conversation_id

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.storage.models import OfferedPayload
 
-GUARDED_INTENTS = frozenset({"alert_action", "ack_reminder"})
+GUARDED_INTENTS = frozenset({"alert_action", "ack_reminder", "relay_open", "staff_code"})
 # Rasa reads "/intent@0.9{json}rest" after stripping the text (its regex message pattern).
 _INTENT = re.compile(r"^/([^{@]+)")
 KEEP_FOR = dt.timedelta(days=90)

@@ -191,7 +191,18 @@ class Dispatcher:
         for job in jobs:
             if job.skip is not None:
                 self.stats[f"skipped:{job.skip.reason}"] += 1
-        await asyncio.gather(*(self._deliver(j, sem) for j in jobs if j.msg is not None))
+        # One chat's rows go one after another, in the order claimed (due time,
+        # then id): a relayed conversation arrives in the order it was written.
+        chats: dict[tuple[str, str], list[Job]] = {}
+        for j in jobs:
+            if j.msg is not None:
+                chats.setdefault((j.channel, j.msg.external_id), []).append(j)
+
+        async def in_order(chat_jobs: list[Job]) -> None:
+            for j in chat_jobs:
+                await self._deliver(j, sem)
+
+        await asyncio.gather(*(in_order(js) for js in chats.values()))
 
     async def run_once(self) -> int:
         """Claim one batch and deliver it; returns how many rows were claimed."""

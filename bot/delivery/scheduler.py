@@ -21,7 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.supervision import enrollment, reminders
+from bot.supervision import conversations, enrollment, reminders
 
 from bot.conversation import offered
 from bot.channels.base import Sender
@@ -47,10 +47,14 @@ def tick(sessions: sessionmaker[Session], settings: Settings, now: dt.datetime,
                 text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": TICK_LOCK}).scalar():
             return None
         counts = reminders.tick(s, now)
+        counts["relay_closed_idle"] = conversations.close_idle(s, now, dt.timedelta(minutes=settings.relay_idle_minutes))
+        counts["relay_escalated"] = conversations.escalate(
+            s, now, dt.timedelta(minutes=settings.relay_answer_within_minutes))
         last = reminders.last_beat(s, RETENTION)
         if last is None or now - last >= dt.timedelta(days=1):
             purged = reminders.purge(s, now, settings.checkin_retention_days, settings.outbox_retention_days)
             purged["offered_payloads"] = offered.purge(s, now)
+            purged["relay_messages"] = conversations.purge(s, now, settings.relay_retention_days)
             reminders.beat(s, RETENTION, now)
         if transient := enrollment.purge_transient(s, now):  # chats made only to answer a refused code
             log.info("transient identities purged=%d", transient)

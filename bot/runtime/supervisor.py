@@ -109,7 +109,9 @@ class Supervisor:
         app_env = dict(os.environ)
         app_env.update(
             {
-                "PYTHONPATH": str(PROJECT_ROOT),
+                # The project first; what was inherited after it (a time-shifted test
+                # pass puts tests/timeshift there, so the children share its clock).
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
                 "PYTHONUNBUFFERED": "1",
                 "LOIVE_RASA_TOKEN": s.rasa_token,
                 "LOIVE_HOST": s.host,

@@ -446,4 +446,58 @@ class StaffPassword(Base):
 
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
     hash: Mapped[str] = mapped_column(String(200))
+
+# --- people reach people: relayed conversations (bot.supervision.conversations) ---
+
+RELAY_STATUSES = ("open", "closed")
+
+
+class RelayConversation(Base):
+    """A conversation between a person and a staff member that the bot relays
+    both ways. ``staff_id`` is who it is addressed to (the mentor, else an
+    officer or the on-duty staff); it changes when the request is escalated
+    and another staff member joins. Times measure responsiveness."""
+
+    __tablename__ = "relay_conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    safety: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    opened_by: Mapped[str] = mapped_column(String(16))          # "person" | "staff"
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    joined_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    first_reply_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_activity_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(16), nullable=True)  # person|staff|idle|erased
+
+
+class RelayMessage(Base):
+    """One relayed text. ``key`` comes from the inbound event, so a platform's
+    retry or a takeover after a restart stores (and sends) it once. Texts are
+    kept only as long as the retention setting says, and leave with the
+    person's export and erasure."""
+
+    __tablename__ = "relay_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("relay_conversations.id"), index=True)
+    sender: Mapped[str] = mapped_column(String(16))     # "person" | "staff"
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class StaffSettings(Base):
+    """A staff member's own notification settings: their quiet hours (Vietnam
+    time; from == until means none). No row: the product's 21:00–07:00."""
+
+    __tablename__ = "staff_settings"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    quiet_from: Mapped[int] = mapped_column(default=21, server_default="21")
+    quiet_until: Mapped[int] = mapped_column(default=7, server_default="7")
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

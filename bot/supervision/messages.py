@@ -20,14 +20,17 @@ from enum import Enum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vietnamese.clock import vietnam_date
+from vietnamese.clock import VIETNAM_TZ, vietnam_date
+from bot.config import load_settings
 from bot.domain.knowledge import KnowledgeBase
 from bot.outbox import Button
 from bot.i18n import answer_text, format_date, formatters, gettext, ngettext
+from bot.supervision import conversations
 from bot.supervision.alerts import alert_buttons, alert_text, display_name as _name, payload
 from bot.supervision.people import active_schedule, audit, has_legal_duty
 from bot.supervision.reminders import checked_in, quarterly_report_days, overdue_window, quarter_start, upcoming_window
-from bot.storage.models import Alert, ChannelIdentity, CheckinSchedule, OfficerCommune, Person, OutboxMessage
+from bot.storage.models import (Alert, ChannelIdentity, CheckinSchedule, OfficerCommune, OutboxMessage, Person,
+                                RelayConversation, RelayMessage)
 
 DIGEST_MAX_ALERTS = 5
 WAITING = "waiting for the person to write again"
@@ -109,7 +112,8 @@ def _missed_mentor(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase,
     return gettext("{name} has not sent the report for the period starting {start}. "
                    "Could you get in touch with them?", locale).format(
         name=_name(subject, locale), start=format_date(window_start, locale)), (
-        Button(gettext("Got it", locale), payload("ack_reminder", reminder_id=str(r.id))),)
+        Button(gettext("Got it", locale), payload("ack_reminder", reminder_id=str(r.id))),
+        _message_button(subject, locale))
 
 
 def _alert(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
@@ -119,7 +123,8 @@ def _alert(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt
     if alert.status != "open":
         return Skip(SkipKind.CANCEL, "alert already handled")
     audit(s, "system", "notify_alert", alert.person_id, alert_id=alert.id, recipient=r.person_id)
-    return alert_text(s, alert, locale), alert_buttons(alert, locale)
+    return alert_text(s, alert, locale), (*alert_buttons(alert, locale),
+                                          _message_button(s.get(Person, alert.person_id), locale))
 
 
 def _handover(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
@@ -199,6 +204,13 @@ def _digest(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: d
     if len(alerts) > DIGEST_MAX_ALERTS:
         lines.append(gettext("…and {n} more (python -m bot admin list-alerts).", locale).format(
             n=len(alerts) - DIGEST_MAX_ALERTS))
+    within = load_settings().relay_answer_within_minutes
+    r = conversations.responsiveness(s, now - dt.timedelta(days=7), now, dt.timedelta(minutes=within), communes)
+    if r.requests:
+        lines.append(gettext("Requests to talk (7 days): {n}; median time to first reply {median} min; not answered "
+                             "within {within} min: {late}.", locale).format(
+            n=r.requests, median="-" if r.median_s is None else f"{r.median_s / 60:.0f}", within=within,
+            late=r.unanswered))
     if late:
         lines.append(gettext("Not reported: {names}.", locale).format(
             names=", ".join(_name(p, locale) for p in late[:10]) + ("…" if len(late) > 10 else "")))
@@ -243,6 +255,89 @@ def _staff_signin(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, 
         minutes=max(1, round((expires - now).total_seconds() / 60)))
     return text, ()
 
+# --- relayed conversations (bot.supervision.conversations) ---------------------------------------
+
+
+def _close_button(locale: str) -> Button:
+    return Button(gettext("End conversation", locale), "/relay_close")
+
+
+def _message_button(subject: Person | None, locale: str) -> Button:
+    return Button(gettext("Message {name}", locale).format(name=_name(subject, locale)),
+                  payload("relay_open", person_id=subject.id if subject else ""))
+
+
+def _relay_conversation(s: Session, r: OutboxMessage) -> RelayConversation | None:
+    conv = s.get(RelayConversation, json.loads(r.body or "{}").get("conversation"))
+    return conv
+
+
+def _relay(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+    body = json.loads(r.body or "{}")
+    msg = s.get(RelayMessage, body.get("message"))
+    conv = _relay_conversation(s, r)
+    if msg is None or conv is None:
+        return Skip(SkipKind.CANCEL, "message gone")
+    if msg.sender == "person":
+        sender = s.get(Person, conv.person_id)
+        audit(s, "system", "relay_deliver", conv.person_id, conversation=conv.id, recipient=r.person_id)
+        if conv.joined_at is None or conv.staff_id != r.person_id:
+            buttons: tuple[Button, ...] = (_message_button(sender, locale),)
+        else:
+            buttons = (_close_button(locale),)
+    else:   # no button: a typed "1" on Zalo's numbered choices must not end the conversation
+        sender = s.get(Person, conv.staff_id)
+        buttons = ()
+    return f"{_name(sender, locale)}: {msg.text}", buttons
+
+
+def _relay_request(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+    body = json.loads(r.body or "{}")
+    conv = _relay_conversation(s, r)
+    if conv is None or conv.status != "open":
+        return Skip(SkipKind.CANCEL, "conversation closed")
+    subject = s.get(Person, conv.person_id)
+    audit(s, "system", "notify_relay_request", conv.person_id, conversation=conv.id, recipient=r.person_id)
+    if body.get("safety"):
+        text = gettext("Lối Về: {name} asked to talk with you, after a message about their safety.", locale)
+    else:
+        text = gettext("Lối Về: {name} asked to talk with you.", locale)
+    lines = [text.format(name=_name(subject, locale))]
+    words = body.get("words") or []
+    if words:
+        lines.append(gettext("Their last messages:", locale))
+        lines += [f"\u201c{w}\u201d" for w in words]
+    lines.append(gettext("Press the button to answer them here; what you write is passed on to them.", locale))
+    return "\n".join(lines), (_message_button(subject, locale),)
+
+
+def _relay_escalation(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+    conv = _relay_conversation(s, r)
+    if conv is None or conv.status != "open" or conv.first_reply_at is not None:
+        return Skip(SkipKind.CANCEL, "answered or closed since")
+    subject = s.get(Person, conv.person_id)
+    return gettext("Lối Về: {name} asked to talk with their mentor at {time} and nobody has answered yet. "
+                   "Could you answer them?", locale).format(
+        name=_name(subject, locale), time=conv.requested_at.astimezone(VIETNAM_TZ).strftime("%H:%M")), (
+        _message_button(subject, locale),)
+
+
+def _relay_notice(s: Session, r: OutboxMessage, locale: str, kb: KnowledgeBase, now: dt.datetime):  # noqa: ANN202
+    body = json.loads(r.body or "{}")
+    conv = _relay_conversation(s, r)
+    if conv is None:
+        return Skip(SkipKind.CANCEL, "conversation gone")
+    if body.get("event") == "joined":
+        if conv.status != "open":
+            return Skip(SkipKind.CANCEL, "conversation closed")
+        staff = s.get(Person, body.get("staff"))
+        return gettext("{name} has joined the conversation. What you write here now goes to them.",
+                       locale).format(name=_name(staff, locale)), (_close_button(locale),)
+    if body.get("by") == "idle":
+        return gettext("The conversation was closed because nobody wrote for a while. You can ask again any "
+                       "time.", locale), ()
+    return gettext("The conversation was closed by the other side. You can ask again any time.", locale), ()
+
 
 RENDERERS = {
     "checkin_eve": _checkin_reminder,
@@ -258,6 +353,10 @@ RENDERERS = {
     "scheduler_stalled": _stalled,
     "duty_ended": _duty_ended,
     "staff_signin": _staff_signin,
+    "relay": _relay,
+    "relay_request": _relay_request,
+    "relay_escalation": _relay_escalation,
+    "relay_notice": _relay_notice,
 }
 
 

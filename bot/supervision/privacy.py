@@ -11,6 +11,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from vietnamese.clock import utcnow
+from bot.supervision import conversations
 from bot.supervision.people import audit, person
 from bot.storage.models import (
     Alert,
@@ -65,6 +66,7 @@ def export_person(s: Session, person_id: str, actor: str) -> dict[str, Any]:
         "mentor_assignments": [_row(m, "mentor_id", "supervisee_id", "assigned_at", "ended_at")
                                for m in s.scalars(select(MentorAssignment).where(
                                    (MentorAssignment.supervisee_id == p.id) | (MentorAssignment.mentor_id == p.id)))],
+        "conversations": conversations.export(s, p.id),
     }
     audit(s, actor, "export_person", p.id)
     return data
@@ -89,6 +91,7 @@ def erase_person(s: Session, person_id: str, actor: str) -> dict[str, int]:
     for model in (Checkin, Consent, CheckinSchedule, EnrollmentCode, Milestone):
         s.query(model).filter(model.person_id == p.id).delete(synchronize_session=False)
     s.execute(update(Alert).where(Alert.person_id == p.id).values(detail=None, note=None))
+    counts["relayed_messages"] = conversations.erase(s, p.id, utcnow())
     # Unlink and forget the platform ids; the conversation ids stay opaque.
     for identity in s.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id == p.id)):
         identity.person_id = None

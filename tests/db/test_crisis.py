@@ -167,17 +167,20 @@ def test_not_enrolled_the_on_duty_staff_get_the_words_at_once(only_world, clock)
 
 
 def test_a_plain_request_for_a_person_at_night_says_it_goes_at_07_00(only_world, clock):
+    """An enrolled person's request opens a relayed conversation with their
+    mentor (issue 15; tests/db/test_relay.py): at night it reaches the mentor
+    when their quiet hours end, and the person is told when."""
     clock.now = vn(2026, 11, 23, 23, 0)
     w = only_world()
     reply = w.run(crisis.handover_reply, w.chats["supervisee"], "m1", "cho em gặp cán bộ", clock.now, "vi",
                   after_crisis=False)
-    assert ("Bây giờ đang là ban đêm: người giúp đỡ của anh/chị (Chị M) và cán bộ xã (Cán bộ C) sẽ nhận được "
-            "tin của anh/chị lúc 07:00.") in reply.text
+    assert "Em đã mở cuộc trò chuyện với người giúp đỡ của anh/chị (Chị M)." in reply.text
+    assert "họ sẽ nhận được yêu cầu của anh/chị lúc 07:00" in reply.text
     w.dispatch_once()
     assert w.inbox("mentor") == []
     clock.now = vn(2026, 11, 24, 7, 0)
     w.dispatch_once()
-    assert any("muốn gặp cán bộ" in t and "cho em gặp cán bộ" in t for t in w.inbox("mentor"))
+    assert any("xin nói chuyện với anh/chị" in t and "cho em gặp cán bộ" in t for t in w.inbox("mentor"))
 
 
 # --- not the police; milder distress -------------------------------------------------------------

@@ -122,8 +122,10 @@ def test_a_missed_window_walks_the_whole_ladder(sessions, clock):
     w.at(vn(2026, 12, 8, 7, 0))
     [alert] = w.inbox("officer")
     assert "Alert #" in alert["text"] and "missed check-in" in alert["text"]
-    assert [b["payload"].split('"alert_status":')[1] for b in alert["buttons"]] == [
+    *actions, message = alert["buttons"]    # the last one answers the person (issue 15)
+    assert [b["payload"].split('"alert_status":')[1] for b in actions] == [
         '"acknowledged"}', '"excused"}', '"resolved"}']
+    assert message["payload"].startswith("/relay_open")
     assert w.inbox("mentor") == []
     w.ack("officer")
 

@@ -15,6 +15,7 @@ import pytest
 from bot.supervision import enrollment, people
 from bot.config import load_settings
 from bot.storage.db import make_engine, make_sessionmaker
+from bot.storage.models import Person
 from vietnamese.text import fold
 from tests.db.test_chat_reminders import world
 
@@ -37,8 +38,12 @@ class Stack:
         user = f"cx-{os.urandom(5).hex()}"
         with self.sessions.begin() as s:
             code = enrollment.issue_enrollment_code(s, person_id, self.settings.secret(), 7, "test").code
+            role = s.get(Person, person_id).role
         [consent] = self.product.chat(user).say(code)
-        assert "người giúp đỡ và cán bộ xã (công an xã)" in consent["text"]   # said before agreeing
+        if role == "supervisee":
+            assert "người giúp đỡ và cán bộ xã (công an xã)" in consent["text"]   # said before agreeing
+        else:   # staff are told what they will receive, never the returnee's text (issue 15)
+            assert consent["text"].startswith("Để dùng Lối Về với vai trò cán bộ")
         assert "đã được đăng ký" in self.product.chat(user).say("/affirm")[0]["text"]
         return user
 
@@ -74,8 +79,15 @@ def test_an_enrolled_supervisees_crisis_reaches_their_mentors_and_officers_chats
         assert any("Anh Bình" in t and f"“{CRISIS}”" in t for t in texts)
 
     # "Gặp cán bộ" afterwards: the same handover, said again, not sent twice.
+    # It also opens a relayed conversation with the mentor (issue 15), about safety: no quiet hours.
     [again] = product.chat(user).say("/request_human")
     assert "Tôi đã báo cho người giúp đỡ của anh/chị (Chị Lan)" in again["text"]
+    assert "Em đã mở cuộc trò chuyện với người giúp đỡ của anh/chị (Chị Lan)." in again["text"]
+    assert [b["payload"] for b in again["buttons"]] == ["/relay_close"]
+    assert any("Anh Bình xin nói chuyện với anh/chị, sau một tin nhắn liên quan đến an toàn" in t
+               for t in stack.inbox_until(mentor_user, "xin nói chuyện"))
+    [closed] = product.chat(user).say("/relay_close")   # back to the bot
+    assert closed["text"].startswith("Cuộc trò chuyện đã đóng.")
 
     # "I don't want the police": the other options and the mentor, never the menu.
     replies = product.chat(user).say("e ko mún gọi công an đâu")

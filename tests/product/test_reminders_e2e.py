@@ -62,7 +62,7 @@ def test_a_worrying_check_in_reaches_mentor_and_officer_chats(product):
     for role in ("mentor", "officer"):
         [alert] = wait_for_inbox(product, users[role])
         assert "Anh Bình" in alert["text"] and "không có chỗ ở" in alert["text"], alert
-        assert [b["title"] for b in alert["buttons"]] == ["Đã nắm", "Miễn", "Đã xử lý"]
+        assert [b["title"] for b in alert["buttons"]] == ["Đã nắm", "Miễn", "Đã xử lý", "Nhắn cho anh/chị Anh Bình"]
         assert inbox(product, users[role], after=alert["id"]) == []   # acknowledged: not shown again
     assert inbox(product, users["supervisee"]) == []
     assert inbox(product, f"nobody-{tag}") == []
