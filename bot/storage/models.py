@@ -446,6 +446,8 @@ class StaffPassword(Base):
 
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
     hash: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
 
 # --- people reach people: relayed conversations (bot.supervision.conversations) ---
 
