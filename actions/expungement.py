@@ -289,9 +289,9 @@ class ActionExpungementStart(Action):
         if values or wants_calculation:
             return start_form(FORM, SLOTS, values)
         locale = tracker_locale(tracker)
-        utter_entries(dispatcher, KNOWLEDGE.entries_for("ask_expungement", today, latest.get("text") or ""), today,
-                      locale, [{"title": gettext("Calculate my date", locale), "payload": "/calc_expungement"}])
-        return []
+        return utter_entries(dispatcher, KNOWLEDGE.entries_for("ask_expungement", today, latest.get("text") or ""),
+                             today, locale, [{"title": gettext("Calculate my date", locale),
+                                              "payload": "/calc_expungement"}], tracker=tracker)
 
 
 class ActionExpungementResult(CalculationResult):

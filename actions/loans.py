@@ -143,8 +143,7 @@ class ActionLoanStart(Action):
             values.pop("loan_cancelled", None)
             return start_form(FORM, SLOTS, values)
         check = [{"title": gettext("Check if I can borrow", locale), "payload": "/check_loan"}]
-        utter_entries(dispatcher, entries, today, locale, None if named_rules else check)
-        return []
+        return utter_entries(dispatcher, entries, today, locale, None if named_rules else check, tracker=tracker)
 
 
 class ActionLoanResult(CalculationResult):
