@@ -52,6 +52,21 @@ def english_intent(text: str) -> str | None:
     return max(found)[2] if found else None
 
 
+@lru_cache(maxsize=1)
+def _units() -> tuple[tuple[re.Pattern[str], str], ...]:
+    doc = yaml.safe_load(ENGLISH_FILE.read_text(encoding="utf-8")) or {}
+    return tuple((re.compile(rf"(\d+)\s*(?:{'|'.join(map(re.escape, sorted(words, key=len, reverse=True)))})\b",
+                             re.I), unit) for unit, words in (doc.get("units") or {}).items())
+
+
 def as_english_text(text: str) -> str:
+    """What Rasa gets for an English message: a topic's payload, or the text as
+    typed with English units of time in the words the model reads."""
     intent = english_intent(text)
-    return f"/{intent}" if intent else text
+    if intent:
+        return f"/{intent}"
+    if text.lstrip().startswith("/"):
+        return text
+    for pattern, unit in _units():
+        text = pattern.sub(rf"\1 {unit}", text)
+    return text

@@ -81,7 +81,7 @@ def test_english_translations_of_data_texts_keep_placeholders_and_are_english():
     assert len(data) > 200
     wrong = [m.id for m in data if sorted(PLACEHOLDERS.findall(m.string)) != sorted(PLACEHOLDERS.findall(m.id))]
     assert wrong == []
-    vietnamese = [m.string for m in data if VIETNAMESE_LETTERS.search(m.string)]
+    vietnamese = [m.string for m in data if VIETNAMESE_LETTERS.search(m.string.replace("Lối Về", ""))]
     assert vietnamese == []
 
 
