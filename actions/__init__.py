@@ -11,6 +11,7 @@ from bot.logsafe import install as _safe_logging
 _safe_logging()
 
 from actions.answers import ActionAnswer  # noqa: E402
+from actions.common import ActionShowDetails
 from actions.checkin import ActionAskCiConfirm, ActionCheckinFinish, ActionCheckinStart, ValidateCheckinForm
 from actions.crisis import ActionCrisis, ActionDistress, ActionHandover, ActionNoPolice, ActionTellMentor
 from actions.enrollment import ActionAskEnrollConsent, ActionEnrollFinish, ActionEnrollStart, ValidateEnrollForm
@@ -27,7 +28,7 @@ from actions.privacy import ActionEraseAsk, ActionEraseDeclined, ActionEraseFini
 from actions.outbox_buttons import ActionAckReminder, ActionAlertAction
 
 __all__ = [
-    "ActionAnswer", "ActionAnswerInForm", "ActionTopicMenu", "ActionFallbackTopics",
+    "ActionAnswer", "ActionAnswerInForm", "ActionShowDetails", "ActionTopicMenu", "ActionFallbackTopics",
     "ActionExpungementStart", "ActionExpungementResult", "ValidateExpungementForm",
     "ActionLoanStart", "ActionLoanResult", "ValidateLoanForm",
     "ActionEnrollStart", "ActionAskEnrollConsent", "ValidateEnrollForm", "ActionEnrollFinish",

@@ -1,4 +1,8 @@
-"""Answers of fact from the knowledge base: the entry valid today, with its citation."""
+"""Answers of fact from the knowledge base: the entry valid today, with its citation.
+
+Phone-sized (actions/common.py ``answer_with_details``): the short answer and a
+one-line "Căn cứ" (the first source) first; the entry's details, its change
+note, the full citation and the caution behind "Xem chi tiết"."""
 
 from __future__ import annotations
 
@@ -8,23 +12,44 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import answer_with_details
+from actions.knowledge import KNOWLEDGE
 from actions.menu import tracker_locale
 from vietnamese.clock import today_in_vietnam
-from bot.domain.knowledge import KnowledgeBase
-from bot.i18n import answer_text, formatters, gettext
+from bot.domain.knowledge import Answer
+from bot.i18n import caution_text, citation_line, formatters, gettext
 
-# Loaded (and schema-checked) when the action server starts: a malformed file
-# stops it with a message naming the file, entry and field.
-KNOWLEDGE = KnowledgeBase.load()
+__all__ = ["KNOWLEDGE", "ActionAnswer", "utter_entries", "short_and_details"]
+
+
+def short_and_details(answer: Answer, locale: str) -> tuple[str, str]:
+    """The first bubble (answer and a one-line citation) and the details (the
+    rest, and the full citation when there is more than one source)."""
+    short = f"{answer.text}\n{citation_line(answer.cited[0], locale)}" if answer.cited else answer.text
+    more = [answer.details] if answer.details else []
+    if len(answer.cited) > 1:
+        more.append(citation_line(answer.citation, locale))
+    return short, "\n".join(more)
 
 
 def utter_entries(dispatcher: CollectingDispatcher, entries: list, today, locale: str,  # noqa: ANN001
-                  buttons: list[dict[str, str]] | None = None) -> None:
-    """One message per knowledge entry, cited; ``buttons`` go on the last one."""
+                  buttons: list[dict[str, str]] | None = None, tracker: Tracker | None = None) -> list[EventType]:
+    """One short message per knowledge entry, cited; ``buttons`` (and "Xem chi
+    tiết" when there is more to say) go on the last one. Returns the events to
+    keep (pass ``tracker``: without it, nothing is remembered for the button)."""
     fmt = formatters(locale)
-    for i, entry in enumerate(entries):
-        dispatcher.utter_message(text=answer_text(KNOWLEDGE.render(entry, today, fmt), locale),
-                                 buttons=buttons if buttons and i == len(entries) - 1 else [])
+    answers = [KNOWLEDGE.render(entry, today, fmt) for entry in entries]
+    parts = [short_and_details(a, locale) for a in answers]
+    unverified = [a for a in answers if not a.verified]
+    caution = caution_text(unverified[0].confirm_with, locale) if unverified else ""
+    if tracker is None:
+        for i, (short, _) in enumerate(parts):
+            text = f"{short}\n{caution}" if caution and i == len(parts) - 1 else short
+            dispatcher.utter_message(text=text, buttons=buttons if buttons and i == len(parts) - 1 else [])
+        return []
+    details = "\n\n".join(d for _, d in parts if d)
+    return answer_with_details(dispatcher, tracker, [s for s, _ in parts], details, caution=caution,
+                               buttons=buttons, locale=locale)
 
 
 class ActionAnswer(Action):
@@ -43,5 +68,4 @@ class ActionAnswer(Action):
             dispatcher.utter_message(text=gettext(
                 "I do not have a checked answer to this yet. Please ask the police of your commune.", locale))
             return []
-        utter_entries(dispatcher, entries, today, locale)
-        return []
+        return utter_entries(dispatcher, entries, today, locale, tracker=tracker)

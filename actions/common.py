@@ -25,12 +25,12 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.answers import KNOWLEDGE
+from actions.knowledge import KNOWLEDGE
 from actions.menu import tracker_locale
 from vietnamese.clock import today_in_vietnam
 from bot import PROJECT_ROOT
 from bot.config import Settings, load_settings
-from bot.i18n import gettext
+from bot.i18n import N_, caution_text, citation_line, gettext, knowledge_text
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.migrate import upgrade
 from bot.storage.models import ChannelIdentity
@@ -122,10 +122,70 @@ def caution_and_citation(fact_ids: list[str], day: dt.date, locale: str, lead=()
     lines = []
     unverified = [f for f in facts if not f.verified]
     if unverified:
-        lines.append(gettext("Some of this is not fully verified: please confirm with %(office)s.", locale)
-                     % {"office": unverified[0].confirm_with})
-    lines.append(gettext("Based on: %(citation)s", locale) % {"citation": "; ".join(s.cite() for s in cited)})
+        lines.append(caution_text(knowledge_text(unverified[0].confirm_with, locale), locale))
+    tr = lambda text: knowledge_text(text, locale)  # noqa: E731
+    lines.append(citation_line("; ".join(s.cite(tr) for s in cited), locale))
     return lines
+
+
+# --- phone-sized replies ------------------------------------------------------------
+# The first bubble of an answer fits a phone screen; the rest (details, the full
+# citation, cautions) waits behind a "Xem chi tiết" button, whose payload
+# /show_details makes action_show_details say the slot ``details``. A caution
+# (e.g. "not fully verified") is said in a short bubble once per conversation
+# (slot ``cautioned``), and is always in the details.
+
+FIRST_BUBBLE_MAX = 500
+DETAILS_SLOT, CAUTIONED_SLOT = "details", "cautioned"
+SHOW_DETAILS = "/show_details"
+UNVERIFIED = "unverified"
+
+
+def details_button(locale: str) -> dict[str, str]:
+    return {"title": gettext(N_("See details"), locale), "payload": SHOW_DETAILS}
+
+
+def answer_with_details(dispatcher: CollectingDispatcher, tracker: Tracker, text: str | list[str],
+                        details: str = "", *, caution: str = "", caution_key: str = UNVERIFIED,
+                        buttons: list[dict[str, str]] | None = None, locale: str | None = None) -> list[EventType]:
+    """Say an answer the phone-sized way and return the events to keep with it.
+
+    ``text`` is the first bubble (or several short ones: the buttons go on the
+    last); ``details`` what "Xem chi tiết" shows; ``caution`` a caution said in
+    a second short bubble only the first time ``caution_key`` comes up in this
+    conversation (and always kept in the details). Every action that answers
+    calls this, so that the button always shows the details of the latest answer."""
+    locale = locale or tracker_locale(tracker)
+    bubbles = [text] if isinstance(text, str) else list(text)
+    events: list[EventType] = []
+    if caution:
+        details = f"{details}\n{caution}" if details else caution
+        cautioned = list(tracker.get_slot(CAUTIONED_SLOT) or [])
+        if caution_key not in cautioned:
+            bubbles.append(caution)   # a second short bubble
+            events.append(SlotSet(CAUTIONED_SLOT, [*cautioned, caution_key]))
+    shown = list(buttons or [])
+    if details:
+        shown.append(details_button(locale))
+    for i, bubble in enumerate(bubbles):
+        dispatcher.utter_message(text=bubble, buttons=shown if i == len(bubbles) - 1 else [])
+    events.append(SlotSet(DETAILS_SLOT, details or None))
+    return events
+
+
+class ActionShowDetails(Action):
+    """The "Xem chi tiết" button: the details of the latest answer."""
+
+    def name(self) -> str:
+        return "action_show_details"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        details = tracker.get_slot(DETAILS_SLOT)
+        dispatcher.utter_message(text=details or gettext(
+            "There is nothing more to add to this answer. Ask me another question whenever you like.",
+            tracker_locale(tracker)))
+        return []
 
 
 def start_form(form: str, slots: tuple[str, ...], values: dict[str, Any]) -> list[EventType]:
@@ -149,6 +209,10 @@ class CalculationResult(Action, ABC):
         (what a follow-up button needs after the form's slots are cleared)."""
         return [], []
 
+    def details(self, tracker: Tracker, today: dt.date, locale: str) -> str:
+        """What "Xem chi tiết" shows after the result (none by default)."""
+        return ""
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         locale = tracker_locale(tracker)
@@ -160,13 +224,13 @@ class CalculationResult(Action, ABC):
         try:
             messages = self.messages(tracker, today, locale)
             buttons, kept = self.offer(tracker, today, locale)
+            details = self.details(tracker, today, locale)
         except ValueError:
             messages = [gettext(
                 "I could not calculate this from what you told me. Please ask the police of your commune.", locale)]
-            buttons, kept = [], []
-        for i, message in enumerate(messages):
-            dispatcher.utter_message(text=message, buttons=buttons if i == len(messages) - 1 else [])
-        return [*reset, *kept]
+            buttons, kept, details = [], [], ""
+        shown = answer_with_details(dispatcher, tracker, messages, details, buttons=buttons, locale=locale)
+        return [*reset, *kept, *shown]
 
 
 class ExtractingForm(FormValidationAction, ABC):

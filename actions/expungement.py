@@ -434,9 +434,10 @@ class ActionExpungementStart(Action):
         if said or wants_calculation:
             return [*start_form(FORM, SLOTS, said)[:-1], SlotSet("exp_facts", None), SlotSet("exp_assumed", None),
                     FollowupAction(FORM)]
-        utter_entries(dispatcher, KNOWLEDGE.entries_for("ask_expungement", today, latest.get("text") or ""), today,
-                      locale, [{"title": gettext("Calculate my date", locale), "payload": "/calc_expungement"}])
-        return [SlotSet("exp_facts", None), SlotSet("exp_assumed", None)]
+        events = utter_entries(dispatcher, KNOWLEDGE.entries_for("ask_expungement", today, latest.get("text") or ""),
+                               today, locale, [{"title": gettext("Calculate my date", locale),
+                                                "payload": "/calc_expungement"}], tracker=tracker)
+        return [*events, SlotSet("exp_facts", None), SlotSet("exp_assumed", None)]
 
 
 class ActionExpungementResult(CalculationResult):

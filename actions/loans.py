@@ -184,8 +184,8 @@ class ActionLoanStart(Action):
             return [*start_form(FORM, SLOTS, said)[:-1], SlotSet("loan_facts", None), SlotSet("loan_assumed", None),
                     FollowupAction(FORM)]
         check = [{"title": gettext("Check if I can borrow", locale), "payload": "/check_loan"}]
-        utter_entries(dispatcher, entries, today, locale, None if named_rules else check)
-        return [SlotSet("loan_facts", None), SlotSet("loan_assumed", None)]
+        events = utter_entries(dispatcher, entries, today, locale, None if named_rules else check, tracker=tracker)
+        return [*events, SlotSet("loan_facts", None), SlotSet("loan_assumed", None)]
 
 
 class ActionLoanResult(CalculationResult):

@@ -60,6 +60,23 @@ def gettext(message: str, locale: str | None = None) -> str:
     return translations(normalize_locale(locale)).gettext(message)
 
 
+# Texts written in Vietnamese in data files carry a context in the catalogs:
+# knowledge answers, their citations and offices (data/knowledge/*.yml) and the
+# Rasa responses (domain.yml). Their msgid is the Vietnamese text; the vi
+# catalog keeps it, the en catalog translates it (bot/i18n_extract.py).
+KNOWLEDGE_CONTEXT = "knowledge"
+DOMAIN_CONTEXT = "domain"
+
+
+def pgettext(context: str, message: str, locale: str | None = None) -> str:
+    return translations(normalize_locale(locale)).pgettext(context, message)
+
+
+def knowledge_text(text: str, locale: str | None = None) -> str:
+    """A Vietnamese text from data/knowledge in the reader's language."""
+    return pgettext(KNOWLEDGE_CONTEXT, text, locale) if text else text
+
+
 def ngettext(singular: str, plural: str, n: int, locale: str | None = None) -> str:
     return translations(normalize_locale(locale)).ngettext(singular, plural, n)
 
@@ -115,7 +132,18 @@ def formatters(locale: str) -> Formatters:
         date=lambda v: format_date(v, locale),
         period=lambda v: format_period(v, locale),
         rate=lambda v: format_rate(v, locale),
+        translate=lambda text: knowledge_text(text, locale),
     )
+
+
+def caution_text(confirm_with: str, locale: str) -> str:
+    """The caution of an answer not fully verified (``confirm_with`` already in the locale)."""
+    return gettext("Some of this is not fully verified: please confirm with %(office)s.", locale) % {
+        "office": confirm_with}
+
+
+def citation_line(citation: str, locale: str) -> str:
+    return gettext("Based on: %(citation)s", locale) % {"citation": citation}
 
 
 def answer_text(answer: Answer, locale: str) -> str:
@@ -126,3 +154,49 @@ def answer_text(answer: Answer, locale: str) -> str:
                      % {"office": answer.confirm_with})
     parts.append(gettext("Based on: %(citation)s", locale) % {"citation": answer.citation})
     return "\n".join(parts)
+
+
+# --- Rasa responses -------------------------------------------------------------
+# Rasa fills its responses (domain.yml) in Vietnamese; on an English page the
+# gateway translates each reply through the catalogs ("domain" context). A
+# response with {slot} placeholders is matched as a pattern and its values are
+# carried over.
+
+_SLOT = re.compile(r"\{([A-Za-z0-9_]+)\}")
+
+
+@lru_cache(maxsize=1)
+def _domain_texts() -> tuple[dict[str, str], tuple[tuple[re.Pattern[str], str], ...]]:
+    import yaml  # only the gateway needs this table
+
+    from bot import PROJECT_ROOT
+
+    doc = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8")) or {}
+    exact: dict[str, str] = {}
+    patterns: list[tuple[re.Pattern[str], str]] = []
+    for variants in (doc.get("responses") or {}).values():
+        for v in variants or []:
+            for text in [v.get("text"), *(b.get("title") for b in v.get("buttons") or [])]:
+                if not isinstance(text, str) or not text:
+                    continue
+                if _SLOT.search(text):
+                    parts = _SLOT.split(text)
+                    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+                    patterns.append((re.compile(f"^{regex}$", re.S), text))
+                else:
+                    exact[text] = text
+    return exact, tuple(patterns)
+
+
+def domain_text(text: str, locale: str | None) -> str:
+    """A reply text (or button title) from a Rasa response in the locale; other texts unchanged."""
+    if normalize_locale(locale) == DEFAULT_LOCALE or not text:
+        return text
+    exact, patterns = _domain_texts()
+    if text in exact:
+        return pgettext(DOMAIN_CONTEXT, text, locale)
+    for pattern, template in patterns:
+        m = pattern.match(text)
+        if m:
+            return pgettext(DOMAIN_CONTEXT, template, locale).format(**m.groupdict())
+    return text

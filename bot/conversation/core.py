@@ -9,7 +9,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import anyio
@@ -21,7 +21,8 @@ from bot.config import Settings, load_settings
 from bot.supervision import enrollment
 from bot.conversation import offered, relay, staff
 from bot.conversation.rasa_client import RasaClient, RasaError, RasaUnavailable, Reply, parse_rest_output
-from bot.i18n import N_, gettext, normalize_locale
+from bot.conversation.english import as_english_text
+from bot.i18n import N_, domain_text, gettext, normalize_locale
 from bot.outbox import wake_waiting
 from bot.supervision.people import ANONYMOUS_CHANNELS, ANONYMOUS_ONLY
 from bot.supervision.enrollment import find_code
@@ -162,6 +163,15 @@ def as_rasa_text(text: str) -> str:
     if start:  # "/start" without a (valid-looking) code: a greeting
         return "/greet"
     return text
+
+
+def in_locale(replies: list[Reply], locale: str) -> list[Reply]:
+    """Rasa's own responses (domain.yml, Vietnamese) in the page's language."""
+    if locale == "vi":
+        return replies
+    return [Reply(text=domain_text(r.text, locale),
+                  buttons=tuple(replace(b, title=domain_text(b.title, locale)) for b in r.buttons))
+            for r in replies]
 
 
 def peek_identity(sessions: sessionmaker[Session], channel: str, external_id: str) -> tuple[str, str] | None:
@@ -331,8 +341,11 @@ class Core:
         if msg.anonymous:
             metadata["anonymous"] = True   # actions answer questions only (actions/common.py prologue)
         try:
-            items = await self.rasa.send_raw(conversation_id, as_rasa_text(msg.text), metadata)
-            replies = parse_rest_output(items)
+            text = as_rasa_text(msg.text)
+            if locale == "en":
+                text = as_english_text(text)
+            items = await self.rasa.send_raw(conversation_id, text, metadata)
+            replies = in_locale(parse_rest_output(items), locale)
         except (RasaUnavailable, RasaError) as exc:
             # The channel answers with this (the web chat along with its 5xx).
             exc.replies = [busy_reply(locale)]  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -49,8 +49,8 @@ class Source:
     article: str = ""
     clause: str = ""
 
-    def cite(self) -> str:
-        return " ".join(p for p in (self.clause, self.article, self.document) if p)
+    def cite(self, translate: Callable[[str], str] = str) -> str:
+        return " ".join(translate(p) for p in (self.clause, self.article, self.document) if p)
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,10 @@ class Answer:
     verified: bool
     confirm_with: str
     facts: tuple[Fact, ...] = field(default_factory=tuple)
+    # The text behind "Xem chi tiết": the entry's details.
+    details: str = ""
+    # Each source cited on its own (``citation`` joins them).
+    cited: tuple[str, ...] = ()
 
 
 def _err(file: str, item: str, fld: str, message: str) -> KnowledgeError:
@@ -295,11 +299,17 @@ class KnowledgeBase:
                 return extra[fact_id]
             f = self.fact(fact_id, on)
             used.append(f)
-            return formatters.format(kind or f.kind, f.value)
+            kind = kind or f.kind
+            # A text fact is words of the answer: translated like the template.
+            return formatters.translate(f.value) if kind == "text" else formatters.format(kind, f.value)
 
-        text = _PLACEHOLDER.sub(fill, entry.answer)
-        if entry.change_note:
-            text = f"{text}\n{_PLACEHOLDER.sub(fill, entry.change_note)}"
+        # The templates are translated before their placeholders are filled
+        # (bot/i18n.py: the catalogs hold each template, "knowledge" context).
+        tr = formatters.translate
+        # The change note stays with the answer: it often is the answer ("Nghị
+        # định 61 đã được thay thế …").
+        text = "\n".join(_PLACEHOLDER.sub(fill, tr(t)) for t in (entry.answer, entry.change_note) if t)
+        details = _PLACEHOLDER.sub(fill, tr(entry.details)) if entry.details else ""
         items: list[Item] = [entry, *used]
         # A short citation: the entry's own sources, plus facts' sources from
         # documents the entry does not already cite (e.g. the current rate).
@@ -309,19 +319,23 @@ class KnowledgeBase:
                 if all(s.document != c.document for c in sources):
                     sources.append(s)
         unverified = [it for it in items if not it.verified]
+        cited = tuple(s.cite(tr) for s in sources)
         return Answer(
-            entry=entry, text=text, citation="; ".join(s.cite() for s in sources),
+            entry=entry, text=text, citation="; ".join(cited),
             verified=not unverified,
-            confirm_with=(unverified[0].confirm_with if unverified else ""),
-            facts=tuple(used),
+            confirm_with=(tr(unverified[0].confirm_with) if unverified else ""),
+            facts=tuple(used), details=details, cited=cited,
         )
 
 
 class Formatters:
     """How fact values read in an answer; built by the caller with its locale."""
 
-    def __init__(self, money, date, period, rate) -> None:  # noqa: ANN001
+    def __init__(self, money, date, period, rate, translate=None) -> None:  # noqa: ANN001
         self._fmt = {"money": money, "date": date, "period": period, "rate": rate}
+        # Knowledge text (templates, text facts, citations, offices) in the
+        # reader's language; Vietnamese as written by default.
+        self.translate: Callable[[str], str] = translate or (lambda text: text)
 
     def format(self, kind: str, value: Any) -> str:
         fmt = self._fmt.get(kind)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bot.supervision.alerts import raise_alert
 from vietnamese.clock import VIETNAM_TZ
 from bot.domain.knowledge import KnowledgeBase
-from bot.i18n import N_, gettext
+from bot.i18n import N_, gettext, knowledge_text
 from bot.outbox import enqueue, next_delivery
 from bot.supervision.people import audit
 from bot.storage.models import Alert, ChannelIdentity, Person, OutboxMessage
@@ -180,7 +180,7 @@ def support_lines(kb: KnowledgeBase, day: dt.date, locale: str) -> list[Line]:
             lines.append(Line(str(row["number"]), row["name_en" if en else "name_vi"],
                               row["serves_en" if en else "serves_vi"], row["hours_en" if en else "hours_vi"],
                               bool(row.get("police")), bool(row.get("crisis")),
-                              "; ".join(src.cite() for src in fact.sources)))
+                              "; ".join(src.cite(lambda t: knowledge_text(t, locale)) for src in fact.sources)))
     return lines
 
 

@@ -187,11 +187,11 @@ def test_mentor_visits_quarterly_report_milestone_and_streak(sessions, clock):
     w.at(vn(2027, 1, 1, 8, 0))
     [quarterly] = [t for t in texts(w.inbox("mentor")) if "quarterly" in t]
     assert "quarterly report, due by 5 Jan 2027" in quarterly
-    assert "Thông tư 10/2024/TT-BCA" in quarterly
+    assert "Circular 10/2024/TT-BCA" in quarterly   # the English page: the citation in English too
     w.ack("mentor")
     w.at(vn(2027, 1, 4, 8, 0))
     sup = texts(w.inbox("supervisee"))
-    assert any("Congratulations" in t and "Phiếu lý lịch tư pháp số 1" in t for t in sup)
+    assert any("Congratulations" in t and "Criminal Record Certificate no. 1" in t for t in sup)
     w.ack("supervisee")
     for week in range(3):                            # three Mondays in a row
         w.clock.now = vn(2027, 1, 11, 9) + dt.timedelta(weeks=week)

@@ -40,7 +40,8 @@ def test_a_returnee_gets_the_programmes_that_fit(product, first):
 
 def test_general_question_offers_the_check(product):
     [answer] = chat(product, "vay vốn")
-    assert answer[-1]["buttons"] == [{"title": "Kiểm tra điều kiện vay", "payload": "/check_loan"}]
+    assert answer[-1]["buttons"] == [{"title": "Kiểm tra điều kiện vay", "payload": "/check_loan"},
+                                     {"title": "Xem chi tiết", "payload": "/show_details"}]
 
 
 def test_training_loan_via_buttons(product):

@@ -34,7 +34,7 @@ def test_greeting_is_vietnamese_and_offers_topic_buttons(product):
 
 def test_button_payload_is_understood(product):
     replies = product.say("button-user", "/ask_expungement")
-    assert replies[0]["text"].startswith("Xóa án tích:")
+    assert replies[0]["text"].startswith("Anh/chị đương nhiên được xóa án tích nếu")
     assert "Căn cứ: Điều 69–73, 107 Bộ luật Hình sự 2015 (sửa đổi 2017)" in replies[0]["text"]
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 
 from babel.messages.pofile import read_po
 
 from bot import PROJECT_ROOT
-from bot.i18n import LOCALE_DIR, format_date, format_money, gettext, normalize_locale
+from bot.domain.knowledge import KnowledgeBase
+from bot.i18n import (DOMAIN_CONTEXT, KNOWLEDGE_CONTEXT, LOCALE_DIR, format_date, format_money, formatters, gettext,
+                      normalize_locale)
 
 
 def test_money_and_dates_in_vietnamese_format():
@@ -55,5 +58,61 @@ def test_catalogs_are_complete_and_match_the_code(tmp_path):
 
 def test_vietnamese_catalog_is_actually_vietnamese():
     cat = _catalog("vi")
-    same = [m.id for m in cat if m.id and m.string == m.id]
+    # Texts from data files (knowledge, Rasa responses) are Vietnamese msgids
+    # under a context: the vi catalog repeats them.
+    same = [m.id for m in cat if m.id and m.string == m.id and not m.context]
     assert same == []
+    changed = [m.id for m in cat if m.id and m.context and m.string != m.id]
+    assert changed == [], "vi: a data text must be kept as written (change it in its file)"
+
+
+VIETNAMESE_LETTERS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.I)
+PLACEHOLDERS = re.compile(r"\{[^}]*\}")
+
+
+def test_english_translations_of_data_texts_keep_placeholders_and_are_english():
+    """Each knowledge template and Rasa response has an English translation
+    with the same {placeholders} (they are filled after translating) and no
+    Vietnamese letter: an English page never shows a Vietnamese sentence. New
+    knowledge files are extracted by `make extract`; an entry left without
+    English fails the completeness test above."""
+    cat = _catalog("en")
+    data = [m for m in cat if m.id and m.context in (KNOWLEDGE_CONTEXT, DOMAIN_CONTEXT)]
+    assert len(data) > 200
+    wrong = [m.id for m in data if sorted(PLACEHOLDERS.findall(m.string)) != sorted(PLACEHOLDERS.findall(m.id))]
+    assert wrong == []
+    vietnamese = [m.string for m in data if VIETNAMESE_LETTERS.search(m.string.replace("Lối Về", ""))]
+    assert vietnamese == []
+
+
+def test_every_knowledge_text_is_extracted(tmp_path):
+    """The extractor takes every entry's answer, details and change note from
+    every file under data/knowledge, whatever its name."""
+    import yaml
+
+    from bot.i18n_extract import knowledge_texts
+
+    texts = set()
+    for path in (PROJECT_ROOT / "data" / "knowledge").glob("*.yml"):
+        texts |= set(knowledge_texts(yaml.safe_load(path.read_text(encoding="utf-8"))))
+    kb = KnowledgeBase.load()
+    for e in kb.entries:
+        for t in (e.answer, e.details, e.change_note):
+            assert not t or t in texts, e.id
+    (tmp_path / "questions_new.yml").write_text(
+        "entries:\n  - id: q.new\n    answer: Câu trả lời mới\n    details: Chi tiết mới\n"
+        "    sources: [{document: Luật Mới 2030}]\n", encoding="utf-8")
+    assert knowledge_texts(yaml.safe_load((tmp_path / "questions_new.yml").read_text(encoding="utf-8"))) == [
+        "Câu trả lời mới", "Chi tiết mới", "Luật Mới 2030"]
+
+
+def test_an_answer_on_the_english_page_is_english():
+    kb = KnowledgeBase.load()
+    day = dt.date(2026, 11, 30)
+    for e in kb.entries:
+        if e.valid_on(day):
+            a = kb.render(e, day, formatters("en"))
+            for text in (a.text, a.details, a.citation, a.confirm_with):
+                assert not VIETNAMESE_LETTERS.search(text), (e.id, text)
+    loan = kb.render(kb.entry("loan.qd22", day), day, formatters("en"))
+    assert "100,000,000" in loan.text and "6.24% a year" in loan.text and loan.citation.startswith("Article 3")

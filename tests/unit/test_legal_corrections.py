@@ -19,7 +19,9 @@ FMT = Formatters(money=format_money, date=format_date, period=format_period, rat
 
 
 def text(entry_id: str, day: dt.date = TODAY) -> str:
-    return KB.render(KB.entry(entry_id, day), day, FMT).text
+    """What the answer says: the first bubble and the details behind "Xem chi tiết"."""
+    answer = KB.render(KB.entry(entry_id, day), day, FMT)
+    return f"{answer.text}\n{answer.details}"
 
 
 def test_qd22_five_years_run_to_the_loan_itself():

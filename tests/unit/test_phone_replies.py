@@ -1,0 +1,146 @@
+"""Phone-sized replies (issue 14 point 4) and one language per page (point 6),
+without the model: the knowledge answers' first bubbles, the "Xem chi tiết"
+mechanism and the once-per-conversation caution run through rasa-sdk's own
+executor with the JSON Rasa 3.6 sends; English routing and Rasa responses in
+English."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+
+import pytest
+from rasa_sdk.executor import ActionExecutor
+
+import actions
+from actions.answers import KNOWLEDGE, short_and_details
+from actions.common import FIRST_BUBBLE_MAX
+from bot.conversation.english import english_intent
+from bot.i18n import domain_text, formatters, gettext
+
+DAYS = [dt.date(2024, 1, 1), dt.date(2025, 6, 1), dt.date(2026, 3, 1), dt.date(2026, 11, 30)]
+VIETNAMESE_LETTERS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.I)
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+@pytest.mark.parametrize("day", DAYS, ids=str)
+def test_every_topic_answer_fits_a_first_bubble_with_a_one_line_citation(locale, day):
+    based_on = gettext("Based on: %(citation)s", locale).split("%")[0]
+    answered = 0
+    for entry in KNOWLEDGE.entries:
+        if not entry.intents or not entry.valid_on(day):
+            continue
+        short, _ = short_and_details(KNOWLEDGE.render(entry, day, formatters(locale)), locale)
+        assert len(short) <= FIRST_BUBBLE_MAX, (entry.id, len(short))
+        citation = short.splitlines()[-1]
+        assert citation.startswith(based_on) and ";" not in citation, entry.id
+        answered += 1
+    assert answered >= 7
+
+
+def call(action: str, text: str, intent: str, slots: dict | None = None, locale: str = "vi") -> dict:
+    executor = ActionExecutor()
+    executor.register_package(actions)
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "intent_ranking": [],
+              "entities": [], "metadata": {"locale": locale}}
+    payload = {
+        "next_action": action, "sender_id": "conv", "version": "3.6.21",
+        "domain": {"intents": [], "entities": [], "slots": {}, "responses": {}, "actions": [], "forms": {}},
+        "tracker": {"sender_id": "conv", "slots": slots or {}, "latest_message": latest,
+                    "events": [{"event": "user", "text": text, "parse_data": latest}],
+                    "paused": False, "followup_action": None, "active_loop": {},
+                    "latest_action_name": "action_listen"},
+    }
+    return asyncio.run(executor.run(payload)).model_dump()
+
+
+def slots_of(result: dict) -> dict:
+    return {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}
+
+
+def test_an_unverified_answer_cautions_once_and_keeps_the_details_for_the_button(clock):
+    clock.now = dt.datetime(2026, 11, 30, 3, tzinfo=dt.timezone.utc)
+    first = call("action_answer", "căn cước bị mất", "ask_id_card")   # verified: no caution
+    [reply] = first["responses"]
+    assert len(reply["text"]) <= FIRST_BUBBLE_MAX and "Căn cứ:" in reply["text"]
+    assert "cautioned" not in slots_of(first)
+
+    duties = call("action_answer", "có phải báo cáo không", "ask_release_duties")  # unverified
+    answer, caution = duties["responses"]
+    assert "chưa được kiểm chứng đầy đủ" in caution["text"] and len(caution["text"]) < 160
+    assert "chưa được kiểm chứng đầy đủ" not in answer["text"]
+    assert [b["payload"] for b in caution["buttons"]] == ["/show_details"]
+    assert caution["buttons"][0]["title"] == "Xem chi tiết"
+    kept = slots_of(duties)
+    assert kept["cautioned"] == ["unverified"]
+    assert "Nghĩa vụ trình diện" in kept["details"] and "chưa được kiểm chứng đầy đủ" in kept["details"]
+
+    again = call("action_answer", "hỗ trợ gì", "ask_support", {"cautioned": kept["cautioned"]})  # unverified too
+    [only] = again["responses"]
+    assert "chưa được kiểm chứng đầy đủ" not in only["text"]
+    assert "chưa được kiểm chứng đầy đủ" in slots_of(again)["details"]
+    assert "cautioned" not in slots_of(again)
+
+    shown = call("action_show_details", "/show_details", "show_details", {"details": kept["details"]})
+    assert [r["text"] for r in shown["responses"]] == [kept["details"]]
+    nothing = call("action_show_details", "/show_details", "show_details", {"details": None}, locale="en")
+    assert nothing["responses"][0]["text"].startswith("There is nothing more")
+
+
+def test_the_loan_answer_on_the_english_page_is_english_with_its_buttons(clock):
+    clock.now = dt.datetime(2026, 11, 30, 3, tzinfo=dt.timezone.utc)
+    result = call("action_loan_start", "/ask_loan", "ask_loan", locale="en")
+    texts = [r["text"] for r in result["responses"]]
+    assert texts[0].startswith("People who have finished a prison sentence can get a preferential loan")
+    assert not any(VIETNAMESE_LETTERS.search(t) for t in texts)
+    titles = [b["title"] for b in result["responses"][-1]["buttons"]]
+    assert titles == ["Check if I can borrow", "See details"]
+    assert "Conditions:" in slots_of(result)["details"]
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("How can I get a loan?", "ask_loan"),
+    ("I want to borrow money to open a shop", "ask_loan"),
+    ("How do I clear my record?", "ask_expungement"),
+    ("Where do I get a criminal record certificate?", "ask_criminal_record"),
+    ("I lost my ID card", "ask_id_card"),
+    ("Do I need to register my residence again? temporary residence", "ask_residence"),
+    ("What are my duties on probation?", "ask_release_duties"),
+    ("I need a job", "ask_support"),
+    ("I want to check in", "checkin"),
+    ("I need help", "request_human"),
+    ("help me!", "request_human"),
+    ("Can I talk to an officer?", "request_human"),
+    ("Hello", "greet"),
+    ("thank you", "thank"),
+    ("erase my data", "erase_my_data"),
+])
+def test_english_questions_reach_their_topic(text, intent):
+    assert english_intent(text) == intent
+
+
+@pytest.mark.parametrize("text", ["I want to kill myself", "i dont want to live anymore, I need help",
+                                  "I am suicidal", "/ask_loan", "01/06/2023", "tôi muốn vay vốn"])
+def test_crisis_payloads_and_other_messages_pass_as_typed(text):
+    assert english_intent(text) is None
+
+
+def test_english_replies_name_english_words_to_type():
+    """What an English reply tells people to write is understood on the English page."""
+    registered = gettext('Thank you. This chat is now registered: you will get reminders here and can report by '
+                         'writing "báo cáo".', "en")
+    assert '"check in"' in registered and english_intent("check in") == "checkin"
+    erase = gettext('To erase your data, write "xóa dữ liệu của tôi" and confirm.', "en")
+    assert '"erase my data"' in erase and english_intent("erase my data") == "erase_my_data"
+
+
+def test_rasa_responses_are_translated_on_the_english_page():
+    greet = "Xin chào anh/chị! Tôi là Lối Về, trợ lý hỗ trợ người đã chấp hành xong án phạt tù trở về cuộc sống bình thường."
+    assert domain_text(greet, "vi") == greet
+    assert domain_text(greet, "en").startswith("Hello! I am Lối Về")
+    clause = "Bản án xử anh/chị theo khoản mấy của Điều 173 Bộ luật Hình sự? (ghi trong bản án)"
+    assert domain_text(clause, "en") == ("Under which clause of Article 173 of the Criminal Code were you sentenced? "
+                                         "(it is written in the judgment)")
+    assert domain_text("Có", "en") == "Yes" and domain_text("Tù có thời hạn", "en") == "Prison term"
+    assert domain_text("Some English text from an action", "en") == "Some English text from an action"
