@@ -83,3 +83,89 @@ def test_model_inputs_digest_tracks_every_input(project_copy):
 @pytest.mark.stack
 def test_trained_model_is_fresh(trained_model):
     assert rasa_env.model_is_fresh(load_settings())
+
+
+def test_several_rasa_workers_without_redis_share_a_file_lock_store(tmp_path):
+    s = settings(tmp_path, LOIVE_RASA_WORKERS="2")
+    cfg = yaml.safe_load(rasa_env.render_endpoints(s).read_text())
+    assert cfg["lock_store"] == {"type": "bot.runtime.rasa_locks.FileLockStore", "path": str(tmp_path / "rasa-locks")}
+    one = yaml.safe_load(rasa_env.render_endpoints(settings(tmp_path, LOIVE_RASA_WORKERS="1")).read_text())
+    assert "lock_store" not in one   # Rasa's in-memory lock store: enough for one process
+    with_redis = settings(tmp_path, LOIVE_RASA_WORKERS="2", REDIS_URL="redis://127.0.0.1:6379/1")
+    assert yaml.safe_load(rasa_env.render_endpoints(with_redis).read_text())["lock_store"]["type"] == "redis"
+
+
+def test_the_sqlite_tracker_store_uses_write_ahead_logging(tmp_path):
+    import sqlite3
+
+    rasa_env.render_endpoints(settings(tmp_path))
+    con = sqlite3.connect(tmp_path / "rasa-trackers.db")
+    try:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        con.close()
+    assert stat.S_IMODE((tmp_path / "rasa-trackers.db").stat().st_mode) == 0o600
+
+
+RASA_SIDE = r'''
+import asyncio, json, os, sys, time
+from bot.runtime import rasa_server
+from rasa.core.actions.action import RemoteAction
+from jsonschema import ValidationError
+
+out = {}
+act = RemoteAction("action_x", None)
+good = {"events": [{"event": "slot", "name": "a", "value": 1}], "responses": [{"text": "hi"}]}
+bad = {"events": [{"event": "slot", "name": 3}], "responses": []}
+def outcome(result):
+    try:
+        return act._validate_action_result(result)
+    except ValidationError as e:
+        return "error: " + e.message
+out["before"] = [outcome(good), outcome(bad)]
+rasa_server.apply_patches()
+out["after"] = [outcome(good), outcome(bad)]
+t = time.process_time()
+for _ in range(20):
+    act._validate_action_result(good)
+out["patched_ms"] = (time.process_time() - t) / 20 * 1000
+
+from bot.runtime.rasa_locks import FileLockStore
+store = FileLockStore(path=sys.argv[1], stripes=4)
+async def turns():
+    async def one():
+        async with store.lock("conversation-1"):
+            with open(sys.argv[2], "a") as f:
+                f.write("in\n")
+            await asyncio.sleep(0.005)
+            with open(sys.argv[2], "a") as f:
+                f.write("out\n")
+    await asyncio.gather(*(one() for _ in range(10)))
+asyncio.run(turns())
+print(json.dumps(out))
+'''
+
+
+@pytest.mark.stack
+def test_rasa_side_patch_validates_as_rasa_does_and_file_locks_serialise_processes(tmp_path):
+    """In Rasa's environment: the action-result validation gives the same answers
+    (and error message) before and after bot.runtime.rasa_server's patch; three
+    processes taking the same conversation's lock never overlap."""
+    import json
+    import subprocess
+
+    script = tmp_path / "rasa_side.py"
+    script.write_text(RASA_SIDE)
+    trace = tmp_path / "trace"
+    env = rasa_env.rasa_env()
+    procs = [subprocess.Popen([str(rasa_env.rasa_python()), str(script), str(tmp_path / "locks"), str(trace)],
+                              cwd=rasa_env.PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    result = json.loads(outs[0].strip().splitlines()[-1])
+    assert result["before"] == result["after"]
+    assert result["after"][0] is True and result["after"][1].startswith("error: 3 is not of type 'string'")
+    assert "Failed to validate Action server response" in result["after"][1]
+    lines = trace.read_text().split()
+    assert len(lines) == 60 and lines == ["in", "out"] * 30
