@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,12 @@ class Reply:
 
 class RasaUnavailable(Exception):
     """Rasa is not (yet) answering: starting, restarting or down."""
+
+    def __init__(self, reason: str, retryable: bool = False) -> None:
+        super().__init__(reason)
+        # The request did not reach a working replica (refused, reset, 502–504):
+        # another replica may take it. Not after a timeout: Rasa may still be on it.
+        self.retryable = retryable
 
 
 class RasaError(Exception):
@@ -53,33 +60,66 @@ def parse_rest_output(items: Any) -> list[Reply]:
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout_s: float = 30.0, token: str = "") -> None:
+    """One or several Rasa replicas (``base_url`` may be a comma-separated list).
+
+    Each conversation has a home replica (a stable hash of its id), so that with
+    the in-memory or file lock store its turns always meet the same lock. When
+    the home replica does not take the request (connection refused or reset,
+    502/503/504), the turn goes to the next replica: with several replicas the
+    deployment must use the Redis lock store and a shared tracker store
+    (README "Growing past one machine"), so any replica may answer any turn.
+    """
+
+    def __init__(self, base_url: str | list[str] | tuple[str, ...], timeout_s: float = 30.0, token: str = "") -> None:
+        urls = base_url.split(",") if isinstance(base_url, str) else list(base_url)
+        self.urls = [u.strip().rstrip("/") for u in urls if u.strip()]
+        if not self.urls:
+            raise ValueError("no Rasa URL")
         self._token = token
         self._http = httpx.AsyncClient(
-            base_url=base_url,
             timeout=httpx.Timeout(timeout_s, connect=2.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            limits=httpx.Limits(max_connections=100 * len(self.urls), max_keepalive_connections=20 * len(self.urls)),
         )
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def _order(self, sender_id: str) -> list[str]:
+        if len(self.urls) == 1:
+            return self.urls
+        home = zlib.crc32(sender_id.encode("utf-8")) % len(self.urls)
+        return self.urls[home:] + self.urls[:home]
 
     async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[Reply]:
         return parse_rest_output(await self.send_raw(sender_id, text, metadata))
 
     async def send_raw(self, sender_id: str, text: str, metadata: dict[str, Any]) -> Any:
         """One turn; Rasa's REST output as it came (custom messages included)."""
+        unavailable: RasaUnavailable | None = None
+        for url in self._order(sender_id):
+            try:
+                return await self._send_one(url, sender_id, text, metadata)
+            except RasaUnavailable as exc:
+                unavailable = exc
+                if exc.retryable and len(self.urls) > 1:
+                    log.warning("rasa replica unavailable (%s): trying the next", exc)
+                    continue
+                raise
+        assert unavailable is not None
+        raise unavailable
+
+    async def _send_one(self, url: str, sender_id: str, text: str, metadata: dict[str, Any]) -> Any:
         try:
             resp = await self._http.post(
-                "/webhooks/rest/webhook",
+                f"{url}/webhooks/rest/webhook",
                 json={"sender": sender_id, "message": text, "metadata": metadata},
             )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
-            raise RasaUnavailable(type(exc).__name__) from exc
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise RasaUnavailable(type(exc).__name__, retryable=True) from exc
         except httpx.TimeoutException as exc:
             raise RasaUnavailable("timeout") from exc
         if resp.status_code in (502, 503, 504):
-            raise RasaUnavailable(f"HTTP {resp.status_code}")
+            raise RasaUnavailable(f"HTTP {resp.status_code}", retryable=True)
         if resp.status_code != 200:
             raise RasaError(f"HTTP {resp.status_code}")
         try:
@@ -88,10 +128,18 @@ class RasaClient:
             raise RasaError("invalid JSON from Rasa") from exc
 
     async def status(self) -> dict[str, Any]:
-        """Rasa's /status: ready when a model is loaded."""
+        """Rasa's /status: ready when a model is loaded (on at least one replica)."""
+        results = [await self._status_one(url) for url in self.urls]
+        ok = [r for r in results if r["ok"]]
+        out = dict(ok[0] if ok else results[0])
+        if len(self.urls) > 1:
+            out["replicas_ready"] = f"{len(ok)}/{len(self.urls)}"
+        return out
+
+    async def _status_one(self, url: str) -> dict[str, Any]:
         try:
             params = {"token": self._token} if self._token else None
-            resp = await self._http.get("/status", params=params, timeout=2.0)
+            resp = await self._http.get(f"{url}/status", params=params, timeout=2.0)
         except httpx.HTTPError as exc:
             return {"ok": False, "error": type(exc).__name__}
         if resp.status_code != 200:
