@@ -13,6 +13,12 @@ What it changes, each measured with py-spy on the running product (README "Perfo
   ≈ 1.5 ms. Same validator class, same schema, same ``ValidationError`` (``best_match``,
   as ``jsonschema.validate`` raises it), same message suffix.
 
+* The SQL tracker store builds an ORM object per stored event to read one column
+  (``data``) back, and writes each new event through the ORM unit of work. Reading
+  only that column, and inserting the turn's events with one executemany, gives the
+  same rows in the same order; the queries (which events belong to the latest
+  session, how many are stored) are Rasa's own.
+
 Nothing else about Rasa's behaviour changes; the patch is checked against the
 installed Rasa at start-up and refused (with a clear message) if Rasa's code
 differs from what it was written for.
@@ -61,8 +67,68 @@ def _patch_action_result_validation() -> None:
     remote._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 
+def _patch_sql_tracker_store() -> None:
+    import itertools
+    import json
+
+    import sqlalchemy as sa
+
+    from rasa.core import tracker_store as ts
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    store = ts.SQLTrackerStore
+    expected = {
+        store._retrieve: ("json.loads(event.data) for event in serialised_events", "DialogueStateTracker.from_dict"),
+        store.save: ("await self.stream_events(tracker)", "self._additional_events(session, tracker)",
+                     "session.add(", "data=json.dumps(data)"),
+        store._additional_events: (".count()", "itertools.islice("),
+    }
+    for method, markers in expected.items():
+        if not all(m in inspect.getsource(method) for m in markers):
+            raise SystemExit(f"bot.runtime.rasa_server: Rasa's SQLTrackerStore.{method.__name__} changed; "
+                             "review the patch before running this Rasa version")
+    intent_key = ts.INTENT_NAME_KEY
+
+    async def _retrieve(self: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id,
+                                      fetch_events_from_all_sessions=fetch_events_from_all_sessions)
+            events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data).all()]
+            if self.domain and len(events) > 0:
+                return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            return None
+
+    def _additional_events(self: Any, session: Any, tracker: Any) -> Any:
+        stored = (self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False)
+                  .order_by(None).with_entities(sa.func.count(self.SQLEvent.id)).scalar())
+        return itertools.islice(tracker.events, stored, len(tracker.events))
+
+    async def save(self: Any, tracker: Any) -> None:
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = []
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                rows.append({
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(intent_key),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                })
+            if rows:
+                session.execute(sa.insert(self.SQLEvent.__table__), rows)
+            session.commit()
+
+    store._retrieve = _retrieve  # type: ignore[method-assign]
+    store._additional_events = _additional_events  # type: ignore[method-assign]
+    store.save = save  # type: ignore[method-assign]
+
+
 def apply_patches() -> None:
     _patch_action_result_validation()
+    _patch_sql_tracker_store()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -113,7 +113,31 @@ from bot.runtime import rasa_server
 from rasa.core.actions.action import RemoteAction
 from jsonschema import ValidationError
 
+from rasa.shared.core.domain import Domain
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.events import UserUttered, ActionExecuted, SlotSet, BotUttered, SessionStarted
+
+domain = Domain.load("domain.yml")
+slot = domain.slots[0].name
+def turns(n, start=0):
+    return [e for i in range(start, start + n) for e in (
+        UserUttered(f"xin chào {i}", {"name": "greet", "confidence": 0.9}), SlotSet(slot, f"v{i}"),
+        ActionExecuted("utter_greet"), BotUttered(f"chào {i}"), ActionExecuted("action_listen"))]
+def trackers(db):
+    store = SQLTrackerStore(domain, dialect="sqlite", db=db)
+    first = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+    asyncio.run(store.save(DialogueStateTracker.from_events("c1", first + turns(3), domain.slots)))
+    tracker = asyncio.run(store.retrieve("c1"))
+    for e in [ActionExecuted("action_session_start"), SessionStarted()] + turns(2, 3):
+        tracker.update(e)
+    asyncio.run(store.save(tracker))
+    again = asyncio.run(store.retrieve("c1"))
+    return {"events": [{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in again.events],
+            "slots": again.current_slot_values(), "none": asyncio.run(store.retrieve("nobody")) is None}
+
 out = {}
+out["trackers_before"] = trackers(sys.argv[1] + "-before.db")
 act = RemoteAction("action_x", None)
 good = {"events": [{"event": "slot", "name": "a", "value": 1}], "responses": [{"text": "hi"}]}
 bad = {"events": [{"event": "slot", "name": 3}], "responses": []}
@@ -125,13 +149,14 @@ def outcome(result):
 out["before"] = [outcome(good), outcome(bad)]
 rasa_server.apply_patches()
 out["after"] = [outcome(good), outcome(bad)]
+out["trackers_after"] = trackers(sys.argv[1] + "-after.db")
 t = time.process_time()
 for _ in range(20):
     act._validate_action_result(good)
 out["patched_ms"] = (time.process_time() - t) / 20 * 1000
 
 from bot.runtime.rasa_locks import FileLockStore
-store = FileLockStore(path=sys.argv[1], stripes=4)
+store = FileLockStore(path=sys.argv[3], stripes=4)
 async def turns():
     async def one():
         async with store.lock("conversation-1"):
@@ -149,7 +174,8 @@ print(json.dumps(out))
 @pytest.mark.stack
 def test_rasa_side_patch_validates_as_rasa_does_and_file_locks_serialise_processes(tmp_path):
     """In Rasa's environment: the action-result validation gives the same answers
-    (and error message) before and after bot.runtime.rasa_server's patch; three
+    (and error message), and the SQL tracker store the same events, before and
+    after bot.runtime.rasa_server's patches; three
     processes taking the same conversation's lock never overlap."""
     import json
     import subprocess
@@ -158,14 +184,20 @@ def test_rasa_side_patch_validates_as_rasa_does_and_file_locks_serialise_process
     script.write_text(RASA_SIDE)
     trace = tmp_path / "trace"
     env = rasa_env.rasa_env()
-    procs = [subprocess.Popen([str(rasa_env.rasa_python()), str(script), str(tmp_path / "locks"), str(trace)],
+    procs = [subprocess.Popen([str(rasa_env.rasa_python()), str(script), str(tmp_path / f"trackers{i}"), str(trace),
+                               str(tmp_path / "locks")],
                               cwd=rasa_env.PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True) for _ in range(3)]
+                              text=True) for i in range(3)]
     outs = [p.communicate(timeout=300)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     result = json.loads(outs[0].strip().splitlines()[-1])
     assert result["before"] == result["after"]
-    assert result["after"][0] is True and result["after"][1].startswith("error: 3 is not of type 'string'")
+    # The tracker store reads and writes the same events (the latest session only) before and after.
+    assert result["trackers_before"] == result["trackers_after"]
+    events = result["trackers_after"]["events"]
+    assert 10 < len(events) < 18 and events[-2]["event"] == "bot" and events[-2]["text"] == "chào 4"
+    assert result["trackers_after"]["none"] is True
+    assert result["after"][0] is True and result["after"][1].startswith("error: {'event': 'slot', 'name': 3} is not valid under any")
     assert "Failed to validate Action server response" in result["after"][1]
     lines = trace.read_text().split()
     assert len(lines) == 60 and lines == ["in", "out"] * 30
