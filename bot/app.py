@@ -147,6 +147,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.http = http
         sessions = make_sessionmaker(engine)
         core = Core(sessions, rasa, settings)
+        rasa.trackers = core.trackers  # a replica lost mid-turn: was the turn applied? (rasa_client)
         app.state.sessions = sessions
         app.state.core = core
 
