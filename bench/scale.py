@@ -321,7 +321,10 @@ def main(argv: list[str] | None = None) -> int:
                 print("  check:", check(db_url, steady), flush=True)
                 killed = asyncio.run(run_load(stack, users, per_user, kill="rasa1"))
                 print(line(f"rasa1 killed at {killed.killed_at:.1f} s", killed), flush=True)
-                print("  check:", check(db_url, killed), flush=True)
+                counts = check(db_url, killed)
+                print("  check:", counts, flush=True)
+                if any(counts.values()):
+                    print(f"  not answered: {killed.failed}\n{stack.problems()}", flush=True)
             finally:
                 stack.stop()
     finally:
