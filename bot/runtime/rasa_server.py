@@ -19,6 +19,14 @@ What it changes, each measured with py-spy on the running product (README "Perfo
   same rows in the same order; the queries (which events belong to the latest
   session, how many are stored) are Rasa's own.
 
+* Rasa's ticket lock (used with the Redis lock store, i.e. several replicas) never
+  lets a waiter in once the waiter's own ticket has expired while it waited: the
+  holder's ticket expires, then the waiter's, the lock is left with no ticket and
+  the waiter polls until its client gives up. It happens when a replica dies
+  holding a conversation's lock and the turn is retried on another replica
+  (measured: the retried turn hung until the gateway's timeout). A waiter whose
+  ticket has expired now takes a new one; everything else is Rasa's loop.
+
 Nothing else about Rasa's behaviour changes; the patch is checked against the
 installed Rasa at start-up and refused (with a clear message) if Rasa's code
 differs from what it was written for.
@@ -126,9 +134,46 @@ def _patch_sql_tracker_store() -> None:
     store.save = save  # type: ignore[method-assign]
 
 
+def _patch_ticket_lock_wait() -> None:
+    import asyncio
+    import contextlib
+
+    from rasa.core import lock_store as ls
+
+    base = ls.LockStore
+    for method, markers in {base.lock: ("self.issue_ticket(conversation_id, lock_lifetime)", "self.cleanup("),
+                            base._acquire_lock: ("if not lock.is_locked(ticket):", "self.update_lock(")}.items():
+        if not all(m in inspect.getsource(method) for m in markers):
+            raise SystemExit(f"bot.runtime.rasa_server: Rasa's LockStore.{method.__name__} changed; "
+                             "review the patch before running this Rasa version")
+
+    @contextlib.asynccontextmanager
+    async def lock(self: Any, conversation_id: str, lock_lifetime: float = ls.LOCK_LIFETIME,
+                   wait_time_in_seconds: float = 1) -> Any:
+        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        try:
+            while True:
+                current = self.get_lock(conversation_id)
+                if not current:  # as Rasa: the lock vanished (expired and deleted)
+                    raise ls.LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+                if not current.is_locked(ticket):
+                    break
+                if current._ticket_for_ticket_number(ticket) is None:  # ours expired while waiting
+                    ticket = self.issue_ticket(conversation_id, lock_lifetime)
+                    continue
+                await asyncio.sleep(wait_time_in_seconds)
+                self.update_lock(conversation_id)
+            yield current
+        finally:
+            self.cleanup(conversation_id, ticket)
+
+    base.lock = lock  # type: ignore[method-assign]
+
+
 def apply_patches() -> None:
     _patch_action_result_validation()
     _patch_sql_tracker_store()
+    _patch_ticket_lock_wait()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -136,7 +136,22 @@ def trackers(db):
     return {"events": [{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in again.events],
             "slots": again.current_slot_values(), "none": asyncio.run(store.retrieve("nobody")) is None}
 
+from rasa.core.lock_store import InMemoryLockStore
+def waiter_after_a_dead_holder():
+    """A holder that died leaves a ticket expiring in 1 s; the waiter's expires 0.2 s later."""
+    store = InMemoryLockStore()
+    store.issue_ticket("c", 1.0)
+    time.sleep(0.2)
+    async def wait():
+        async with store.lock("c", lock_lifetime=1.0, wait_time_in_seconds=1):
+            return "acquired"
+    try:
+        return asyncio.run(asyncio.wait_for(wait(), 5))
+    except asyncio.TimeoutError:
+        return "hung"
+
 out = {}
+out["lock_before"] = waiter_after_a_dead_holder()
 out["trackers_before"] = trackers(sys.argv[1] + "-before.db")
 act = RemoteAction("action_x", None)
 good = {"events": [{"event": "slot", "name": "a", "value": 1}], "responses": [{"text": "hi"}]}
@@ -150,6 +165,7 @@ out["before"] = [outcome(good), outcome(bad)]
 rasa_server.apply_patches()
 out["after"] = [outcome(good), outcome(bad)]
 out["trackers_after"] = trackers(sys.argv[1] + "-after.db")
+out["lock_after"] = waiter_after_a_dead_holder()
 t = time.process_time()
 for _ in range(20):
     act._validate_action_result(good)
@@ -192,6 +208,8 @@ def test_rasa_side_patch_validates_as_rasa_does_and_file_locks_serialise_process
     assert all(p.returncode == 0 for p in procs), outs
     result = json.loads(outs[0].strip().splitlines()[-1])
     assert result["before"] == result["after"]
+    # Rasa's ticket lock leaves a waiter whose own ticket expired waiting forever; patched, it gets in.
+    assert (result["lock_before"], result["lock_after"]) == ("hung", "acquired")
     # The tracker store reads and writes the same events (the latest session only) before and after.
     assert result["trackers_before"] == result["trackers_after"]
     events = result["trackers_after"]["events"]
