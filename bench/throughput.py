@@ -282,9 +282,6 @@ def checkout(rev: str, tmp: Path) -> Path:
     digest = PROJECT_ROOT / "models" / "loive.inputs.sha256"
     if digest.exists() and digest.read_text().strip() == theirs:
         shutil.copytree(PROJECT_ROOT / "models", root / "models", dirs_exist_ok=True)
-    elif (Path("/work/main/models/loive.inputs.sha256").exists()
-          and Path("/work/main/models/loive.inputs.sha256").read_text().strip() == theirs):
-        shutil.copytree("/work/main/models", root / "models", dirs_exist_ok=True)
     return root
 
 
@@ -329,7 +326,8 @@ def main() -> int:
     ap.add_argument("--users", type=int, action="append", help="levels (default 1, 20, 50)")
     ap.add_argument("--turns", type=int, default=0, help="turns per level (default: 60/300/400 for 1/20/50 users)")
     ap.add_argument("--long", type=int, default=200, help="turns of the one long conversation (0: skip)")
-    ap.add_argument("--enrolled", type=int, default=4, help="enrolled people making check-ins")
+    ap.add_argument("--enrolled", type=int, default=4,
+                    help="enrolled people making check-ins (every fourth simulated person checks in as one of them)")
     ap.add_argument("--scale", action="store_true", help="scale-out run: see bench/scale.py")
     ap.add_argument("--json", help="write the numbers here")
     args = ap.parse_args()
