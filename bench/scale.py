@@ -190,11 +190,15 @@ def start_stack(tmp: Path, db_url: str, redis_url: str, replicas: int = 2, gatew
     conf = nginx_config(prefix, nginx_port, gw_ports)
     stack.start("nginx", [NGINX, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"], nginx_port, {})
     stack.url = f"http://127.0.0.1:{nginx_port}"
-    for port in rasa_ports:
-        _wait(f"http://127.0.0.1:{port}/status", stack, f"Rasa on {port}", timeout, {"token": token})
-    _wait(f"{stack.url}/healthz", stack, "the gateways behind nginx", timeout)
-    for port in gw_ports:
-        _wait(f"http://127.0.0.1:{port}/healthz", stack, f"gateway on {port}", timeout)
+    try:
+        for port in rasa_ports:
+            _wait(f"http://127.0.0.1:{port}/status", stack, f"Rasa on {port}", timeout, {"token": token})
+        _wait(f"{stack.url}/healthz", stack, "the gateways behind nginx", timeout)
+        for port in gw_ports:
+            _wait(f"http://127.0.0.1:{port}/healthz", stack, f"gateway on {port}", timeout)
+    except BaseException:  # not ready, or interrupted: leave nothing running
+        stack.stop()
+        raise
     return stack
 
 
