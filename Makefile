@@ -76,12 +76,15 @@ eval-nlu: train
 install: .venv/.installed .venv-rasa/.installed
 
 # The browser tests (tests/product/browser.py) drive Debian's Chromium through Playwright,
-# which never downloads a browser of its own: install the package when missing
-# (CI runs as root; elsewhere through sudo).
+# which never downloads a browser of its own; the scale-out stack test
+# (tests/product/test_scale_stack.py) runs Debian's nginx with deploy/nginx.conf as
+# a foreground process of its own: install the packages when missing (CI runs as
+# root; elsewhere through sudo). The nginx package's own service is not used.
 CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
 browser:
-	@[ -x $(CHROMIUM) ] || { s=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	  $$s apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y -qq chromium; }
+	@[ -x $(CHROMIUM) ] && [ -x $(NGINX) ] || { s=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$s apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y -qq chromium nginx; }
 
 .PHONY: .uv-ok
 .uv-ok:

@@ -2,6 +2,9 @@
 
   run         start everything (Rasa, action server, gateway) and supervise it
   gateway     only the gateway ASGI app (for running several replicas)
+  rasa        only a Rasa server (a replica: LOIVE_RASA_TOKEN, tracker store, REDIS_URL)
+  actions     only the action server
+  dispatcher  only the scheduler tick and the outbox dispatcher (no HTTP)
   train       train the Rasa model if its inputs changed (--force: always)
   db upgrade  apply database migrations (db revision -m MSG: new migration)
   admin …     communes, people, enrollment codes, alerts, export, erase
@@ -50,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="start and supervise Rasa, the action server and the gateway")
     run.add_argument("--port", type=int, help="gateway port (default LOIVE_PORT or 8000)")
     sub.add_parser("gateway", help="run only the gateway (uvicorn)")
+    sub.add_parser("rasa", help="run only a Rasa server (one replica)")
+    sub.add_parser("actions", help="run only the action server")
+    sub.add_parser("dispatcher", help="run only the scheduler tick and the outbox dispatcher")
     train = sub.add_parser("train", help="train the Rasa model if missing or stale")
     train.add_argument("--force", action="store_true", help="retrain even if nothing changed")
     db = sub.add_parser("db", help="database maintenance")
@@ -74,6 +80,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.port:
             settings = dataclasses.replace(settings, port=args.port)
         return asyncio.run(Supervisor(settings).run())
+
+    if args.command in ("rasa", "actions"):
+        from bot.runtime.supervisor import run_part
+
+        return run_part(settings, args.command)
+
+    if args.command == "dispatcher":
+        from bot.app import run_dispatcher
+
+        return asyncio.run(run_dispatcher(settings))
 
     if args.command == "gateway":
         import uvicorn

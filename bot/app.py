@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.http = http
         sessions = make_sessionmaker(engine)
         core = Core(sessions, rasa, settings)
+        rasa.trackers = core.trackers  # a replica lost mid-turn: was the turn applied? (rasa_client)
         app.state.sessions = sessions
         app.state.core = core
 
@@ -191,3 +192,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={404: not_found, 405: method_not_allowed, ClientDisconnect: client_gone,
                             500: server_error},
     )
+
+
+async def run_dispatcher(settings: Settings) -> int:
+    """``python -m bot dispatcher``: the gateway's background work without its
+    HTTP server (scheduler tick and outbox dispatcher), until SIGINT/SIGTERM."""
+    import signal
+
+    app = create_app(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with app.router.lifespan_context(app):
+        await stop.wait()
+    return 0

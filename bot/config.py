@@ -60,6 +60,21 @@ class Settings:
     # one per run when this is empty.
     rasa_token: str = ""
     rasa_timeout_s: float = 30.0
+    # Rasa worker processes (Sanic workers) behind the one Rasa port: a turn is
+    # single-threaded Python, so one per core. Several workers share a lock
+    # store (Redis if REDIS_URL, else a file lock store on this machine).
+    rasa_workers: int = 2
+    # Rasa replicas the gateway talks to (comma-separated base URLs), when Rasa
+    # runs elsewhere or several times; default: the local Rasa on rasa_port.
+    rasa_urls: str = ""
+    # Where `python -m bot rasa` / `python -m bot actions` listen (loopback unless
+    # a deployment places them on other machines, behind its private network).
+    rasa_host: str = "127.0.0.1"
+    actions_host: str = "127.0.0.1"
+    # The action server as Rasa reaches it; default: local on actions_port.
+    actions_base_url: str = ""
+    # Action-server worker processes (rasa-sdk Sanic workers).
+    actions_workers: int = 1
     # Key for hashing enrollment codes (HMAC); shared by every replica. When
     # empty, a random key is created once in var/secret.key.
     secret_key: str = ""
@@ -116,11 +131,12 @@ class Settings:
 
     @property
     def rasa_url(self) -> str:
-        return f"http://127.0.0.1:{self.rasa_port}"
+        """One base URL, or several comma-separated (RasaClient spreads and fails over)."""
+        return self.rasa_urls or f"http://127.0.0.1:{self.rasa_port}"
 
     @property
     def actions_url(self) -> str:
-        return f"http://127.0.0.1:{self.actions_port}"
+        return self.actions_base_url.rstrip("/") or f"http://127.0.0.1:{self.actions_port}"
 
     def secret(self) -> bytes:
         if self.secret_key:
@@ -179,6 +195,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         locale=e.get("LOIVE_LOCALE", "vi"),
         rasa_token=e.get("LOIVE_RASA_TOKEN", ""),
         rasa_timeout_s=float(e.get("LOIVE_RASA_TIMEOUT", "30")),
+        rasa_workers=max(1, _int(e, "LOIVE_RASA_WORKERS", min(2, os.cpu_count() or 1))),
+        actions_workers=max(1, _int(e, "LOIVE_ACTIONS_WORKERS", 1)),
+        rasa_urls=e.get("LOIVE_RASA_URLS", "").strip(),
+        rasa_host=e.get("LOIVE_RASA_HOST", "127.0.0.1"),
+        actions_host=e.get("LOIVE_ACTIONS_HOST", "127.0.0.1"),
+        actions_base_url=e.get("LOIVE_ACTIONS_URL", "").strip(),
         log_level=e.get("LOG_LEVEL", "INFO").upper(),
         secret_key=e.get("LOIVE_SECRET_KEY", ""),
         enroll_code_days=_int(e, "LOIVE_ENROLL_CODE_DAYS", 7),

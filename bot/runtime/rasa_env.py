@@ -120,11 +120,30 @@ def lock_store_config(settings: Settings) -> dict[str, Any] | None:
     return cfg
 
 
+def file_lock_store_config(settings: Settings) -> dict[str, Any]:
+    """Several Rasa workers on this machine without Redis: bot/runtime/rasa_locks.py."""
+    return {"type": "bot.runtime.rasa_locks.FileLockStore", "path": str(settings.var_dir / "rasa-locks")}
+
+
+def sqlite_wal(path: Path) -> None:
+    """Write-ahead logging: readers do not wait for a writer, and writers from
+    several Rasa workers wait for each other less (the mode stays with the file)."""
+    import sqlite3
+
+    con = sqlite3.connect(path, timeout=30)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+    finally:
+        con.close()
+
+
 def render_endpoints(settings: Settings) -> Path:
     base = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8")) or {}
     base["action_endpoint"] = {**(base.get("action_endpoint") or {}), "url": f"{settings.actions_url}/webhook"}
     base["tracker_store"] = tracker_store_config(settings)
     lock = lock_store_config(settings)
+    if lock is None and settings.rasa_workers > 1:
+        lock = file_lock_store_config(settings)
     if lock:
         base["lock_store"] = lock
     else:
@@ -135,6 +154,7 @@ def render_endpoints(settings: Settings) -> Path:
         from bot.storage.db import private_sqlite_file
 
         private_sqlite_file(Path(base["tracker_store"]["db"]))
+        sqlite_wal(Path(base["tracker_store"]["db"]))
     out = settings.var_dir / "rasa-endpoints.yml"
     tmp = out.with_suffix(".tmp")
     tmp.write_text(

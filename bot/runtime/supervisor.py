@@ -78,6 +78,50 @@ class Child:
     watcher: asyncio.Task[None] | None = None
 
 
+def part_commands(s: Settings) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """argv and environment of each part: what `run` supervises, and what
+    `python -m bot rasa|actions|gateway` starts alone (one part per process,
+    for deployments that place and replicate them)."""
+    app_env = dict(os.environ)
+    app_env.update(
+        {
+            # The project first; what was inherited after it (a time-shifted test
+            # pass puts tests/timeshift there, so the children share its clock).
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+            "PYTHONUNBUFFERED": "1",
+            "LOIVE_RASA_TOKEN": s.rasa_token,
+            "LOIVE_HOST": s.host,
+            "LOIVE_PORT": str(s.port),
+            "LOIVE_RASA_PORT": str(s.rasa_port),
+            "LOIVE_ACTIONS_PORT": str(s.actions_port),
+            "LOIVE_VAR_DIR": str(s.var_dir),
+        }
+    )
+    return {
+        # actions/__init__.py makes its logging safe (bot.logsafe), in every worker
+        "actions": (
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(s.actions_port)],
+            {**app_env, "SANIC_HOST": s.actions_host, "SANIC_WORKERS": str(s.actions_workers)},
+        ),
+        "gateway": ([sys.executable, "-m", "bot", "gateway"], app_env),
+        "rasa": (
+            [
+                # Rasa's own CLI, minus measured waste (bot/runtime/rasa_server.py)
+                str(rasa_python()), "-m", "bot.runtime.rasa_server", "run", "--enable-api",
+                "--auth-token", s.rasa_token,
+                "-m", str(s.models_dir / "loive.tar.gz"),
+                "-i", s.rasa_host, "-p", str(s.rasa_port),
+                "--endpoints", str(s.var_dir / "rasa-endpoints.yml"),
+                "--credentials", "credentials.yml",
+                "--logging-config-file", "logging.yml",  # bot/logsafe.py: nothing personal
+            ],
+            # One worker per core; Rasa allows more than one only with a shared
+            # lock store (rasa_env.render_endpoints writes one).
+            rasa_env({"PYTHONUNBUFFERED": "1", "SANIC_WORKERS": str(s.rasa_workers)}),
+        ),
+    }
+
+
 class Supervisor:
     def __init__(self, settings: Settings, out: TextIO = sys.stdout) -> None:
         if not settings.rasa_token:
@@ -105,44 +149,8 @@ class Supervisor:
     # --- children -----------------------------------------------------------
 
     def _specs(self) -> list[Child]:
-        s = self.settings
-        app_env = dict(os.environ)
-        app_env.update(
-            {
-                # The project first; what was inherited after it (a time-shifted test
-                # pass puts tests/timeshift there, so the children share its clock).
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
-                "PYTHONUNBUFFERED": "1",
-                "LOIVE_RASA_TOKEN": s.rasa_token,
-                "LOIVE_HOST": s.host,
-                "LOIVE_PORT": str(s.port),
-                "LOIVE_RASA_PORT": str(s.rasa_port),
-                "LOIVE_ACTIONS_PORT": str(s.actions_port),
-                "LOIVE_VAR_DIR": str(s.var_dir),
-            }
-        )
-        return [
-            Child(
-                "actions",
-                # actions/__init__.py makes its logging safe (bot.logsafe), in every worker
-                [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(s.actions_port)],
-                {**app_env, "SANIC_HOST": "127.0.0.1"},
-            ),
-            Child("gateway", [sys.executable, "-m", "bot", "gateway"], app_env),
-            Child(
-                "rasa",
-                [
-                    str(rasa_python()), "-m", "rasa", "run", "--enable-api",
-                    "--auth-token", s.rasa_token,
-                    "-m", str(s.models_dir / "loive.tar.gz"),
-                    "-i", "127.0.0.1", "-p", str(s.rasa_port),
-                    "--endpoints", str(s.var_dir / "rasa-endpoints.yml"),
-                    "--credentials", "credentials.yml",
-                    "--logging-config-file", "logging.yml",  # bot/logsafe.py: nothing personal
-                ],
-                rasa_env({"PYTHONUNBUFFERED": "1"}),
-            ),
-        ]
+        parts = part_commands(self.settings)
+        return [Child(name, *parts[name]) for name in ("actions", "gateway", "rasa")]
 
     async def _spawn(self, child: Child) -> None:
         child.proc = await asyncio.create_subprocess_exec(
@@ -290,3 +298,17 @@ class Supervisor:
         self.stopping.set()
         if self._training is not None and self._training.poll() is None:
             self._training.terminate()
+
+
+def run_part(settings: Settings, name: str) -> int:
+    """``python -m bot rasa|actions``: this one part in this process (exec)."""
+    if name == "rasa":
+        if not settings.rasa_token:
+            raise SystemExit("LOIVE_RASA_TOKEN must be set: the gateways use it to reach every Rasa replica")
+        render_endpoints(settings)
+        ensure_model(settings)
+    argv, env = part_commands(settings)[name]
+    os.chdir(PROJECT_ROOT)
+    sys.stdout.flush()
+    os.execve(argv[0], argv, env)
+    return 1  # not reached

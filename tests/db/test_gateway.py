@@ -120,3 +120,72 @@ def test_rasa_client_unavailable_on_closed_port():
             await client.aclose()
 
     asyncio.run(go())
+
+
+def test_rasa_client_spreads_conversations_and_skips_a_replica_that_refuses(tmp_path):
+    """Two replicas: each conversation keeps its home replica; when one refuses
+    connections, its conversations are answered by the other."""
+    import asyncio
+
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from bot.conversation.rasa_client import RasaClient, RasaUnavailable
+
+    def fake(name):
+        async def webhook(request):
+            body = await request.json()
+            assert "turn" in body["metadata"]   # kept with the user event, for applied_turn
+            return JSONResponse([{"recipient_id": body["sender"], "text": name}])
+
+        async def status(request):
+            return JSONResponse({"model_file": "m.tar.gz"})
+        return Starlette(routes=[Route("/webhooks/rest/webhook", webhook, methods=["POST"]),
+                                 Route("/status", status)])
+
+    async def answers(urls, ids, rounds=1):
+        client = RasaClient(urls)
+        try:
+            out = [{i: (await client.send(i, "hi", {}))[0].text for i in ids} for _ in range(rounds)]
+            return out, await client.status()
+        finally:
+            await client.aclose()
+
+    ids = [f"conv-{n}" for n in range(12)]
+    with serve(fake("A")) as a, serve(fake("B")) as b:
+        (first, second), _ = asyncio.run(answers(f"{a},{b}", ids, rounds=2))
+        assert set(first.values()) == {"A", "B"}     # spread over both
+        assert second == first                       # each conversation keeps its home
+    with serve(fake("B")) as b:
+        (only,), status = asyncio.run(answers(f"http://127.0.0.1:{free_port()},{b}", ids))
+        assert set(only.values()) == {"B"}
+        assert status["ok"] is True and status["replicas_ready"] == "1/2"
+    with pytest.raises(RasaUnavailable):
+        asyncio.run(answers(f"http://127.0.0.1:{free_port()}", ids))
+
+
+def test_applied_turn_reads_back_the_replies_of_a_turn_already_in_the_tracker(tmp_path):
+    import json
+
+    from sqlalchemy import create_engine, text
+
+    from bot.conversation.rasa_client import applied_turn
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'trackers.db'}")
+    with engine.begin() as c:
+        c.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT, data TEXT)"))
+        rows = [("user", {"event": "user", "text": "old", "metadata": {"turn": "t0"}}),
+                ("bot", {"event": "bot", "text": "old reply"}),
+                ("user", {"event": "user", "text": "hi", "metadata": {"turn": "t1"}}),
+                ("action", {"event": "action", "name": "utter_greet"}),
+                ("bot", {"event": "bot", "text": "Xin chào", "data": {"buttons": [{"title": "A", "payload": "/a"}]}}),
+                ("bot", {"event": "bot", "data": {"custom": {"loive": "x"}}})]
+        for kind, data in rows:
+            c.execute(text("INSERT INTO events (sender_id, type_name, data) VALUES ('c1', :k, :d)"),
+                      {"k": kind, "d": json.dumps(data)})
+    assert applied_turn(engine, "c1", "t1") == [
+        {"recipient_id": "c1", "text": "Xin chào", "buttons": [{"title": "A", "payload": "/a"}]},
+        {"recipient_id": "c1", "custom": {"loive": "x"}}]
+    assert applied_turn(engine, "c1", "t0") is None      # not the last user message: not this turn
+    assert applied_turn(engine, "nobody", "t1") is None

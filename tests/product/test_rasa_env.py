@@ -83,3 +83,139 @@ def test_model_inputs_digest_tracks_every_input(project_copy):
 @pytest.mark.stack
 def test_trained_model_is_fresh(trained_model):
     assert rasa_env.model_is_fresh(load_settings())
+
+
+def test_several_rasa_workers_without_redis_share_a_file_lock_store(tmp_path):
+    s = settings(tmp_path, LOIVE_RASA_WORKERS="2")
+    cfg = yaml.safe_load(rasa_env.render_endpoints(s).read_text())
+    assert cfg["lock_store"] == {"type": "bot.runtime.rasa_locks.FileLockStore", "path": str(tmp_path / "rasa-locks")}
+    one = yaml.safe_load(rasa_env.render_endpoints(settings(tmp_path, LOIVE_RASA_WORKERS="1")).read_text())
+    assert "lock_store" not in one   # Rasa's in-memory lock store: enough for one process
+    with_redis = settings(tmp_path, LOIVE_RASA_WORKERS="2", REDIS_URL="redis://127.0.0.1:6379/1")
+    assert yaml.safe_load(rasa_env.render_endpoints(with_redis).read_text())["lock_store"]["type"] == "redis"
+
+
+def test_the_sqlite_tracker_store_uses_write_ahead_logging(tmp_path):
+    import sqlite3
+
+    rasa_env.render_endpoints(settings(tmp_path))
+    con = sqlite3.connect(tmp_path / "rasa-trackers.db")
+    try:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        con.close()
+    assert stat.S_IMODE((tmp_path / "rasa-trackers.db").stat().st_mode) == 0o600
+
+
+RASA_SIDE = r'''
+import asyncio, json, os, sys, time
+from bot.runtime import rasa_server
+from rasa.core.actions.action import RemoteAction
+from jsonschema import ValidationError
+
+from rasa.shared.core.domain import Domain
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.events import UserUttered, ActionExecuted, SlotSet, BotUttered, SessionStarted
+
+domain = Domain.load("domain.yml")
+slot = domain.slots[0].name
+def turns(n, start=0):
+    return [e for i in range(start, start + n) for e in (
+        UserUttered(f"xin chào {i}", {"name": "greet", "confidence": 0.9}), SlotSet(slot, f"v{i}"),
+        ActionExecuted("utter_greet"), BotUttered(f"chào {i}"), ActionExecuted("action_listen"))]
+def trackers(db):
+    store = SQLTrackerStore(domain, dialect="sqlite", db=db)
+    first = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+    asyncio.run(store.save(DialogueStateTracker.from_events("c1", first + turns(3), domain.slots)))
+    tracker = asyncio.run(store.retrieve("c1"))
+    for e in [ActionExecuted("action_session_start"), SessionStarted()] + turns(2, 3):
+        tracker.update(e)
+    asyncio.run(store.save(tracker))
+    again = asyncio.run(store.retrieve("c1"))
+    return {"events": [{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in again.events],
+            "slots": again.current_slot_values(), "none": asyncio.run(store.retrieve("nobody")) is None}
+
+from rasa.core.lock_store import InMemoryLockStore
+def waiter_after_a_dead_holder():
+    """A holder that died leaves a ticket expiring in 1 s; the waiter's expires 0.2 s later."""
+    store = InMemoryLockStore()
+    store.issue_ticket("c", 1.0)
+    time.sleep(0.2)
+    async def wait():
+        async with store.lock("c", lock_lifetime=1.0, wait_time_in_seconds=1):
+            return "acquired"
+    try:
+        return asyncio.run(asyncio.wait_for(wait(), 5))
+    except asyncio.TimeoutError:
+        return "hung"
+
+out = {}
+out["lock_before"] = waiter_after_a_dead_holder()
+out["trackers_before"] = trackers(sys.argv[1] + "-before.db")
+act = RemoteAction("action_x", None)
+good = {"events": [{"event": "slot", "name": "a", "value": 1}], "responses": [{"text": "hi"}]}
+bad = {"events": [{"event": "slot", "name": 3}], "responses": []}
+def outcome(result):
+    try:
+        return act._validate_action_result(result)
+    except ValidationError as e:
+        return "error: " + e.message
+out["before"] = [outcome(good), outcome(bad)]
+rasa_server.apply_patches()
+out["after"] = [outcome(good), outcome(bad)]
+out["trackers_after"] = trackers(sys.argv[1] + "-after.db")
+out["lock_after"] = waiter_after_a_dead_holder()
+t = time.process_time()
+for _ in range(20):
+    act._validate_action_result(good)
+out["patched_ms"] = (time.process_time() - t) / 20 * 1000
+
+from bot.runtime.rasa_locks import FileLockStore
+store = FileLockStore(path=sys.argv[3], stripes=4)
+async def turns():
+    async def one():
+        async with store.lock("conversation-1"):
+            with open(sys.argv[2], "a") as f:
+                f.write("in\n")
+            await asyncio.sleep(0.005)
+            with open(sys.argv[2], "a") as f:
+                f.write("out\n")
+    await asyncio.gather(*(one() for _ in range(10)))
+asyncio.run(turns())
+print(json.dumps(out))
+'''
+
+
+@pytest.mark.stack
+def test_rasa_side_patch_validates_as_rasa_does_and_file_locks_serialise_processes(tmp_path):
+    """In Rasa's environment: the action-result validation gives the same answers
+    (and error message), and the SQL tracker store the same events, before and
+    after bot.runtime.rasa_server's patches; three
+    processes taking the same conversation's lock never overlap."""
+    import json
+    import subprocess
+
+    script = tmp_path / "rasa_side.py"
+    script.write_text(RASA_SIDE)
+    trace = tmp_path / "trace"
+    env = rasa_env.rasa_env()
+    procs = [subprocess.Popen([str(rasa_env.rasa_python()), str(script), str(tmp_path / f"trackers{i}"), str(trace),
+                               str(tmp_path / "locks")],
+                              cwd=rasa_env.PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True) for i in range(3)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    result = json.loads(outs[0].strip().splitlines()[-1])
+    assert result["before"] == result["after"]
+    # Rasa's ticket lock leaves a waiter whose own ticket expired waiting forever; patched, it gets in.
+    assert (result["lock_before"], result["lock_after"]) == ("hung", "acquired")
+    # The tracker store reads and writes the same events (the latest session only) before and after.
+    assert result["trackers_before"] == result["trackers_after"]
+    events = result["trackers_after"]["events"]
+    assert 10 < len(events) < 18 and events[-2]["event"] == "bot" and events[-2]["text"] == "chào 4"
+    assert result["trackers_after"]["none"] is True
+    assert result["after"][0] is True and result["after"][1].startswith("error: {'event': 'slot', 'name': 3} is not valid under any")
+    assert "Failed to validate Action server response" in result["after"][1]
+    lines = trace.read_text().split()
+    assert len(lines) == 60 and lines == ["in", "out"] * 30

@@ -22,7 +22,7 @@ def test_run_reaches_ready_and_ctrl_c_stops_every_child(trained_model, tmp_path)
             time.sleep(0.1)
         children = descendants(product.proc.pid)
         names = " ".join(cmdline(p) for p in children)
-        for part in ("rasa run", "rasa_sdk", "bot gateway"):
+        for part in ("rasa_server run", "rasa_sdk", "bot gateway"):
             assert part in names, names
         assert product.say("run-user", "xin chào")[0]["text"].startswith("Xin chào")
     finally:
