@@ -452,8 +452,12 @@ class ActionExpungementResult(CalculationResult):
         result = calculate(case_from_slots(slots, today), KNOWLEDGE, today)
         return [short_result_text(result, assumed_used(slots, today) + month_only(slots), today, locale)]
 
+    def details(self, tracker: Tracker, today: dt.date, locale: str) -> str:
+        """The whole explanation: periods, the counting rule, cautions."""
+        return result_text(calculate(case_from_slots(dict(tracker.slots), today), KNOWLEDGE, today), today, locale)
+
     def offer(self, tracker: Tracker, today: dt.date, locale: str) -> tuple[list[dict[str, str]], list[EventType]]:
-        """Buttons to correct each assumption, the details, and for an enrolled
+        """Buttons to correct each assumption, and for an enrolled
         supervisee with a date still to come, to be congratulated on it. The
         form's answers are kept in ``exp_last_case`` so that the date is
         recomputed when that button is pressed."""
@@ -462,9 +466,7 @@ class ActionExpungementResult(CalculationResult):
         assumed = assumed_used(slots, today)
         buttons = [{"title": gettext(CORRECTION_BUTTONS[a], locale),
                     "payload": '/calc_expungement{"recheck": "%s"}' % a} for a in assumed]
-        buttons.append({"title": gettext("See details", locale), "payload": "/show_details"})
-        kept: list[EventType] = [SlotSet("details", result_text(result, today, locale)),
-                                 SlotSet("exp_facts", {k: v for k, v in case_inputs(slots).items()
+        kept: list[EventType] = [SlotSet("exp_facts", {k: v for k, v in case_inputs(slots).items()
                                                        if k not in (slots.get("exp_assumed") or [])}
                                          | {k: slots[k] for k in INFO_SLOTS if slots.get(k) is not None}),
                                  SlotSet("exp_assumed", slots.get("exp_assumed"))]

@@ -208,11 +208,14 @@ class ActionLoanResult(CalculationResult):
         assumed = assumed_used(slots, today)
         buttons = [{"title": gettext(CORRECTION_BUTTONS[a], locale),
                     "payload": '/check_loan{"recheck": "%s"}' % a} for a in assumed]
-        buttons.append({"title": gettext("See details", locale), "payload": "/show_details"})
         facts = {k: slots[k] for k in SLOTS if slots.get(k) is not None and k != "loan_cancelled"
                  and k not in (slots.get("loan_assumed") or [])}
-        return buttons, [SlotSet("details", "\n\n".join(result_messages(result.programmes, locale))),
-                         SlotSet("loan_facts", facts), SlotSet("loan_assumed", slots.get("loan_assumed"))]
+        return buttons, [SlotSet("loan_facts", facts), SlotSet("loan_assumed", slots.get("loan_assumed"))]
+
+    def details(self, tracker: Tracker, today: dt.date, locale: str) -> str:
+        """The other programme, papers, where to apply and the caution."""
+        result = precheck(case_from_slots(dict(tracker.slots)), KNOWLEDGE, today)
+        return "\n\n".join(result_messages(result.programmes, locale))
 
 
 def assumed_used(slots: dict[str, Any], today: dt.date) -> list[str]:
