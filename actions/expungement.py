@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.answers import KNOWLEDGE, utter_entries
+from actions.answers import KNOWLEDGE, chosen_question, utter_entries, utter_question
 from actions.common import (CalculationResult, ExtractingForm, caution_and_citation, database, day_of, entities_of,
                             is_cancel, start_form)
 from actions.menu import tracker_locale
@@ -289,6 +289,9 @@ class ActionExpungementStart(Action):
         if values or wants_calculation:
             return start_form(FORM, SLOTS, values)
         locale = tracker_locale(tracker)
+        question = chosen_question(tracker, today)  # a specific question: its answer (issue 14)
+        if question is not None:
+            return utter_question(dispatcher, question, today, locale)
         utter_entries(dispatcher, KNOWLEDGE.entries_for("ask_expungement", today, latest.get("text") or ""), today,
                       locale, [{"title": gettext("Calculate my date", locale), "payload": "/calc_expungement"}])
         return []

@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import KNOWLEDGE, utter_entries
+from actions.answers import KNOWLEDGE, chosen_question, utter_entries, utter_question
 from actions.common import CalculationResult, ExtractingForm, start_form, caution_and_citation, day_of, entities_of, is_cancel
 from actions.menu import tracker_locale
 from vietnamese.clock import today_in_vietnam
@@ -138,6 +138,15 @@ class ActionLoanStart(Action):
         named_rules = any(e.keywords for e in entries)  # "Nghị định 61 …": answer about those rules
         ents = entities_of(latest)
         wants_check = (latest.get("intent") or {}).get("name") == "check_loan"
+        # A specific question about the rules ("có phải thế chấp không") gets its
+        # answer; a message with a release date is a personal case (pre-checked).
+        question = chosen_question(tracker, today)
+        # Naming old rules ("Nghị định 61 …") keeps the answer about those rules,
+        # unless the question is itself about the job-creation loan.
+        if named_rules and question is not None and not question.id.startswith("loan.jobs."):
+            question = None
+        if question is not None and not wants_check and not ents.get("date"):
+            return utter_question(dispatcher, question, today, locale)
         if wants_check or (not named_rules and (ents.get("money") or ents.get("date"))):
             values = extract(latest, None)
             values.pop("loan_cancelled", None)

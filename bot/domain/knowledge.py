@@ -271,10 +271,16 @@ class KnowledgeBase:
         """The entries answering ``intent`` on that day. Entries with keywords
         answer only when the message names one of them, and then they answer
         instead of the general ones ("Nghị định 61" → the job-creation loan)."""
-        valid = [e for e in self.entries if intent in e.intents and e.valid_on(on)]
+        # Question entries answer only when the question is chosen (questions()).
+        valid = [e for e in self.entries if intent in e.intents and e.valid_on(on) and not e.question]
         folded = f" {' '.join(re.findall(r'[0-9a-z/]+', fold(text)))} "
         named = [e for e in valid if any(f" {k} " in folded for k in e.keywords)]
         return named or [e for e in valid if not e.keywords]
+
+    def questions(self, on: dt.date | None = None) -> list[Entry]:
+        """Question-level entries (valid on ``on`` when given): chosen by what the
+        message asks (nlu.components.QuestionRetriever), never by intent alone."""
+        return [e for e in self.entries if e.question and (on is None or e.valid_on(on))]
 
     def entry(self, entry_id: str, on: dt.date) -> Entry:
         for e in self.entries:

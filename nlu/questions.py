@@ -1,0 +1,164 @@
+"""The question model: which knowledge entry a message asks (Rasa environment).
+
+Trained on the hand-written ``examples`` of every question entry in
+``data/knowledge`` (never on the held-out set in tests/nlu/questions_heldout).
+Text is seen as ``FoldedCountVectorsFeaturizer`` sees it (NFC, modern tones,
+abbreviations and teencode expanded, diacritics folded), as TF-IDF word 1–2-grams
+plus character 2–5-grams inside words, and classified by a multinomial logistic
+regression (README "Question-level answers": chosen by measurement over a
+nearest-example retriever and Rasa's ResponseSelector).
+
+``nlu.components.QuestionRetriever`` wraps it in the pipeline; ``nlu.evaluate_questions``
+scores it on the held-out set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from bot.domain.knowledge import KNOWLEDGE_DIR, KnowledgeBase
+from vietnamese import text as vtext
+
+_WORD = re.compile(r"[0-9a-z]+")
+C = 10.0
+
+
+def question_examples(directory: Path = KNOWLEDGE_DIR) -> dict[str, dict]:
+    """id → {"intents": [...], "examples": [...]} for every question entry (any date)."""
+    out: dict[str, dict] = {}
+    for e in KnowledgeBase.load(directory).questions():
+        q = out.setdefault(e.id, {"intents": list(e.intents), "topic": e.topic, "examples": []})
+        for x in e.examples:
+            if x not in q["examples"]:
+                q["examples"].append(x)
+    return out
+
+
+def examples_digest(questions: Mapping[str, dict]) -> str:
+    h = hashlib.sha256()
+    for qid in sorted(questions):
+        q = questions[qid]
+        h.update(f"{qid}|{','.join(q['intents'])}|{'|'.join(q['examples'])}\n".encode())
+    return h.hexdigest()
+
+
+class Folder:
+    def __init__(self, abbreviations: vtext.Abbreviations) -> None:
+        self._abbr = abbreviations
+
+    def __call__(self, text: str) -> str:
+        return " ".join(_WORD.findall(vtext.fold(self._abbr.expand(vtext.normalize(text)))))
+
+
+@dataclass
+class Prediction:
+    id: str
+    confidence: float
+    ranking: list[tuple[str, float]]
+    all: list[tuple[str, float]]
+
+
+class QuestionModel:
+    """Fit on {id: [examples]}; ``predict`` returns the best id, its probability and the top 3."""
+
+    def __init__(self, abbreviations: vtext.Abbreviations, c: float = C) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline, make_union
+
+        self.fold = Folder(abbreviations)
+        self.pipeline = make_pipeline(
+            make_union(
+                TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+"),
+                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+            ),
+            LogisticRegression(C=c, max_iter=3000),
+        )
+
+    def fit(self, examples: Mapping[str, Iterable[str]], other: Iterable[str] = ()) -> "QuestionModel":
+        xs, ys = [], []
+        for qid, texts in [*examples.items(), (OTHER, other)]:
+            for t in texts:
+                xs.append(self.fold(t))
+                ys.append(qid)
+        self.pipeline.fit(xs, ys)
+        return self
+
+    def predict_many(self, texts: list[str]) -> list[Prediction]:
+        probs = self.pipeline.predict_proba([self.fold(t) for t in texts])
+        classes = list(self.pipeline.classes_)
+        out = []
+        for row in probs:
+            order = sorted(range(len(classes)), key=lambda i: -row[i])[:3]
+            ranking = [(classes[i], float(row[i])) for i in order]
+            out.append(Prediction(ranking[0][0], ranking[0][1], ranking,
+                                  [(c, float(p)) for c, p in zip(classes, row)]))
+        return out
+
+    def predict(self, text: str) -> Prediction:
+        return self.predict_many([text])[0]
+
+
+# --- choosing: the question model together with the routed intent ---------------
+
+OTHER = "__other__"
+# Intents whose messages never get a question answer (a crisis stays a crisis,
+# a form answer stays a form answer, buttons are buttons).
+NEVER = frozenset({
+    "crisis", "distress", "no_police", "erase_my_data", "request_human", "checkin", "enroll",
+    "goodbye", "thank", "affirm", "deny", "inform", "calc_expungement", "check_loan",
+    "ack_reminder", "alert_action", "remember_milestone", "tell_mentor",
+})
+# Thresholds, chosen on 4-fold cross-validation over the training examples and
+# the NLU examples of intents without questions (never on the held-out set):
+# within the routed topic a question is answered from ACCEPT; a question of
+# another topic overrides the routed intent only from OVERRIDE.
+ACCEPT = 0.3
+OVERRIDE = 0.6
+
+
+def negative_examples(questions: Mapping[str, dict], nlu_dir: Path) -> list[str]:
+    """NLU training examples of intents no question entry answers: the "other" class."""
+    import yaml
+
+    covered = {i for q in questions.values() for i in q["intents"]}
+    out: list[str] = []
+    for path in sorted(nlu_dir.glob("*.yml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in doc.get("nlu") or []:
+            if "intent" not in block or block["intent"] in covered:
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    out.append(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line[2:].strip()))
+    return out
+
+
+@dataclass
+class Choice:
+    id: str | None
+    confidence: float
+    intent: str | None  # the intent to route to, when it changes
+    ranking: list[tuple[str, float]]
+
+
+def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
+           accept: float = ACCEPT, override: float = OVERRIDE) -> Choice:
+    ranking = [(q, c) for q, c in pred.ranking if q != OTHER]
+    if not intent or intent in NEVER:
+        return Choice(None, 0.0, None, ranking)
+    if pred.id == OTHER and pred.confidence >= 0.5:
+        return Choice(None, 0.0, None, ranking)
+    in_topic = [(q, c) for q, c in pred.all if q != OTHER and intent in questions[q]["intents"]]
+    best = max(in_topic, key=lambda p: p[1]) if in_topic else None
+    top = max(((q, c) for q, c in pred.all if q != OTHER), key=lambda p: p[1], default=None)
+    if top and intent not in questions[top[0]]["intents"] and top[1] >= override:
+        return Choice(top[0], top[1], questions[top[0]]["intents"][0], ranking)
+    if best and best[1] >= accept:
+        return Choice(best[0], best[1], None, ranking)
+    return Choice(None, best[1] if best else 0.0, None, ranking)
