@@ -120,3 +120,43 @@ def test_crisis_forms_and_buttons_never_get_a_question(intent):
 
 def test_the_other_class_wins_over_weak_questions():
     assert choose(pred(**{"loan.a": 0.3, "__other__": 0.6}), "ask_loan", QUESTIONS).id is None
+
+
+# --- the answer action -------------------------------------------------------------
+
+
+def run_answer(question_id: str | None, intent: str = "ask_loan", locale_slot: str | None = None):
+    import asyncio
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.answers import ActionAnswer
+
+    latest = {"text": "…", "intent": {"name": intent, "confidence": 0.9}, "entities": [],
+              "question": {"id": question_id, "confidence": 0.8, "ranking": []}}
+    tracker = Tracker("u1", {"locale": locale_slot} if locale_slot else {}, latest, [], False, None, {}, "")
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionAnswer().run(dispatcher, tracker, {}))
+    return dispatcher.messages, events
+
+
+def test_a_chosen_question_is_answered_with_its_offer_and_details(clock):
+    messages, events = run_answer("loan.qd22.collateral")
+    [message] = messages
+    assert message["text"].startswith("Không. Cá nhân vay")
+    assert [b["payload"] for b in message["buttons"]] == ["/check_loan", "/show_details"]
+    [slot] = events
+    assert slot["event"] == "slot" and slot["name"] == "details"
+    assert "{" not in slot["value"] and "bảo đảm tiền vay" in slot["value"]
+
+
+def test_no_question_chosen_gives_the_topic_answer(clock):
+    messages, events = run_answer(None, intent="ask_residence")
+    assert events == [] and "thường trú" in messages[0]["text"]
+    assert not messages[0]["buttons"]
+
+
+def test_an_entry_without_details_has_no_details_button(clock):
+    [message], events = run_answer("residence.temporary_time", intent="ask_residence")
+    assert message["buttons"] == [] and events == []
