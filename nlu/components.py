@@ -333,8 +333,7 @@ class CrisisTermsOverride(GraphComponent, IntentClassifier):
 class QuestionRetriever(GraphComponent, IntentClassifier):
     """Which specific question (a knowledge entry with ``question``) the message asks.
 
-    Trained on the entries' hand-written ``examples`` (``nlu.questions``), plus
-    an "other" class from the NLU examples of intents that have no questions.
+    Trained on the entries' hand-written ``examples`` (``nlu.questions``).
     Adds ``question`` to the parse data: ``{"id", "confidence", "ranking"}`` (id
     None when no question is confidently asked, so the topic answer is given).
     A question of another topic, asked with high confidence, also changes the
@@ -347,7 +346,7 @@ class QuestionRetriever(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"abbreviations_file": "data/normalization/abbreviations.yml",
-                "knowledge_dir": "data/knowledge", "nlu_dir": "data/nlu"}
+                "knowledge_dir": "data/knowledge"}
 
     @classmethod
     def _dir(cls, config: Dict[str, Any], key: str) -> Path:
@@ -360,8 +359,7 @@ class QuestionRetriever(GraphComponent, IntentClassifier):
 
         qs = nq.question_examples(cls._dir(config, "knowledge_dir"))
         parts = [nq.examples_digest(qs), _text_module_digest(), _abbreviations_digest(config),
-                 inspect.getsource(nq),
-                 hashlib.sha256("\n".join(nq.negative_examples(qs, cls._dir(config, "nlu_dir"))).encode()).hexdigest()]
+                 inspect.getsource(nq)]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -384,9 +382,7 @@ class QuestionRetriever(GraphComponent, IntentClassifier):
 
         self.questions = nq.question_examples(self._dir(self._config, "knowledge_dir"))
         abbreviations = vtext.Abbreviations.load(_abbreviations_path(self._config))
-        other = nq.negative_examples(self.questions, self._dir(self._config, "nlu_dir"))
-        self.model = nq.QuestionModel(abbreviations).fit(
-            {q: v["examples"] for q, v in self.questions.items()}, other)
+        self.model = nq.QuestionModel(abbreviations).fit({q: v["examples"] for q, v in self.questions.items()})
         with self._model_storage.write_to(self._resource) as model_dir:
             (model_dir / self.MODEL_FILE).write_bytes(pickle.dumps((self.model, self.questions)))
         return self._resource
