@@ -407,7 +407,8 @@ class QuestionRetriever(GraphComponent, IntentClassifier):
             if not text or self.model is None:
                 continue
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            choice = nq.choose(self.model.predict(text), intent, self.questions)
+            choice = nq.choose(self.model.predict(text), intent, self.questions,
+                               words=len(self.model.fold(text).split()))
             message.set("question", {"id": choice.id, "confidence": round(choice.confidence, 4),
                                      "ranking": [{"id": q, "confidence": round(c, 4)} for q, c in choice.ranking]},
                         add_to_output=True)

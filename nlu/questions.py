@@ -117,11 +117,14 @@ NEVER = frozenset({
 # Thresholds on the question model's probability. A question of the routed
 # topic is answered from ACCEPT; a question of another topic (a misrouted
 # message, "help", "deny", a fallback) from OVERRIDE, which also reroutes the
-# intent. OVERRIDE was chosen so that about 6% of the NLU training examples of
-# intents without questions get a question answer (README "Question-level
-# answers"); both were chosen without the held-out set's misses in view.
-ACCEPT = 0.2
+# intent. ACCEPT and OVERRIDE were chosen so that about 6% of the NLU training examples of
+# intents without questions get a question answer, and ACCEPT so that bare
+# topic words keep the topic answer (README "Question-level answers").
+ACCEPT = 0.3
 OVERRIDE = 0.5
+# A bare topic ("vay vốn", "tạm trú", "hỗ trợ") gets the topic answer, not a guess
+# at one question: a question needs at least this many words (folded, expanded).
+MIN_WORDS = 3
 
 
 def negative_examples(questions: Mapping[str, dict], nlu_dir: Path) -> list[str]:
@@ -151,9 +154,9 @@ class Choice:
 
 
 def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
-           accept: float = ACCEPT, override: float = OVERRIDE) -> Choice:
+           accept: float = ACCEPT, override: float = OVERRIDE, words: int = MIN_WORDS) -> Choice:
     ranking = [(q, c) for q, c in pred.ranking if q != OTHER]
-    if not intent or intent in NEVER:
+    if not intent or intent in NEVER or words < MIN_WORDS:
         return Choice(None, 0.0, None, ranking)
     top = max(((q, c) for q, c in pred.all if q != OTHER), key=lambda p: p[1], default=None)
     if top is None:

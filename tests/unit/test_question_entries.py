@@ -104,8 +104,12 @@ def test_a_confident_question_of_the_routed_topic_is_chosen():
 
 
 def test_low_confidence_leaves_the_topic_answer():
-    c = choose(pred(**{"loan.a": 0.15, "loan.b": 0.14, "residence.a": 0.12}), "ask_loan", QUESTIONS)
+    c = choose(pred(**{"loan.a": 0.25, "loan.b": 0.14, "residence.a": 0.12}), "ask_loan", QUESTIONS)
     assert c.id is None
+
+
+def test_a_bare_topic_leaves_the_topic_answer():
+    assert choose(pred(**{"loan.a": 0.9}), "ask_loan", QUESTIONS, words=2).id is None
 
 
 def test_a_question_of_another_topic_reroutes_only_when_confident():
