@@ -121,6 +121,8 @@ NEVER = frozenset({
 # intents without questions get a question answer, and ACCEPT so that bare
 # topic words keep the topic answer (README "Question-level answers").
 ACCEPT = 0.3
+# Routed intents that are no topic: a confident question may take them over.
+NO_TOPIC = frozenset({"nlu_fallback", "out_of_scope", "help", "greet", "goodbye", "thank"})
 OVERRIDE = 0.5
 # A bare topic ("vay vốn", "tạm trú", "hỗ trợ") gets the topic answer, not a guess
 # at one question: a question needs at least this many words (folded, expanded).
@@ -165,6 +167,10 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
     intents = questions[qid]["intents"]
     if intent in intents:
         return Choice(qid if confidence >= accept else None, confidence, None, ranking)
-    if confidence >= override:
+    # Another topic's question reroutes only when the routed intent has questions
+    # of its own (the model could have chosen one of them) or is no topic at all;
+    # a topic without questions (yet) keeps its own answer.
+    routed_has_questions = any(intent in q["intents"] for q in questions.values())
+    if confidence >= override and (routed_has_questions or intent in NO_TOPIC):
         return Choice(qid, confidence, intents[0], ranking)
     return Choice(None, confidence, None, ranking)

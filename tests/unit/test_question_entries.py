@@ -118,6 +118,8 @@ def test_a_question_of_another_topic_reroutes_only_when_confident():
     assert choose(pred(**{"loan.a": 0.3, "residence.a": 0.45}), "ask_loan", QUESTIONS).id is None
     assert choose(pred(**{"loan.a": 0.3, "residence.a": 0.45}), "help", QUESTIONS).id is None
     assert choose(pred(**{"loan.a": 0.2, "residence.a": 0.6}), "nlu_fallback", QUESTIONS).intent == "ask_residence"
+    # A topic with no questions of its own keeps its answer.
+    assert choose(pred(**{"loan.a": 0.9}), "ask_release_duties", QUESTIONS).id is None
 
 
 @pytest.mark.parametrize("intent", sorted(NEVER))
@@ -147,7 +149,7 @@ def run_answer(question_id: str | None, intent: str = "ask_loan", locale_slot: s
 def test_a_chosen_question_is_answered_with_its_offer_and_details(clock):
     messages, events = run_answer("loan.qd22.collateral")
     [message] = messages
-    assert message["text"].startswith("Không. Cá nhân vay")
+    assert message["text"].startswith("Không. Vay theo chương trình")
     assert [b["payload"] for b in message["buttons"]] == ["/check_loan", "/show_details"]
     [slot] = events
     assert slot["event"] == "slot" and slot["name"] == "details"
