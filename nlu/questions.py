@@ -122,7 +122,9 @@ NEVER = frozenset({
 # topic words keep the topic answer (README "Question-level answers").
 ACCEPT = 0.3
 # Routed intents that are no topic: a confident question may take them over.
-NO_TOPIC = frozenset({"nlu_fallback", "out_of_scope", "help", "greet", "goodbye", "thank"})
+# "ask_documents" is a menu ("which papers?"), not an answer: a confident
+# question about one paper (the loan file, the certificate) takes it over.
+NO_TOPIC = frozenset({"nlu_fallback", "out_of_scope", "help", "greet", "goodbye", "thank", "ask_documents"})
 OVERRIDE = 0.5
 # A bare topic ("vay vốn", "tạm trú", "hỗ trợ") gets the topic answer, not a guess
 # at one question: a question needs at least this many words (folded, expanded).
