@@ -36,6 +36,19 @@ OFFER_BUTTONS = {
 }
 
 
+# With an amount in the message ("muốn vay 30tr làm ăn") it is a personal case
+# unless the question is this sure ("vay 50 triệu … có phải thế chấp không").
+CASE_QUESTION_CONFIDENCE = 0.5
+
+
+def question_confidence(tracker: Tracker) -> float:
+    question = (tracker.latest_message or {}).get("question") or {}
+    try:
+        return float(question.get("confidence") or 0.0) if isinstance(question, dict) else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def chosen_question(tracker: Tracker, today: dt.date) -> Entry | None:
     """The question entry nlu.components.QuestionRetriever chose for the latest
     message with enough confidence (it leaves ``id`` empty otherwise), if it is

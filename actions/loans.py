@@ -12,7 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import KNOWLEDGE, chosen_question, utter_entries, utter_question
+from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, question_confidence, utter_entries,
+                             utter_question)
 from actions.common import CalculationResult, ExtractingForm, start_form, caution_and_citation, day_of, entities_of, is_cancel
 from actions.menu import tracker_locale
 from vietnamese.clock import today_in_vietnam
@@ -144,6 +145,8 @@ class ActionLoanStart(Action):
         # Naming old rules ("Nghị định 61 …") keeps the answer about those rules,
         # unless the question is itself about the job-creation loan.
         if named_rules and question is not None and not question.id.startswith("loan.jobs."):
+            question = None
+        if ents.get("money") and question_confidence(tracker) < CASE_QUESTION_CONFIDENCE:
             question = None
         if question is not None and not wants_check and not ents.get("date"):
             return utter_question(dispatcher, question, today, locale)
