@@ -75,7 +75,7 @@ def utter_question(dispatcher: CollectingDispatcher, entry: Entry, today: dt.dat
     events: list[EventType] = []
     if entry.details:
         details = KNOWLEDGE.render(replace(entry, answer=entry.details, change_note=""), today, fmt).text
-        buttons.append({"title": gettext("Xem chi tiết", locale), "payload": "/show_details"})
+        buttons.append({"title": gettext("Show details", locale), "payload": "/show_details"})
         events.append(SlotSet("details", details))
     dispatcher.utter_message(text=answer_text(KNOWLEDGE.render(entry, today, fmt), locale), buttons=buttons)
     return events
