@@ -68,10 +68,12 @@ train: install
 
 # Held-out NLU evaluation: per-slice accuracy/macro-F1, entities, confusions,
 # calibration, 3-fold CV; writes reports/heldout.md (+ _confusion.png). The
-# fresh set (never looked at while tuning) goes to reports/heldout_fresh.md.
+# fresh set (never looked at while tuning) goes to reports/heldout_fresh.md; the
+# question-level held-out set (tests/nlu/questions_heldout) to reports/questions_heldout.md.
 eval-nlu: train
 	PYTHONPATH=. RASA_TELEMETRY_ENABLED=false $(RASA_PY) -m nlu.evaluate
 	PYTHONPATH=. RASA_TELEMETRY_ENABLED=false $(RASA_PY) -m nlu.evaluate --heldout tests/nlu/heldout_fresh.yml --cv 0
+	PYTHONPATH=. RASA_TELEMETRY_ENABLED=false $(RASA_PY) -m nlu.evaluate_questions
 
 install: .venv/.installed .venv-rasa/.installed
 

@@ -6,6 +6,7 @@ note, the full citation and the caution behind "Xem chi tiết"."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -16,8 +17,8 @@ from actions.common import answer_with_details
 from actions.knowledge import KNOWLEDGE
 from actions.menu import tracker_locale
 from vietnamese.clock import today_in_vietnam
-from bot.domain.knowledge import Answer
-from bot.i18n import caution_text, citation_line, formatters, gettext
+from bot.domain.knowledge import Answer, Entry
+from bot.i18n import N_, caution_text, citation_line, formatters, gettext
 
 __all__ = ["KNOWLEDGE", "ActionAnswer", "utter_entries", "short_and_details"]
 
@@ -52,6 +53,51 @@ def utter_entries(dispatcher: CollectingDispatcher, entries: list, today, locale
                                buttons=buttons, locale=locale)
 
 
+# Calculators a question entry may offer (``offer`` in the knowledge files).
+OFFER_BUTTONS = {
+    "check_loan": (N_("Check if I can borrow"), "/check_loan"),
+    "calc_expungement": (N_("Calculate my date"), "/calc_expungement"),
+}
+
+
+# With an amount in the message ("muốn vay 30tr làm ăn") it is a personal case
+# unless the question is this sure ("vay 50 triệu … có phải thế chấp không").
+CASE_QUESTION_CONFIDENCE = 0.5
+
+
+def question_confidence(tracker: Tracker) -> float:
+    question = (tracker.latest_message or {}).get("question") or {}
+    try:
+        return float(question.get("confidence") or 0.0) if isinstance(question, dict) else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def chosen_question(tracker: Tracker, today: dt.date) -> Entry | None:
+    """The question entry nlu.components.QuestionRetriever chose for the latest
+    message with enough confidence (it leaves ``id`` empty otherwise), if it is
+    valid today."""
+    question = (tracker.latest_message or {}).get("question") or {}
+    qid = question.get("id") if isinstance(question, dict) else None
+    if not qid:
+        return None
+    try:
+        entry = KNOWLEDGE.entry(str(qid), today)
+    except KeyError:
+        return None
+    return entry if entry.question else None
+
+
+def utter_question(dispatcher: CollectingDispatcher, entry: Entry, today: dt.date,
+                   locale: str, tracker: Tracker) -> list[EventType]:
+    """One bubble: the short answer and its one-line citation, the calculators it
+    offers, and "Xem chi tiết" when there is more (the entry's details, the full
+    citation), kept in the ``details`` slot for action_show_details."""
+    buttons = [{"title": gettext(OFFER_BUTTONS[o][0], locale), "payload": OFFER_BUTTONS[o][1]}
+               for o in entry.offer if o in OFFER_BUTTONS]
+    return utter_entries(dispatcher, [entry], today, locale, buttons, tracker=tracker)
+
+
 class ActionAnswer(Action):
     def name(self) -> str:
         return "action_answer"
@@ -63,6 +109,9 @@ class ActionAnswer(Action):
         latest = tracker.latest_message or {}
         intent = (latest.get("intent") or {}).get("name") or ""
         today = today_in_vietnam()
+        question = chosen_question(tracker, today)
+        if question is not None:
+            return utter_question(dispatcher, question, today, locale, tracker)
         entries = KNOWLEDGE.entries_for(intent, today, latest.get("text") or "")
         if not entries:
             dispatcher.utter_message(text=gettext(

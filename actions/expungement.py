@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.answers import KNOWLEDGE, utter_entries
+from actions.answers import KNOWLEDGE, chosen_question, utter_entries, utter_question
 from actions.common import (CalculationResult, ExtractingForm, caution_and_citation, database, day_of, entities_of,
                             is_cancel, start_form)
 from actions.menu import tracker_locale
@@ -431,6 +431,10 @@ class ActionExpungementStart(Action):
                 return [SlotSet("exp_facts", facts), SlotSet("exp_assumed", None)]
         if facts.get("exp_penalty") or dated or (wants_calculation and kept):
             return answer_first_form(facts)
+        question = chosen_question(tracker, today)  # a specific question, no case facts: its answer (issue 14)
+        if question is not None and not said and not wants_calculation:
+            return [*utter_question(dispatcher, question, today, locale, tracker),
+                    SlotSet("exp_facts", None), SlotSet("exp_assumed", None)]
         if said or wants_calculation:
             return [*start_form(FORM, SLOTS, said)[:-1], SlotSet("exp_facts", None), SlotSet("exp_assumed", None),
                     FollowupAction(FORM)]

@@ -12,7 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import KNOWLEDGE, utter_entries
+from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, question_confidence, utter_entries,
+                             utter_question)
 from actions.common import CalculationResult, ExtractingForm, start_form, caution_and_citation, day_of, entities_of, is_cancel
 from actions.menu import tracker_locale
 from vietnamese.clock import today_in_vietnam
@@ -178,6 +179,18 @@ class ActionLoanStart(Action):
         said.pop("loan_cancelled", None)
         if correct in CORRECTED and kept:
             return answer_first_form({**kept, **said}, correct)
+        # A specific question about the rules ("có phải thế chấp không") gets its
+        # answer; a message with a release date is a personal case (answered first).
+        question = chosen_question(tracker, today)
+        # Naming old rules ("Nghị định 61 …") keeps the answer about those rules,
+        # unless the question is itself about the job-creation loan.
+        if named_rules and question is not None and not question.id.startswith("loan.jobs."):
+            question = None
+        if ents.get("money") and question_confidence(tracker) < CASE_QUESTION_CONFIDENCE:
+            question = None
+        if question is not None and not wants_check and not ents.get("date"):
+            return [*utter_question(dispatcher, question, today, locale, tracker),
+                    SlotSet("loan_facts", None), SlotSet("loan_assumed", None)]
         if not named_rules and (ents.get("money") or ents.get("date")):
             return answer_first_form({**kept, **said})
         if wants_check:

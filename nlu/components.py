@@ -391,3 +391,97 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
             ranking = [r for r in message.data.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != "ask_expungement"]
             message.data[INTENT_RANKING_KEY] = [dict(case), *ranking]
         return messages
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class QuestionRetriever(GraphComponent, IntentClassifier):
+    """Which specific question (a knowledge entry with ``question``) the message asks.
+
+    Trained on the entries' hand-written ``examples`` (``nlu.questions``).
+    Adds ``question`` to the parse data: ``{"id", "confidence", "ranking"}`` (id
+    None when no question is confidently asked, so the topic answer is given).
+    A question of another topic, asked with high confidence, also changes the
+    routed intent (a misrouted topic). Place it after the fallbacks and before
+    the crisis overrides (a crisis stays a crisis).
+    """
+
+    MODEL_FILE = "questions.pkl"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"abbreviations_file": "data/normalization/abbreviations.yml",
+                "knowledge_dir": "data/knowledge"}
+
+    @classmethod
+    def _dir(cls, config: Dict[str, Any], key: str) -> Path:
+        path = Path(config.get(key) or cls.get_default_config()[key])
+        return path if path.is_absolute() else _PROJECT_ROOT / path
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        from nlu import questions as nq
+
+        qs = nq.question_examples(cls._dir(config, "knowledge_dir"))
+        parts = [nq.examples_digest(qs), _text_module_digest(), _abbreviations_digest(config),
+                 inspect.getsource(nq)]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Any = None, questions: Optional[Dict[str, dict]] = None) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
+        self.questions = questions or {}
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "QuestionRetriever":
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        import pickle
+
+        from nlu import questions as nq
+
+        self.questions = nq.question_examples(self._dir(self._config, "knowledge_dir"))
+        abbreviations = vtext.Abbreviations.load(_abbreviations_path(self._config))
+        self.model = nq.QuestionModel(abbreviations).fit({q: v["examples"] for q, v in self.questions.items()})
+        with self._model_storage.write_to(self._resource) as model_dir:
+            (model_dir / self.MODEL_FILE).write_bytes(pickle.dumps((self.model, self.questions)))
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "QuestionRetriever":
+        import pickle
+
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                model, questions = pickle.loads((model_dir / cls.MODEL_FILE).read_bytes())
+        except (ValueError, FileNotFoundError):
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, model, questions)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        from nlu import questions as nq
+
+        for message in messages:
+            text = message.get(TEXT)
+            if not text or self.model is None:
+                continue
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            choice = nq.choose(self.model.predict(text), intent, self.questions,
+                               words=len(self.model.fold(text).split()))
+            message.set("question", {"id": choice.id, "confidence": round(choice.confidence, 4),
+                                     "ranking": [{"id": q, "confidence": round(c, 4)} for q, c in choice.ranking]},
+                        add_to_output=True)
+            if choice.id and choice.intent and choice.intent != intent:
+                routed = {INTENT_NAME_KEY: choice.intent, PREDICTED_CONFIDENCE_KEY: choice.confidence}
+                ranking = [r for r in message.data.get(INTENT_RANKING_KEY, [])
+                           if r.get(INTENT_NAME_KEY) != choice.intent]
+                message.data[INTENT] = routed
+                message.data[INTENT_RANKING_KEY] = [dict(routed), *ranking]
+        return messages

@@ -281,6 +281,11 @@ class KnowledgeBase:
         named = [e for e in valid if any(f" {k} " in folded for k in e.keywords)]
         return named or [e for e in valid if not e.keywords]
 
+    def questions(self, on: dt.date | None = None) -> list[Entry]:
+        """Question-level entries (valid on ``on`` when given): chosen by what the
+        message asks (nlu.components.QuestionRetriever), never by intent alone."""
+        return [e for e in self.entries if e.question and (on is None or e.valid_on(on))]
+
     def entry(self, entry_id: str, on: dt.date) -> Entry:
         for e in self.entries:
             if e.id == entry_id and e.valid_on(on):

@@ -39,6 +39,8 @@ MODEL_INPUTS = (
     "nlu",
     "vietnamese",
     "requirements/rasa.lock",
+    # Question entries' examples train nlu.components.QuestionRetriever.
+    "data/knowledge/questions_*.yml",
 )
 
 
@@ -173,7 +175,9 @@ def render_endpoints(settings: Settings) -> Path:
 def _input_files() -> Iterator[Path]:
     for rel in MODEL_INPUTS:
         p = PROJECT_ROOT / rel
-        if p.is_dir():
+        if "*" in rel:
+            yield from sorted(PROJECT_ROOT.glob(rel))
+        elif p.is_dir():
             yield from sorted(
                 f for f in p.rglob("*") if f.is_file() and "__pycache__" not in f.parts
             )

@@ -59,7 +59,11 @@ def project_copy(tmp_path, monkeypatch):
     root = tmp_path / "proj"
     for rel in rasa_env.MODEL_INPUTS:
         src = rasa_env.PROJECT_ROOT / rel
-        if src.is_dir():
+        if "*" in rel:
+            for f in rasa_env.PROJECT_ROOT.glob(rel):
+                (root / f.relative_to(rasa_env.PROJECT_ROOT)).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(f, root / f.relative_to(rasa_env.PROJECT_ROOT))
+        elif src.is_dir():
             shutil.copytree(src, root / rel, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             (root / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,171 @@
+"""Question-level held-out evaluation (run in the Rasa environment).
+
+    make eval-nlu        (after the intent evaluation)
+    .venv-rasa/bin/python -m nlu.evaluate_questions [--model M] [--json out.json]
+
+Scores the question entry the trained model chooses for every message of
+tests/nlu/questions_heldout/*.yml (written before the training examples and
+never used for tuning): top-1 per slice (clean, no diacritics, abbreviations/
+teencode), where "no question chosen" (the topic answer) counts as wrong.
+Also reports, on the same set, the alternatives the mechanism was chosen
+against (the question model over all questions without the intent gate, and
+the nearest-example retriever ``vietnamese.retrieval``), the question model's
+training time and the parse latency. Writes reports/questions_heldout.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+HELDOUT_DIR = ROOT / "tests" / "nlu" / "questions_heldout"
+SLICES = ("clean", "nodiac", "teencode")
+SLICE_NAMES = {"clean": "clean", "nodiac": "no diacritics", "teencode": "abbreviations/teencode"}
+
+
+def load_heldout(directory: Path = HELDOUT_DIR) -> list[tuple[str, str, str]]:
+    """(question id, slice, text) for every held-out message."""
+    rows = []
+    for path in sorted(directory.glob("*.yml")):
+        for q in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            for s in SLICES:
+                for text in q.get(s) or []:
+                    rows.append((q["id"], s, text))
+    return rows
+
+
+def per_slice(rows: list[tuple[str, str, str]], chosen: list[str | None]) -> dict[str, float]:
+    out = {}
+    for s in SLICES:
+        pairs = [(gold, got) for (gold, sl, _), got in zip(rows, chosen) if sl == s]
+        out[s] = sum(g == c for g, c in pairs) / len(pairs) if pairs else 0.0
+    pairs = [(gold, got) for (gold, _, _), got in zip(rows, chosen)]
+    out["overall"] = sum(g == c for g, c in pairs) / len(pairs) if pairs else 0.0
+    return out
+
+
+def _percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+async def _parse_all(model: str, texts: list[str]) -> tuple[list[dict[str, Any]], list[float]]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model)
+    parsed, times = [], []
+    for t in texts:
+        start = time.perf_counter()
+        parsed.append(await agent.parse_message(t))
+        times.append((time.perf_counter() - start) * 1000)
+    return parsed, times
+
+
+def evaluate(model: str) -> dict[str, Any]:
+    from nlu import questions as nq
+    from vietnamese import retrieval
+    from vietnamese import text as vtext
+
+    rows = load_heldout()
+    texts = [t for _, _, t in rows]
+    parsed, times = asyncio.run(_parse_all(model, texts))
+    product = [((p.get("question") or {}).get("id")) for p in parsed]
+    wrong = [(gold, sl, text, got, (p.get("intent") or {}).get("name"))
+             for (gold, sl, text), got, p in zip(rows, product, parsed) if got != gold]
+
+    qs = nq.question_examples()
+    abbr = vtext.Abbreviations.load()
+    examples = {q: v["examples"] for q, v in qs.items()}
+    start = time.perf_counter()
+    plain_model = nq.QuestionModel(abbr).fit(examples)
+    fit_seconds = time.perf_counter() - start
+    plain = [p.id for p in plain_model.predict_many(texts)]
+    with_other = nq.QuestionModel(abbr).fit(examples, nq.negative_examples(qs, ROOT / "data" / "nlu"))
+    other = [None if p.id == nq.OTHER else p.id for p in with_other.predict_many(texts)]
+    start = time.perf_counter()
+    index = retrieval.QuestionIndex(examples, abbr, retrieval.Settings(centroid_weight=1.0))
+    knn_seconds = time.perf_counter() - start
+    knn = [(index.rank(t) or [(None, 0.0)])[0][0] for t in texts]
+    return {
+        "questions": len({g for g, _, _ in rows}),
+        "messages": len(rows),
+        "training_examples": sum(len(v["examples"]) for v in qs.values()),
+        "product": per_slice(rows, product),
+        "model_alone": per_slice(rows, plain),
+        "model_with_other_class": per_slice(rows, other),
+        "nearest_example": per_slice(rows, knn),
+        "fit_seconds": round(fit_seconds, 2),
+        "knn_build_seconds": round(knn_seconds, 2),
+        "parse_ms_p50": round(statistics.median(times), 1),
+        "parse_ms_p95": round(_percentile(times, 95), 1),
+        "wrong": wrong,
+    }
+
+
+def report(r: dict[str, Any]) -> str:
+    def row(name: str, d: dict[str, float]) -> str:
+        return f"| {name} | " + " | ".join(f"{d[s]:.1%}" for s in (*SLICES, "overall")) + " |"
+
+    lines = [
+        "# Question-level held-out evaluation",
+        "",
+        f"{r['questions']} questions, {r['messages']} held-out messages (tests/nlu/questions_heldout, "
+        f"written before the training examples, never tuned on); {r['training_examples']} training examples.",
+        "Top-1: the question entry chosen; no question chosen (topic answer) counts as wrong.",
+        "",
+        "| mechanism | " + " | ".join(SLICE_NAMES[s] for s in SLICES) + " | overall |",
+        "|---|---|---|---|---|",
+        row("**product** (intent gate + question model, nlu.components.QuestionRetriever)", r["product"]),
+        row("question model alone (no intent gate: also answers crisis, erasure… messages)", r["model_alone"]),
+        row("question model with an 'other' class (NLU examples of intents without questions)",
+            r["model_with_other_class"]),
+        row("nearest example (vietnamese.retrieval, TF-IDF cosine)", r["nearest_example"]),
+        "",
+        f"Question model training: {r['fit_seconds']} s; nearest-example index: {r['knn_build_seconds']} s. "
+        f"Parse latency (whole NLU pipeline, one message at a time): p50 {r['parse_ms_p50']} ms, "
+        f"p95 {r['parse_ms_p95']} ms.",
+        "",
+        "## Misses (product)",
+        "",
+        "| gold | slice | message | chosen | intent |",
+        "|---|---|---|---|---|",
+        *[f"| {g} | {s} | {t} | {c} | {i} |" for g, s, t, c, i in r["wrong"]],
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default=str(ROOT / "models" / "loive.tar.gz"))
+    ap.add_argument("--json")
+    ap.add_argument("--out", default=str(ROOT / "reports" / "questions_heldout.md"))
+    args = ap.parse_args(argv)
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.disable(logging.WARNING)
+    r = evaluate(args.model)
+    text = report(r)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text, encoding="utf-8")
+    if args.json:
+        Path(args.json).write_text(json.dumps(r, ensure_ascii=False, indent=1), encoding="utf-8")
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

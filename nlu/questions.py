@@ -1,0 +1,178 @@
+"""The question model: which knowledge entry a message asks (Rasa environment).
+
+Trained on the hand-written ``examples`` of every question entry in
+``data/knowledge`` (never on the held-out set in tests/nlu/questions_heldout).
+Text is seen as ``FoldedCountVectorsFeaturizer`` sees it (NFC, modern tones,
+abbreviations and teencode expanded, diacritics folded), as TF-IDF word 1–2-grams
+plus character 2–5-grams inside words, and classified by a multinomial logistic
+regression (README "Question-level answers": chosen by measurement over a
+nearest-example retriever and Rasa's ResponseSelector).
+
+``nlu.components.QuestionRetriever`` wraps it in the pipeline; ``nlu.evaluate_questions``
+scores it on the held-out set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from bot.domain.knowledge import KNOWLEDGE_DIR, KnowledgeBase
+from vietnamese import text as vtext
+
+_WORD = re.compile(r"[0-9a-z]+")
+C = 10.0
+
+
+def question_examples(directory: Path = KNOWLEDGE_DIR) -> dict[str, dict]:
+    """id → {"intents": [...], "examples": [...]} for every question entry (any date)."""
+    out: dict[str, dict] = {}
+    for e in KnowledgeBase.load(directory).questions():
+        q = out.setdefault(e.id, {"intents": list(e.intents), "topic": e.topic, "examples": []})
+        for x in e.examples:
+            if x not in q["examples"]:
+                q["examples"].append(x)
+    return out
+
+
+def examples_digest(questions: Mapping[str, dict]) -> str:
+    h = hashlib.sha256()
+    for qid in sorted(questions):
+        q = questions[qid]
+        h.update(f"{qid}|{','.join(q['intents'])}|{'|'.join(q['examples'])}\n".encode())
+    return h.hexdigest()
+
+
+class Folder:
+    def __init__(self, abbreviations: vtext.Abbreviations) -> None:
+        self._abbr = abbreviations
+
+    def __call__(self, text: str) -> str:
+        return " ".join(_WORD.findall(vtext.fold(self._abbr.expand(vtext.normalize(text)))))
+
+
+@dataclass
+class Prediction:
+    id: str
+    confidence: float
+    ranking: list[tuple[str, float]]
+    all: list[tuple[str, float]]
+
+
+class QuestionModel:
+    """Fit on {id: [examples]}; ``predict`` returns the best id, its probability and the top 3."""
+
+    def __init__(self, abbreviations: vtext.Abbreviations, c: float = C) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline, make_union
+
+        self.fold = Folder(abbreviations)
+        self.pipeline = make_pipeline(
+            make_union(
+                TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+"),
+                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+            ),
+            LogisticRegression(C=c, max_iter=3000),
+        )
+
+    def fit(self, examples: Mapping[str, Iterable[str]], other: Iterable[str] = ()) -> "QuestionModel":
+        xs, ys = [], []
+        for qid, texts in [*examples.items(), (OTHER, other)]:
+            for t in texts:
+                xs.append(self.fold(t))
+                ys.append(qid)
+        self.pipeline.fit(xs, ys)
+        return self
+
+    def predict_many(self, texts: list[str]) -> list[Prediction]:
+        probs = self.pipeline.predict_proba([self.fold(t) for t in texts])
+        classes = list(self.pipeline.classes_)
+        out = []
+        for row in probs:
+            order = sorted(range(len(classes)), key=lambda i: -row[i])[:3]
+            ranking = [(classes[i], float(row[i])) for i in order]
+            out.append(Prediction(ranking[0][0], ranking[0][1], ranking,
+                                  [(c, float(p)) for c, p in zip(classes, row)]))
+        return out
+
+    def predict(self, text: str) -> Prediction:
+        return self.predict_many([text])[0]
+
+
+# --- choosing: the question model together with the routed intent ---------------
+
+OTHER = "__other__"
+# Intents whose messages never get a question answer: a crisis or distress
+# stays that, erasure, enrollment, check-in, a person, form answers and buttons
+# keep their own flows.
+NEVER = frozenset({
+    "crisis", "distress", "no_police", "erase_my_data", "request_human", "checkin", "enroll",
+    "inform", "calc_expungement", "check_loan",
+    "ack_reminder", "alert_action", "remember_milestone", "tell_mentor",
+})
+# Thresholds on the question model's probability. A question of the routed
+# topic is answered from ACCEPT; a question of another topic (a misrouted
+# message, "help", "deny", a fallback) from OVERRIDE, which also reroutes the
+# intent. ACCEPT and OVERRIDE were chosen so that about 6% of the NLU training examples of
+# intents without questions get a question answer, and ACCEPT so that bare
+# topic words keep the topic answer (README "Question-level answers").
+ACCEPT = 0.3
+# Routed intents that are no topic: a confident question may take them over.
+# "ask_documents" is a menu ("which papers?"), not an answer: a confident
+# question about one paper (the loan file, the certificate) takes it over.
+NO_TOPIC = frozenset({"nlu_fallback", "out_of_scope", "help", "greet", "goodbye", "thank", "ask_documents"})
+OVERRIDE = 0.5
+# A bare topic ("vay vốn", "tạm trú", "hỗ trợ") gets the topic answer, not a guess
+# at one question: a question needs at least this many words (folded, expanded).
+MIN_WORDS = 3
+
+
+def negative_examples(questions: Mapping[str, dict], nlu_dir: Path) -> list[str]:
+    """NLU training examples of intents no question entry answers: the "other" class."""
+    import yaml
+
+    covered = {i for q in questions.values() for i in q["intents"]}
+    out: list[str] = []
+    for path in sorted(nlu_dir.glob("*.yml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in doc.get("nlu") or []:
+            if "intent" not in block or block["intent"] in covered:
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    out.append(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line[2:].strip()))
+    return out
+
+
+@dataclass
+class Choice:
+    id: str | None
+    confidence: float
+    intent: str | None  # the intent to route to, when it changes
+    ranking: list[tuple[str, float]]
+
+
+def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
+           accept: float = ACCEPT, override: float = OVERRIDE, words: int = MIN_WORDS) -> Choice:
+    ranking = [(q, c) for q, c in pred.ranking if q != OTHER]
+    if not intent or intent in NEVER or words < MIN_WORDS:
+        return Choice(None, 0.0, None, ranking)
+    top = max(((q, c) for q, c in pred.all if q != OTHER), key=lambda p: p[1], default=None)
+    if top is None:
+        return Choice(None, 0.0, None, ranking)
+    qid, confidence = top
+    intents = questions[qid]["intents"]
+    if intent in intents:
+        return Choice(qid if confidence >= accept else None, confidence, None, ranking)
+    # Another topic's question reroutes only when the routed intent has questions
+    # of its own (the model could have chosen one of them) or is no topic at all;
+    # a topic without questions (yet) keeps its own answer.
+    routed_has_questions = any(intent in q["intents"] for q in questions.values())
+    if confidence >= override and (routed_has_questions or intent in NO_TOPIC):
+        return Choice(qid, confidence, intents[0], ranking)
+    return Choice(None, confidence, None, ranking)

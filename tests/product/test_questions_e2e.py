@@ -1,0 +1,90 @@
+"""Specific questions get their own answer, not the topic block (issue 14 "Why"),
+through the running product, with and without diacritics; and the held-out
+question-level evaluation on the trained model meets its goals."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+pytestmark = pytest.mark.stack
+_ids = itertools.count()
+
+DETAILS = {"title": "Xem chi tiết", "payload": "/show_details"}
+CHECK = {"title": "Kiểm tra điều kiện vay", "payload": "/check_loan"}
+
+
+def ask(product, message: str) -> list[dict]:
+    return product.say(f"question-{next(_ids)}", message)
+
+
+CASES = [
+    # (with diacritics, without, what the first bubble must say)
+    ("Vay 50 triệu để chăn nuôi thì có phải thế chấp tài sản không?",
+     "vay 50 trieu de chan nuoi thi co phai the chap tai san khong", "không phải thế chấp"),
+    ("ko có tài sản thế chấp thì vay dc ko", "ko co tai san the chap thi vay dc ko", "không phải thế chấp"),
+    ("vay dc bao nhiêu", "vay dc bao nhiu", "tối đa 100.000.000\u00a0₫"),
+    ("vay ở đâu z bn", "vay o dau z bn", "tổ tiết kiệm và vay vốn"),
+    ("Hiện nay người lao động vay vốn hỗ trợ tạo việc làm được tối đa bao nhiêu?",
+     "hien nay nguoi lao dong vay von ho tro tao viec lam duoc toi da bao nhieu", "tối đa 200.000.000\u00a0₫"),
+    ("Hồ sơ vay vốn theo Quyết định 22 gồm những gì?", "ho so vay von theo quyet dinh 22 gom nhung gi",
+     "giấy đề nghị vay vốn"),
+    ("mấy ngày thì có tiền", "may ngay thi co tien", "giải ngân"),
+    ("e chưa có giấy chứng nhận thì sao", "e chua co giay chung nhan thi sao",
+     "chưa vay theo Quyết định 22 được"),
+]
+
+
+@pytest.mark.parametrize("message, expected", [(m, e) for a, b, e in CASES for m in (a, b)])
+def test_the_question_asked_is_answered_first(product, message, expected):
+    replies = ask(product, message)
+    first = replies[0]
+    assert expected in first["text"]
+    assert len(first["text"]) <= 520
+    assert first["text"].splitlines()[-1].startswith("Căn cứ: ")
+    # One bubble, not the 700-character topic block nor a form question.
+    assert len(replies) == 1
+
+
+def test_a_rule_question_offers_the_check_and_the_details(product):
+    [answer] = ask(product, "vay có phải thế chấp sổ đỏ không ạ")
+    assert answer["buttons"] == [CHECK, DETAILS]
+
+
+def test_a_residence_question_gets_its_answer(product):
+    [answer] = ask(product, "dang ky tam tru mat bao lau")
+    assert "trong 3 ngày làm việc" in answer["text"]
+
+
+def test_a_vague_message_keeps_the_topic_answer(product):
+    [answer] = ask(product, "vay vốn")
+    assert answer["buttons"] == [CHECK]
+    assert "Người đã chấp hành xong án phạt tù có thể vay vốn ưu đãi" in answer["text"]
+
+
+def test_heldout_questions_meet_the_goals(trained_model):
+    from bot.runtime.rasa_env import rasa_env, rasa_python
+    import json
+    import subprocess
+    import tempfile
+
+    from bot import PROJECT_ROOT
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = f"{tmp}/q.json"
+        subprocess.run([str(rasa_python()), "-m", "nlu.evaluate_questions", "--model", str(trained_model),
+                        "--json", out, "--out", f"{tmp}/q.md"], cwd=PROJECT_ROOT, env=rasa_env(), check=True,
+                       capture_output=True)
+        r = json.loads(open(out, encoding="utf-8").read())
+    # The question model itself meets the issue's goals (>= 95% each slice,
+    # no diacritics within 3 points of clean).
+    m = r["model_alone"]
+    assert min(m["clean"], m["nodiac"], m["teencode"]) >= 0.95, m
+    assert m["clean"] - m["nodiac"] <= 0.03, m
+    # The product, behind the intent gate (crisis, erasure, a person… keep their
+    # flows), does NOT yet meet 95% (README "Question-level answers": 75–83%);
+    # this floor guards against regressions until the routing is fixed.
+    p = r["product"]
+    assert min(p["clean"], p["nodiac"], p["teencode"]) >= 0.74, p
+    assert p["clean"] - p["nodiac"] <= 0.03, p

@@ -1,0 +1,167 @@
+"""Question-level knowledge entries (issue 14): phone-sized, date-aware, figures
+from facts, and a held-out set that exists for them and never leaks into training."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import PROJECT_ROOT
+from bot.domain.knowledge import KnowledgeBase
+from bot.i18n import answer_text, formatters
+from nlu.questions import NEVER, Choice, Prediction, choose
+from vietnamese import text as vtext
+
+KB = KnowledgeBase.load()
+HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "questions_heldout"
+DAYS = (dt.date(2026, 1, 2), dt.date(2026, 7, 1), dt.date(2026, 11, 30))
+# A legal figure written as a literal: a number followed by a unit (the
+# placeholders {money:…}, {period:…} … are the only way figures get in).
+LITERAL_FIGURE = re.compile(r"\b\d[\d.,]*\s*(triệu|tỷ|đồng|₫|tháng|năm|ngày|tuổi|%)", re.IGNORECASE)
+_WORD = re.compile(r"[0-9a-z]+")
+
+
+def heldout() -> list[dict]:
+    return [q for path in sorted(HELDOUT.glob("*.yml")) for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
+
+
+def folded(text: str, abbr=vtext.Abbreviations.load()) -> str:  # noqa: B008
+    return " ".join(_WORD.findall(vtext.fold(abbr.expand(vtext.normalize(text)))))
+
+
+@pytest.mark.parametrize("day", DAYS, ids=str)
+def test_every_question_answer_fits_one_phone_bubble(day):
+    questions = KB.questions(day)
+    assert questions
+    for entry in questions:
+        bubble = answer_text(KB.render(entry, day, formatters("vi")), "vi")
+        assert len(bubble) <= 520, (entry.id, len(bubble))
+        assert "{" not in bubble, entry.id
+        assert bubble.splitlines()[-1].startswith("Căn cứ: "), entry.id
+        if entry.details:
+            from dataclasses import replace
+            details = KB.render(replace(entry, answer=entry.details, change_note=""), day, formatters("vi")).text
+            assert "{" not in details and len(details) <= 700, entry.id
+
+
+def test_answers_use_facts_not_literal_figures():
+    for entry in KB.questions():
+        for field in (entry.answer, entry.details):
+            stripped = re.sub(r"\{[^}]*\}", "", field)
+            stripped = re.sub(r"\b\d+/\d{4}\b", "", stripped)  # document numbers: 22/2023, 338/2025
+            assert not LITERAL_FIGURE.search(stripped), (entry.id, LITERAL_FIGURE.search(stripped).group(0))
+
+
+def test_every_question_has_eight_ways_of_asking_and_says_anh_chi_not_ban():
+    for entry in KB.questions():
+        assert len(entry.examples) >= 8, entry.id
+        assert not re.search(r"\bbạn\b", entry.answer, re.IGNORECASE), entry.id
+
+
+def test_every_heldout_id_is_a_question_entry_with_three_per_slice():
+    ids = {e.id for e in KB.questions()}
+    qs = heldout()
+    assert len(qs) >= 50
+    for q in qs:
+        assert q["id"] in ids, q["id"]
+        for s in ("clean", "nodiac", "teencode"):
+            assert len(q[s]) >= 3, (q["id"], s)
+        for text in q["nodiac"]:
+            assert vtext.fold(text) == text.lower() or not re.search(r"[à-ỹđ]", text), (q["id"], text)
+
+
+def test_no_heldout_message_is_a_training_example():
+    training = {folded(x): e.id for e in KB.questions() for x in e.examples}
+    leaks = [(q["id"], t) for q in heldout() for s in ("clean", "nodiac", "teencode") for t in q[s]
+             if folded(t) in training]
+    assert not leaks
+
+
+def test_topic_answers_never_include_question_entries():
+    for intent in ("ask_loan", "ask_residence", "ask_id_card", "ask_support"):
+        entries = KB.entries_for(intent, dt.date(2026, 11, 30))
+        assert entries and not any(e.question for e in entries), intent
+
+
+# --- choosing a question next to the routed intent ---------------------------------
+
+QUESTIONS = {"loan.a": {"intents": ["ask_loan"]}, "loan.b": {"intents": ["ask_loan"]},
+             "residence.a": {"intents": ["ask_residence"]}}
+
+
+def pred(**probs: float) -> Prediction:
+    ranking = sorted(probs.items(), key=lambda p: -p[1])
+    return Prediction(ranking[0][0], ranking[0][1], ranking[:3], list(probs.items()))
+
+
+def test_a_confident_question_of_the_routed_topic_is_chosen():
+    c = choose(pred(**{"loan.a": 0.7, "loan.b": 0.2, "residence.a": 0.1}), "ask_loan", QUESTIONS)
+    assert c == Choice("loan.a", 0.7, None, c.ranking)
+
+
+def test_low_confidence_leaves_the_topic_answer():
+    c = choose(pred(**{"loan.a": 0.25, "loan.b": 0.14, "residence.a": 0.12}), "ask_loan", QUESTIONS)
+    assert c.id is None
+
+
+def test_a_bare_topic_leaves_the_topic_answer():
+    assert choose(pred(**{"loan.a": 0.9}), "ask_loan", QUESTIONS, words=2).id is None
+
+
+def test_a_question_of_another_topic_reroutes_only_when_confident():
+    c = choose(pred(**{"loan.a": 0.1, "residence.a": 0.85}), "ask_loan", QUESTIONS)
+    assert (c.id, c.intent) == ("residence.a", "ask_residence")
+    assert choose(pred(**{"loan.a": 0.3, "residence.a": 0.45}), "ask_loan", QUESTIONS).id is None
+    assert choose(pred(**{"loan.a": 0.3, "residence.a": 0.45}), "help", QUESTIONS).id is None
+    assert choose(pred(**{"loan.a": 0.2, "residence.a": 0.6}), "nlu_fallback", QUESTIONS).intent == "ask_residence"
+    # A topic with no questions of its own keeps its answer.
+    assert choose(pred(**{"loan.a": 0.9}), "ask_release_duties", QUESTIONS).id is None
+
+
+@pytest.mark.parametrize("intent", sorted(NEVER))
+def test_crisis_forms_and_buttons_never_get_a_question(intent):
+    assert choose(pred(**{"loan.a": 0.99}), intent, QUESTIONS).id is None
+
+
+# --- the answer action -------------------------------------------------------------
+
+
+def run_answer(question_id: str | None, intent: str = "ask_loan", locale_slot: str | None = None):
+    import asyncio
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.answers import ActionAnswer
+
+    latest = {"text": "…", "intent": {"name": intent, "confidence": 0.9}, "entities": [],
+              "question": {"id": question_id, "confidence": 0.8, "ranking": []}}
+    tracker = Tracker("u1", {"locale": locale_slot} if locale_slot else {}, latest, [], False, None, {}, "")
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionAnswer().run(dispatcher, tracker, {}))
+    return dispatcher.messages, events
+
+
+def test_a_chosen_question_is_answered_with_its_offer_and_details(clock):
+    messages, events = run_answer("loan.qd22.collateral")
+    [message] = messages
+    assert message["text"].startswith("Không. Vay theo chương trình")
+    assert [b["payload"] for b in message["buttons"]] == ["/check_loan", "/show_details"]
+    [slot] = events
+    assert slot["event"] == "slot" and slot["name"] == "details"
+    assert "{" not in slot["value"] and "bảo đảm tiền vay" in slot["value"]
+
+
+def test_no_question_chosen_gives_the_topic_answer(clock):
+    messages, events = run_answer(None, intent="ask_residence")
+    assert events == [] and "thường trú" in messages[0]["text"]
+    assert not messages[0]["buttons"]
+
+
+def test_an_entry_without_details_has_no_details_button(clock):
+    [message], events = run_answer("residence.temporary_time", intent="ask_residence")
+    assert message["buttons"] == [] and events == []
