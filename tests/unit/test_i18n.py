@@ -113,6 +113,6 @@ def test_an_answer_on_the_english_page_is_english():
         if e.valid_on(day):
             a = kb.render(e, day, formatters("en"))
             for text in (a.text, a.details, a.citation, a.confirm_with):
-                assert not VIETNAMESE_LETTERS.search(text), (e.id, text)
+                assert not VIETNAMESE_LETTERS.search(text.replace("Lối Về", "")), (e.id, text)
     loan = kb.render(kb.entry("loan.qd22", day), day, formatters("en"))
     assert "100,000,000" in loan.text and "6.24% a year" in loan.text and loan.citation.startswith("Article 3")
