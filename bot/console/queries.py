@@ -25,11 +25,13 @@ from bot.storage.models import (
     OfficerCommune,
     OutboxMessage,
     Person,
+    RelayConversation,
+    RelayMessage,
 )
-from bot.supervision import people
+from bot.supervision import conversations, people
 from bot.supervision.people import NotFound, audit
 from bot.supervision.reminders import overdue_window, upcoming_window
-from vietnamese.clock import vietnam_date
+from vietnamese.clock import VIETNAM_TZ, vietnam_date
 
 DUE_SOON_DAYS = 3
 LISTS = ("attention", "due_soon", "no_channel", "unreachable")
@@ -52,6 +54,7 @@ class Row:
     next_due: Window | None
     overdue: bool
     open_alerts: int
+    conversation: RelayConversation | None = None     # their open relayed conversation (issue 15), if any
     lists: set[str] = field(default_factory=set)
 
 
@@ -92,6 +95,8 @@ def caseload(s: Session, viewer: Person, now: dt.datetime, *, only: str | None =
                             .group_by(Alert.person_id)).all())
     schedules = {sc.person_id: sc for sc in s.scalars(select(CheckinSchedule).where(
         CheckinSchedule.person_id.in_(ids), CheckinSchedule.active.is_(True)))}
+    talks = {c.person_id: c for c in s.scalars(select(RelayConversation).where(
+        RelayConversation.person_id.in_(ids), RelayConversation.status == "open").order_by(RelayConversation.id))}
     rows = []
     needle = q.casefold().strip()
     for p in found:
@@ -100,7 +105,7 @@ def caseload(s: Session, viewer: Person, now: dt.datetime, *, only: str | None =
         sc = schedules.get(p.id)
         row = Row(p, communes.get(p.commune_id, "?"), mentor_names.get(mentors.get(p.id, ""), None),
                   sorted(chans.get(p.id, [])), last.get(p.id), upcoming_window(sc, today) if sc else None,
-                  bool(sc and overdue_window(s, sc, now)), alerts.get(p.id, 0))
+                  bool(sc and overdue_window(s, sc, now)), alerts.get(p.id, 0), talks.get(p.id))
         if row.open_alerts or row.overdue:
             row.lists.add("attention")
         if row.next_due and (row.next_due.start - today).days <= DUE_SOON_DAYS:
@@ -153,6 +158,9 @@ class Detail:
     reminders: list[OutboxMessage]
     alerts: list[Alert]
     channels: list[ChannelIdentity]
+    conversation: RelayConversation | None = None     # their open relayed conversation (issue 15)
+    conversation_staff: Person | None = None          # whom it is with
+    messages: list[RelayMessage] = field(default_factory=list)   # read through conversations.read (audited)
 
 
 def detail(s: Session, viewer: Person, person_id: str, now: dt.datetime) -> Detail:
@@ -161,6 +169,7 @@ def detail(s: Session, viewer: Person, person_id: str, now: dt.datetime) -> Deta
     today = vietnam_date(now)
     mentor_id = s.scalar(select(MentorAssignment.mentor_id).where(MentorAssignment.supervisee_id == p.id,
                                                                    MentorAssignment.ended_at.is_(None)))
+    conv = conversations.open_for_person(s, p.id)
     return Detail(
         person=p, commune=(s.get(Commune, p.commune_id) or Commune(name="?")).name, schedule=sc,
         next_due=upcoming_window(sc, today) if sc else None, overdue=bool(sc and overdue_window(s, sc, now)),
@@ -177,7 +186,33 @@ def detail(s: Session, viewer: Person, person_id: str, now: dt.datetime) -> Deta
         alerts=list(s.scalars(select(Alert).where(Alert.person_id == p.id).order_by(Alert.created_at.desc())
                               .limit(30))),
         channels=list(s.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id == p.id))),
+        conversation=conv, conversation_staff=s.get(Person, conv.staff_id) if conv else None,
+        messages=conversations.read(s, viewer.id, conv.id) if conv else [],
     )
+
+
+def my_chats(s: Session, viewer: Person) -> list[str]:
+    """The channels of the viewer's own chats the product can write to now:
+    where a conversation they open from the console continues."""
+    return sorted(set(s.scalars(select(ChannelIdentity.channel).where(
+        ChannelIdentity.person_id == viewer.id, ChannelIdentity.unreachable_at.is_(None),
+        ~ChannelIdentity.external_id.startswith("erased:")))))
+
+
+@dataclass(frozen=True)
+class RelayHealth:
+    open: int          # open conversations
+    waiting: int       # requests from a person with no staff reply yet
+    late: int          # of those, waiting longer than the configured time
+
+
+def relay_health(s: Session, now: dt.datetime, within: dt.timedelta) -> RelayHealth:
+    """Counts only (the admin's health page sees every commune)."""
+    is_open = RelayConversation.status == "open"
+    waiting = (is_open, RelayConversation.opened_by == "person", RelayConversation.first_reply_at.is_(None))
+    count = select(func.count()).select_from(RelayConversation)
+    return RelayHealth(s.scalar(count.where(is_open)) or 0, s.scalar(count.where(*waiting)) or 0,
+                       s.scalar(count.where(*waiting, RelayConversation.requested_at < now - within)) or 0)
 
 
 def alerts_queue(s: Session, viewer: Person, handled: bool) -> list[tuple[Alert, Person, Checkin | None]]:
@@ -247,10 +282,12 @@ class ChartData:
     alert_types: list[tuple[str, int]]
     ack_hours: list[tuple[str, float | None, int]]   # (type, median hours to first action, handled)
     needs: dict[str, list[int]]                   # need -> count per week
+    handoff: list[tuple[int, float | None, int]] = field(default_factory=list)
+    # per week: (requests for a person, median minutes to the first staff reply, not answered in time)
 
 
 def chart_data(s: Session, viewer: Person, now: dt.datetime, *, commune_id: int | None = None,
-               mentor_id: str | None = None) -> ChartData:
+               mentor_id: str | None = None, answer_within: dt.timedelta = dt.timedelta(minutes=30)) -> ChartData:
     rows = caseload(s, viewer, now, commune_id=commune_id, mentor_id=mentor_id)
     ids = [r.person.id for r in rows]
     today = vietnam_date(now)
@@ -294,6 +331,12 @@ def chart_data(s: Session, viewer: Person, now: dt.datetime, *, commune_id: int 
         values = sorted(hours.get(kind, []))
         median = values[len(values) // 2] if values else None
         ack.append((kind, None if median is None else round(median, 1), len(values)))
+    handoff = []
+    for w in weeks:     # weeks from Monday 00:00 in Vietnam
+        since = dt.datetime.combine(w, dt.time(), VIETNAM_TZ).astimezone(dt.timezone.utc)
+        r = conversations.responsiveness(s, since, now, answer_within, until=since + dt.timedelta(weeks=1),
+                                         person_ids=ids)
+        handoff.append((r.requests, None if r.median_s is None else round(r.median_s / 60, 1), r.unanswered))
     audit(s, actor(viewer), "console_charts", None, population=len(ids))
     return ChartData(len(ids), weeks, list(zip(got, [max(d, g) for d, g in zip(due, got)])),
-                     list(zip(confirmed, sent)), sorted(types.items()), ack, dict(needs))
+                     list(zip(confirmed, sent)), sorted(types.items()), ack, dict(needs), handoff)

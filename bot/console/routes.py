@@ -9,9 +9,12 @@ request. What a staff member may see is exactly what the chat and the CLI let
 them see (``people.visible_people``); another commune's person answers 404,
 by URL and by form alike. Malformed input answers 4xx, never 500.
 
-Left for the conversation relay (issue 15, ``bot/supervision/conversations.py``):
-"open the conversation" (the caseload's and the person page's "Conversation"
-rows) and handoff response times (the last section of ``charts.html``).
+Relayed conversations (issue 15) go through ``bot.supervision.conversations``
+only: the caseload shows who has one open, the person page reads it
+(``conversations.read``, audited) and opens it (``conversations.staff_open``,
+the same role scope as the chat's "Nhắn cho anh/chị …" button); the staff
+member then continues in their own chat with the bot. The charts show handoff
+response times, the admin page open and unanswered requests, counts only.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ from bot.storage.models import (
     Person,
     StaffSession,
 )
-from bot.supervision import enrollment, people, privacy, reminders
+from bot.supervision import conversations, enrollment, people, privacy, reminders
 from bot.supervision.alerts import ALERT_TYPES, REASON_CODES, WORRYING_REASONS, act_on_alert
 from bot.supervision.people import Invalid, NotFound, audit
 from vietnamese.clock import VIETNAM_TZ, utcnow, vietnam_date
@@ -75,6 +78,7 @@ def environment(locale: str) -> Environment:
     env.globals.update(labels=labels, tr=tr, ALERT_TYPES=ALERT_TYPES, WORRYING_REASONS=WORRYING_REASONS,
                        REASON_CODES=REASON_CODES, LEGAL_STATUSES=LEGAL_STATUSES, SCHEDULE_KINDS=SCHEDULE_KINDS,
                        COMMUNITY_SENTENCES=COMMUNITY_SENTENCES)
+    env.filters["tr_channel"] = lambda c: tr(labels.CHANNELS.get(c, c))
     env.filters["date"] = lambda d: format_date(d, locale) if d else "—"
     env.filters["when"] = lambda t: (t.astimezone(VIETNAM_TZ).strftime("%H:%M ") + format_date(
         t.astimezone(VIETNAM_TZ).date(), locale)) if t else "—"
@@ -405,7 +409,25 @@ def person_page(ctx: Ctx, pid: str) -> Response:
     d = queries.detail(ctx.s, ctx.viewer, pid, ctx.now)
     return ctx.page("person.html", d=d, chart=_wellbeing_chart(ctx, d),
                     wellbeing_rows=list(reversed([c for c in d.checkins if c.wellbeing is not None][:12])),
-                    today=vietnam_date(ctx.now))
+                    today=vietnam_date(ctx.now), my_chats=queries.my_chats(ctx.s, ctx.viewer),
+                    done=ctx.request.query_params.get("done"))
+
+
+@view()
+def person_conversation(ctx: Ctx, pid: str) -> Response:
+    """Open (or join) the person's relayed conversation; the staff member goes
+    on in their own chat with the bot, where the person's replies arrive."""
+    p = queries.subject(ctx.s, ctx.viewer, pid, "console_relay_open")
+    if p.role != "supervisee":
+        raise NotFound(N_("not found"))
+    if not queries.my_chats(ctx.s, ctx.viewer):
+        raise BadInput(ctx._("You have no chat with Lối Về that can be reached, so you could not read the replies. "
+                             "Link one first (ask an officer for an enrollment code), then try again."))
+    try:
+        conversations.staff_open(ctx.s, ctx.viewer.id, p.id, ctx.now)
+    except conversations.NotAllowed:
+        raise NotFound(N_("not found")) from None
+    return _back(p.id, "conversation")
 
 
 def _back(pid: str, note: str = "") -> Response:
@@ -576,7 +598,9 @@ def charts_page(ctx: Ctx) -> Response:
         mentor_id, scope = chosen_m.id, ctx._("supervisees helped by {mentor}").format(mentor=chosen_m.display_name)
     elif ctx.viewer.role == "mentor":
         mentor_id = ctx.viewer.id
-    data = queries.chart_data(ctx.s, ctx.viewer, ctx.now, commune_id=commune_id, mentor_id=mentor_id)
+    within = ctx.request.app.state.settings.relay_answer_within_minutes
+    data = queries.chart_data(ctx.s, ctx.viewer, ctx.now, commune_id=commune_id, mentor_id=mentor_id,
+                              answer_within=dt.timedelta(minutes=within))
     weeks = [format_date(w, ctx.locale)[:5] for w in data.weeks]
     completion = [round(100 * g / d) if d else None for g, d in data.completion]
     confirm = [round(100 * c / n) if n else None for c, n in data.reminders]
@@ -592,7 +616,12 @@ def charts_page(ctx: Ctx) -> Response:
                                                          for t, _ in data.alert_types],
                               [n for _, n in data.alert_types]),
         needs_svg=charts.lines(ctx._("Needs reported by week"), weeks,
-                               {n: data.needs[n] for n in need_names}) if need_names else None)
+                               {n: data.needs[n] for n in need_names}) if need_names else None,
+        within=within,
+        handoff_svg=charts.lines(ctx._("Median minutes from a request to the first staff reply, by week"), weeks,
+                                 {"median": [m for _, m, _ in data.handoff]}),
+        late_svg=charts.bars(ctx._("Requests not answered in time, by week"), weeks,
+                             [late for _, _, late in data.handoff]))
 
 
 # --- admin -------------------------------------------------------------------------------------------
@@ -616,11 +645,13 @@ def admin_page(ctx: Ctx) -> Response:
     officers = dict(s.execute(select(OfficerCommune.commune_id, func.count()).group_by(
         OfficerCommune.commune_id)).all())
     names = dict(s.execute(select(Commune.id, Commune.name)).all())
+    within = state.settings.relay_answer_within_minutes
+    relay = queries.relay_health(s, ctx.now, dt.timedelta(minutes=within))
     audit(s, queries.actor(ctx.viewer), "console_admin", None, staff=len(staff))
     return ctx.page("admin.html", age=age, stalled=age is None or age >= reminders.STALLED_AFTER.total_seconds(),
                     outbox=[(k, outbox.get(k, 0)) for k in OUTBOX_STATUSES], channels=channels,
                     running_here=state.reminders.ticking, staff=staff, live=live, communes=communes,
-                    counts=counts, officers=officers, names=names)
+                    counts=counts, officers=officers, names=names, relay=relay, within=within)
 
 
 @view(roles=("admin",))
@@ -677,6 +708,7 @@ routes = [
     Route(f"/staff/people/{P}/status", person_status, methods=["POST"]),
     Route(f"/staff/people/{P}/mentor", person_mentor, methods=["POST"]),
     Route(f"/staff/people/{P}/code", person_code, methods=["POST"]),
+    Route(f"/staff/people/{P}/conversation", person_conversation, methods=["POST"]),
     Route(f"/staff/people/{P}/export", person_export, methods=["GET"]),
     Route(f"/staff/people/{P}/erase", person_erase_page, methods=["GET"]),
     Route(f"/staff/people/{P}/erase", person_erase, methods=["POST"]),

@@ -327,9 +327,16 @@ class Responsiveness:
 
 
 def responsiveness(s: Session, since: dt.datetime, now: dt.datetime, within: dt.timedelta,
-                   commune_ids: list[int] | None = None) -> Responsiveness:
+                   commune_ids: list[int] | None = None, *, until: dt.datetime | None = None,
+                   person_ids: list[str] | None = None) -> Responsiveness:
+    """Requests made from ``since`` (up to ``until``, if given), of the
+    communes' or the given people's (the console's chart scopes)."""
     q = select(RelayConversation).where(RelayConversation.opened_by == "person",
                                         RelayConversation.requested_at >= since)
+    if until is not None:
+        q = q.where(RelayConversation.requested_at < until)
+    if person_ids is not None:
+        q = q.where(RelayConversation.person_id.in_(person_ids))
     if commune_ids is not None:
         q = q.join(Person, Person.id == RelayConversation.person_id).where(Person.commune_id.in_(commune_ids))
     convs = list(s.scalars(q))

@@ -17,11 +17,13 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.config import load_settings
 from bot.console import auth
-from bot.storage.models import Alert, AuditEntry, ChannelIdentity, Checkin, StaffSession
-from bot.supervision import people
+from bot.i18n import format_date
+from bot.storage.models import Alert, AuditEntry, ChannelIdentity, Checkin, RelayConversation, StaffSession
+from bot.supervision import conversations, people
 from bot.supervision.alerts import raise_alert
 from harness.fakes.telegram import FakeTelegram
 from harness.helpers import free_port, migrated_sessions, serve
+from vietnamese.clock import vietnam_date
 
 SECRET = "test-secret-console"
 OFFICER_CHAT = 5501
@@ -188,7 +190,7 @@ PAGES = ["/staff", "/staff/caseload", "/staff/alerts", "/staff/enroll", "/staff/
          "/staff/people/{mine}", "/staff/people/{mine}/export", "/staff/people/{mine}/erase"]
 FORMS = ["/staff/logout", "/staff/alerts/1", "/staff/enroll", "/staff/people/{mine}/schedule",
          "/staff/people/{mine}/status", "/staff/people/{mine}/mentor", "/staff/people/{mine}/code",
-         "/staff/people/{mine}/erase", "/staff/admin/communes"]
+         "/staff/people/{mine}/erase", "/staff/admin/communes", "/staff/people/{mine}/conversation"]
 
 
 def test_anonymous_access_is_sent_to_sign_in(world):
@@ -352,3 +354,79 @@ def test_codes_do_not_stay_in_the_outbox(world):
         bodies = [r.body for r in s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "staff_signin")
                                             .order_by(OutboxMessage.id))]
     assert bodies[0] is None and bodies[1] is not None
+
+
+# --- relayed conversations (issue 15) -----------------------------------------------------------------
+
+
+MENTOR_CHAT = 5502
+
+
+def test_a_mentor_opens_the_conversation_with_their_supervisee_only(world):
+    mine, theirs = world.ids["mine"], world.ids["theirs"]
+    with world.sessions.begin() as s:
+        other = people.add_person(s, "supervisee", "Bùi Văn Ba", "Xã An Bình", "test").id   # not the mentor's
+        s.add(ChannelIdentity(channel="telegram", external_id=str(MENTOR_CHAT), person_id=world.ids["mentor"]))
+    with signed_in(world, "mentor") as c:
+        page = c.get(f"/staff/people/{mine}")
+        assert page.status_code == 200 and "Nhắn cho anh/chị Nguyễn Văn Một" in page.text
+        assert "Không có cuộc trò chuyện nào đang mở." in page.text and "Telegram" in page.text
+        csrf = csrf_of(page.text)
+        # Not theirs, by URL and by a tampered form; a forged token; a staff member, not a supervisee.
+        for pid in (other, theirs, world.ids["officer"], "x" * 32, "short"):
+            r = c.post(f"/staff/people/{pid}/conversation", data={"csrf": csrf})
+            assert r.status_code == 404, pid
+        assert c.post(f"/staff/people/{mine}/conversation", data={"csrf": "forged"}).status_code == 403
+        with world.sessions() as s:
+            assert s.scalars(select(RelayConversation)).all() == []
+        r = c.post(f"/staff/people/{mine}/conversation", data={"csrf": csrf})
+        assert (r.status_code, r.headers["location"]) == (303, f"/staff/people/{mine}?done=conversation")
+        done = c.get(r.headers["location"] + "&lang=en")
+        assert "Write your reply in your own chat with Lối Về (Telegram)" in done.text
+        assert "Open since" in done.text and "with Phạm Hướng" in done.text
+        caseload = c.get("/staff/caseload?lang=en").text
+        assert f'href="/staff/people/{mine}#conversation" class="tag">open<' in caseload
+    with world.sessions() as s:
+        convs = s.scalars(select(RelayConversation)).all()
+        assert [(x.person_id, x.staff_id, x.opened_by, x.status) for x in convs] == [
+            (mine, world.ids["mentor"], "staff", "open")]
+    actor = f"person:{world.ids['mentor']}"
+    assert [(e.actor, e.subject_id) for e in audits(world, "relay_open")] == [(actor, mine)]
+    assert [(e.actor, e.subject_id) for e in audits(world, "relay_read")] == [(actor, mine)]   # the page after
+    assert {e.subject_id for e in audits(world, "console_relay_open")} == {mine}
+
+
+def test_a_staff_member_without_a_chat_is_told_to_link_one_first(world):
+    mine = world.ids["mine"]
+    with signed_in(world, "officer") as c:    # the officer's Telegram chat is unreachable now
+        with world.sessions.begin() as s:
+            for ci in s.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id == world.ids["officer"])):
+                ci.unreachable_at = dt.datetime.now(dt.timezone.utc)
+        page = c.get(f"/staff/people/{mine}?lang=en")
+        assert "You have no chat with Lối Về that can be reached" in page.text and "Message Nguyễn" not in page.text
+        r = c.post(f"/staff/people/{mine}/conversation", data={"csrf": csrf_of(page.text)})
+        assert r.status_code == 400
+    with world.sessions() as s:
+        assert s.scalars(select(RelayConversation)).all() == []
+
+
+def test_the_person_page_reads_a_request_and_admin_and_charts_count_it(world):
+    mine = world.ids["mine"]
+    now = dt.datetime.now(dt.timezone.utc)
+    with world.sessions.begin() as s:
+        p, mentor = s.get(people.Person, mine), s.get(people.Person, world.ids["mentor"])
+        conv = conversations.request(s, p, "k1", [], now - dt.timedelta(hours=2), staff=mentor).conversation
+        conversations.append(s, conv, "person", "Anh ơi em cần người nói chuyện", "m1", now - dt.timedelta(hours=2))
+    with signed_in(world, "officer") as c:
+        page = c.get(f"/staff/people/{mine}?lang=en")
+        assert "Anh ơi em cần người nói chuyện" in page.text and "waiting for a reply" in page.text
+        assert 'class="tag bad">waiting for a reply<' in c.get("/staff/caseload?lang=en").text
+        charts = c.get("/staff/charts?lang=en").text
+        assert "Handoff response times" in charts and 'id="table-handoff"' in charts
+        asked = vietnam_date(now - dt.timedelta(hours=2))
+        week = format_date(asked - dt.timedelta(days=asked.weekday()), "en")[:5]
+        assert f"<tr><td>{week}</td><td>1</td><td>—</td><td>1</td></tr>" in charts    # 1 request, not answered in time
+    with signed_in(world, "admin") as c:
+        admin = c.get("/staff/admin?lang=en").text
+        assert "1 open · 1 requests waiting for a first reply" in admin and "1 waiting longer than 30 minutes" in admin
+    assert [e.actor for e in audits(world, "relay_read")] == [f"person:{world.ids['officer']}"]
