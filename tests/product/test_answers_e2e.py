@@ -28,8 +28,8 @@ def last_line(replies: list[dict]) -> str:
         ("ra tu ve que dang ky thuong tru the nao", "không làm mất nơi thường trú", "Luật Cư trú 2020"),
         ("Đang tha tù trước thời hạn có được đi làm xa không?", "phải xin phép công an xã trước", "Nghị định 231/2026/NĐ-CP"),
         ("dang tha tu truoc thoi han co duoc di lam xa khong", "phải xin phép công an xã trước", "Nghị định 231/2026/NĐ-CP"),
-        ("Ra tù rồi có được hỗ trợ học nghề không?", "học nghề (giảm hoặc miễn học phí)", "Nghị định 49/2020/NĐ-CP"),
-        ("ra tu roi co duoc ho tro hoc nghe khong", "học nghề (giảm hoặc miễn học phí)", "Nghị định 49/2020/NĐ-CP"),
+        ("Ra tù rồi có được hỗ trợ học nghề không?", "giảm hoặc miễn học phí", "Nghị định 49/2020/NĐ-CP"),
+        ("ra tu roi co duoc ho tro hoc nghe khong", "giảm hoặc miễn học phí", "Nghị định 49/2020/NĐ-CP"),
         ("Bao lâu thì được xóa án tích?", "đương nhiên được xóa án tích", "Bộ luật Hình sự 2015"),
         ("bao lau thi duoc xoa an tich", "đương nhiên được xóa án tích", "Bộ luật Hình sự 2015"),
     ],
@@ -46,7 +46,8 @@ def test_answers_are_cited_and_current(product, text, expect, source):
 
 
 def test_unverified_answers_say_whom_to_ask(product):
-    body = product.say("kb-unverified", "xin lý lịch tư pháp ở đâu")[-1]["text"]
+    # The fee after the 01/07/2026 transfer was not seen in a text: unverified.
+    body = "\n".join(r["text"] for r in product.say("kb-unverified", "Làm phiếu lý lịch tư pháp mất bao nhiêu tiền?"))
     assert "chưa được kiểm chứng đầy đủ, anh/chị hãy hỏi lại Công an tỉnh" in body
 
 

@@ -32,7 +32,7 @@ def assert_english(replies: list[dict]) -> list[dict]:
 
 def test_a_question_fits_a_phone_and_the_details_button_brings_the_rest(product):
     user = f"phone-{os.urandom(3).hex()}"
-    replies = product.say(user, "ra tù rồi thì vay vốn ở đâu, được bao nhiêu")
+    replies = product.say(user, "vay vốn")   # the topic answer (a specific question gets its own entry)
     assert all(len(r["text"]) <= FIRST_BUBBLE_MAX for r in replies)
     assert replies[0]["text"].startswith("Người đã chấp hành xong án phạt tù có thể vay vốn ưu đãi")
     assert sum("Căn cứ:" in r["text"] for r in replies) == 1
