@@ -20,7 +20,7 @@ _ids = itertools.count()
         ("thoi chao nhe", "Chào anh/chị, chúc anh/chị"),
         ("ban giup dc gi", "Anh/chị muốn hỏi về việc gì?"),
         ("gia vang hom nay bn", "Xin lỗi, việc này nằm ngoài"),
-        ("ra tu roi vay von o dau", "Người đã chấp hành xong án phạt tù có thể vay vốn"),
+        ("ra tu roi vay von o dau", "tổ tiết kiệm và vay vốn"),
         ("lai suat vay von cho ng ra tu bn", "6,24%/năm"),
         ("vay von co can the chap ko", "không phải thế chấp"),
         ("nd 61 con ap dung ko", "Nghị định 61/2015 đã được thay thế"),
