@@ -433,7 +433,9 @@ class ActionExpungementStart(Action):
             return answer_first_form(facts)
         question = chosen_question(tracker, today)  # a specific question, no case facts: its answer (issue 14)
         if question is not None and not said and not wants_calculation:
-            return [*utter_question(dispatcher, question, today, locale, tracker),
+            # every answer about expungement offers to work out the person's own date
+            offer = tuple(dict.fromkeys((*question.offer, "calc_expungement")))
+            return [*utter_question(dispatcher, replace(question, offer=offer), today, locale, tracker),
                     SlotSet("exp_facts", None), SlotSet("exp_assumed", None)]
         if said or wants_calculation:
             return [*start_form(FORM, SLOTS, said)[:-1], SlotSet("exp_facts", None), SlotSet("exp_assumed", None),
