@@ -35,13 +35,30 @@ SLICE_NAMES = {"clean": "clean", "nodiac": "no diacritics", "teencode": "abbrevi
 
 def load_heldout(directory: Path = HELDOUT_DIR) -> list[tuple[str, str, str]]:
     """(question id, slice, text) for every held-out message."""
+    return [(q, s, t) for q, s, t, _ in load_heldout_files(directory)]
+
+
+def load_heldout_files(directory: Path = HELDOUT_DIR) -> list[tuple[str, str, str, str]]:
+    """(question id, slice, text, file stem) for every held-out message."""
     rows = []
     for path in sorted(directory.glob("*.yml")):
         for q in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
             for s in SLICES:
                 for text in q.get(s) or []:
-                    rows.append((q["id"], s, text))
+                    rows.append((q["id"], s, text, path.stem))
     return rows
+
+
+# A question chosen for a message that a later override turned into a crisis or
+# distress message is not answered (the crisis reply is): it counts as no answer.
+NOT_ANSWERED = frozenset({"crisis", "distress"})
+
+
+def answered(parse: dict[str, Any]) -> str | None:
+    """The question entry the product answers for this parse, or None (topic answer, another flow)."""
+    if (parse.get("intent") or {}).get("name") in NOT_ANSWERED:
+        return None
+    return (parse.get("question") or {}).get("id")
 
 
 def per_slice(rows: list[tuple[str, str, str]], chosen: list[str | None]) -> dict[str, float]:
@@ -76,10 +93,15 @@ def evaluate(model: str) -> dict[str, Any]:
     from vietnamese import retrieval
     from vietnamese import text as vtext
 
-    rows = load_heldout()
+    rows_files = load_heldout_files()
+    rows = [(q, s, t) for q, s, t, _ in rows_files]
     texts = [t for _, _, t in rows]
     parsed, times = asyncio.run(_parse_all(model, texts))
-    product = [((p.get("question") or {}).get("id")) for p in parsed]
+    product = [answered(p) for p in parsed]
+    files = sorted({f for *_, f in rows_files})
+    per_file = {f: per_slice([r for r, rf in zip(rows, rows_files) if rf[3] == f],
+                             [c for c, rf in zip(product, rows_files) if rf[3] == f]) for f in files}
+    wrong_answers = sum(1 for (gold, _, _), got in zip(rows, product) if got is not None and got != gold)
     wrong = [(gold, sl, text, got, (p.get("intent") or {}).get("name"))
              for (gold, sl, text), got, p in zip(rows, product, parsed) if got != gold]
 
@@ -101,6 +123,8 @@ def evaluate(model: str) -> dict[str, Any]:
         "messages": len(rows),
         "training_examples": sum(len(v["examples"]) for v in qs.values()),
         "product": per_slice(rows, product),
+        "product_per_file": per_file,
+        "wrong_answers": wrong_answers,
         "model_alone": per_slice(rows, plain),
         "model_with_other_class": per_slice(rows, other),
         "nearest_example": per_slice(rows, knn),
@@ -130,6 +154,14 @@ def report(r: dict[str, Any]) -> str:
         row("question model with an 'other' class (NLU examples of intents without questions)",
             r["model_with_other_class"]),
         row("nearest example (vietnamese.retrieval, TF-IDF cosine)", r["nearest_example"]),
+        "",
+        f"Product, wrong question answered (not the topic answer): {r['wrong_answers']} of {r['messages']}.",
+        "",
+        "Product per held-out file:",
+        "",
+        "| file | " + " | ".join(SLICE_NAMES[s] for s in SLICES) + " | overall |",
+        "|---|---|---|---|---|",
+        *[row(f, d) for f, d in r["product_per_file"].items()],
         "",
         f"Question model training: {r['fit_seconds']} s; nearest-example index: {r['knn_build_seconds']} s. "
         f"Parse latency (whole NLU pipeline, one message at a time): p50 {r['parse_ms_p50']} ms, "

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from bot import PROJECT_ROOT
 from bot.config import Settings
+from bot.runtime import question_intents
 from vietnamese import augment
 
 log = logging.getLogger(__name__)
@@ -224,7 +225,10 @@ def ensure_model(
     settings.models_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.models_dir / ".train.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        # The generated no-diacritics/abbreviation copies follow the hand-written data.
+        # The topic intents learn their questions' examples; the generated
+        # no-diacritics/abbreviation copies follow the hand-written data.
+        if question_intents.write_if_changed():
+            log.info("regenerated %s", question_intents.OUTPUT.relative_to(PROJECT_ROOT))
         if augment.write_if_changed():
             log.info("regenerated %s", augment.OUTPUT.relative_to(PROJECT_ROOT))
         if not force and model_is_fresh(settings):

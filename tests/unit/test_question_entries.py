@@ -13,7 +13,7 @@ import yaml
 from bot import PROJECT_ROOT
 from bot.domain.knowledge import KnowledgeBase
 from bot.i18n import answer_text, formatters
-from nlu.questions import NEVER, Choice, Prediction, choose
+from nlu.questions import GUARDED, NEVER, Choice, Prediction, choose
 from vietnamese import text as vtext
 
 KB = KnowledgeBase.load()
@@ -130,6 +130,41 @@ def test_a_question_of_another_topic_reroutes_only_when_confident():
 @pytest.mark.parametrize("intent", sorted(NEVER))
 def test_crisis_forms_and_buttons_never_get_a_question(intent):
     assert choose(pred(**{"loan.a": 0.99}), intent, QUESTIONS).id is None
+
+
+def test_a_clear_winner_of_the_routed_topic_is_chosen_below_the_threshold():
+    c = choose(pred(**{"loan.a": 0.2, "loan.b": 0.06, "residence.a": 0.05}), "ask_loan", QUESTIONS)
+    assert (c.id, c.intent) == ("loan.a", None)
+    # Not clear (less than 3x the runner-up), or too weak: the topic answer.
+    assert choose(pred(**{"loan.a": 0.2, "loan.b": 0.1}), "ask_loan", QUESTIONS).id is None
+    assert choose(pred(**{"loan.a": 0.12, "loan.b": 0.01}), "ask_loan", QUESTIONS).id is None
+    # The clear-winner rule never reroutes to another topic.
+    assert choose(pred(**{"loan.a": 0.01, "residence.a": 0.2}), "ask_loan", QUESTIONS).id is None
+
+
+CHECKIN_QUESTIONS = {**QUESTIONS, "ci.what": {"intents": ["ask_support", "checkin"]}}
+
+
+@pytest.mark.parametrize("intent", sorted(GUARDED))
+def test_check_in_and_a_person_keep_their_flow_unless_the_question_is_very_sure(intent):
+    assert choose(pred(**{"ci.what": 0.8, "loan.a": 0.1}), intent, CHECKIN_QUESTIONS).id is None
+    c = choose(pred(**{"ci.what": 0.9, "loan.a": 0.05}), intent, CHECKIN_QUESTIONS)
+    assert (c.id, c.intent) == ("ci.what", "ask_support")  # answered by action_answer, not the flow
+    c = choose(pred(**{"loan.a": 0.9}), intent, CHECKIN_QUESTIONS)
+    assert (c.id, c.intent) == ("loan.a", "ask_loan")
+
+
+def test_the_topic_intents_learn_the_question_examples():
+    from bot.runtime import question_intents
+
+    examples = question_intents.intent_examples()
+    assert set(examples) <= {"ask_loan", "ask_residence", "ask_id_card", "ask_support", "ask_release_duties",
+                             "ask_expungement", "ask_criminal_record"}
+    # Questions about the assistant's own flows (erasure, enrollment, itself) stay out.
+    own = [x for e in KB.questions() if e.id.startswith(question_intents.NOT_FOR_INTENTS) for x in e.examples]
+    assert own and not set(own) & {x for xs in examples.values() for x in xs}
+    # The committed file is what training writes.
+    assert question_intents.OUTPUT.read_text(encoding="utf-8") == question_intents.render(examples)
 
 
 # --- the answer action -------------------------------------------------------------
