@@ -20,7 +20,8 @@ from actions.common import (CalculationResult, ExtractingForm, caution_and_citat
 from actions.menu import tracker_locale
 from bot.supervision.checkins import person_for_identity
 from vietnamese.clock import today_in_vietnam
-from bot.domain.expungement import ASSUMABLE, PENALTIES, Case, InvalidInput, Result, calculate, waiting_period
+from bot.domain.expungement import (ASSUMABLE, PENALTIES, Case, InvalidInput, Result, calculate, leaves_no_record,
+                                   waiting_period)
 from bot.domain.periods import Period
 from bot.i18n import N_, format_date, format_period, formatters, gettext
 from bot.storage.db import insert_for
@@ -424,7 +425,10 @@ class ActionExpungementStart(Action):
         if correct in CORRECTED and kept:
             return answer_first_form(facts, correct)
         dated = facts.get("exp_completed_on") or facts.get("exp_probation_end")
-        if facts.get("exp_penalty") and not dated and not wants_calculation:
+        term = facts.get("exp_prison_term")
+        no_record = bool(facts.get("exp_article")) and leaves_no_record(
+            KNOWLEDGE, str(facts["exp_article"]), facts.get("exp_clause"), Period.parse(term) if term else None, today)
+        if facts.get("exp_penalty") and not dated and not wants_calculation and not no_record:
             if (text := rule_answer(facts, today, locale)) is not None:
                 dispatcher.utter_message(text=text, buttons=[
                     {"title": gettext("Calculate my date", locale), "payload": "/calc_expungement"}])

@@ -234,6 +234,14 @@ def _no_record_at_any_age(c: Conviction, kb: KnowledgeBase, today: dt.date) -> b
     return bool(severities) and severities <= _light_negligent_classes(kb, today)
 
 
+def leaves_no_record(kb: KnowledgeBase, article: str | None, clause: str | None, term: Period | None,
+                     today: dt.date) -> bool:
+    """Điều 69 khoản 2 from the article and clause alone: a negligent crime that is
+    ít nghiêm trọng or nghiêm trọng leaves no record, so no waiting period applies
+    ("khoản 1 Điều 260, 2 năm tù": no án tích at all, not "2 năm")."""
+    return _no_record_at_any_age(Conviction(article=article, clause=clause, term=term), kb, today)
+
+
 def _validate(c: Conviction, kb: KnowledgeBase, today: dt.date, prefix: str) -> list[str]:
     missing: list[str] = []
     if c.penalty is None:

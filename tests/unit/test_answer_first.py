@@ -231,3 +231,20 @@ def test_a_supplementary_penalty_in_the_story_is_not_assumed_away(story, value, 
     slots = dict(said)
     slots |= {k: exp.ASSUMED[k] for k in exp.ASSUMED if slots.get(k) is None}
     assert exp.still_needed(slots, TODAY) == asked  # one question: when it ends
+
+
+def test_a_negligent_light_crime_gets_no_waiting_period_but_no_record(clock):
+    """Legal facts §0: khoản 1 Điều 260 (max 5 years, nghiêm trọng, vô ý) leaves no
+    record at all (Điều 69 khoản 2): never the "2 năm" rule for the sentence."""
+    clock.now = dt.datetime(2026, 11, 22, 3, tzinfo=dt.timezone.utc)
+    out = call("action_expungement_start", latest(
+        "Tôi gây tai nạn giao thông chết người, bị xử khoản 1 Điều 260, 2 năm tù. Tôi có án tích không?",
+        "ask_expungement", [{"entity": "clause", "value": "1"}, {"entity": "penalty_type", "value": "prison"},
+                            {"entity": "duration", "value": "P2Y"}]), [])
+    assert not any("2 năm kể từ ngày chấp hành xong" in r["text"] for r in out["responses"])
+    slots = slot_events(out)
+    # the one question left is the completion date; with it, the answer is "no record"
+    assert slots["exp_article"] == "260" and exp.still_needed(slots, TODAY) == ["exp_completed_on"]
+    slots["exp_completed_on"] = "2024-01-15"
+    result = exp.calculate(exp.case_from_slots(slots, TODAY), KNOWLEDGE, TODAY)
+    assert result.route == "no_record"
