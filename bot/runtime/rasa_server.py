@@ -19,6 +19,25 @@ What it changes, each measured with py-spy on the running product (README "Perfo
   same rows in the same order; the queries (which events belong to the latest
   session, how many are stored) are Rasa's own.
 
+* Rasa deserialises each stored event by looking its type up among *all* subclasses
+  of ``Event`` (``Event.resolve_by_type`` walks the class tree every time): a third of
+  the cost of loading a long conversation. The lookup is memoised (same classes, same
+  first match, unknown names still go through Rasa's own code).
+
+* A conversation's tracker grows by ~6 events a turn and Rasa loads, replays and
+  featurises the whole session every turn, and sends it all to the action server:
+  at turn 200 a turn cost ×5 the CPU of turn 1. When the latest session holds more
+  than ``LOIVE_TRACKER_COMPACT_AT`` events (default 120), the save that ends a turn
+  also writes a *compacted* session after it, with Rasa's own session mechanism: a
+  ``session_started`` event, the state the conversation had before its last
+  ``LOIVE_TRACKER_KEEP_TURNS`` user turns (default 7: more than the policies' history
+  and the 6 turns the crisis actions read back) as ``slot`` / ``active_loop`` events,
+  then copies of those turns' events. Rasa reads only the latest session, so the
+  next turn replays that tail and reaches the same slots, form and recent history.
+  Nothing is deleted: retention (bot.supervision.reminders.purge_trackers) and
+  erasure (bot.conversation.core.wipe_conversations) delete by the rows' timestamp,
+  which for the copies is the compaction time.
+
 * Rasa's ticket lock (used with the Redis lock store, i.e. several replicas) never
   lets a waiter in once the waiter's own ticket has expired while it waited: the
   holder's ticket expires, then the waiter's, the lock is left with no ticket and
@@ -35,8 +54,15 @@ differs from what it was written for.
 from __future__ import annotations
 
 import inspect
+import os
 import sys
+import time
 from typing import Any
+
+# Tracker compaction (see above): a latest session longer than this many events is compacted
+# at the end of a turn, keeping this many user turns.
+COMPACT_AT = int(os.environ.get("LOIVE_TRACKER_COMPACT_AT", "120"))
+KEEP_TURNS = int(os.environ.get("LOIVE_TRACKER_KEEP_TURNS", "7"))
 
 # The body of the method we replace, as Rasa 3.6 has it: if it changes, do not patch blindly.
 _EXPECTED_SOURCE_MARKERS = ("validate(result, self.action_response_format_spec())", "e.message +=")
@@ -111,27 +137,95 @@ def _patch_sql_tracker_store() -> None:
                   .order_by(None).with_entities(sa.func.count(self.SQLEvent.id)).scalar())
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
+    def _compaction(self: Any, tracker: Any, in_session: int) -> list[Any]:
+        """The events of a compacted session for ``tracker`` (whose latest session holds
+        ``in_session`` events once this save is done), or [] when it is not time yet."""
+        from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActiveLoop,
+                                             LoopInterrupted, SessionStarted, SlotSet, UserUttered)
+
+        events = list(tracker.events)
+        if in_session <= COMPACT_AT or not events or not isinstance(events[-1], ActionExecuted) \
+                or events[-1].action_name != "action_listen":
+            return []          # not long enough, or a turn still under way
+        cut, users = None, 0   # where the kept turns start: an action_listen right before a user message
+        for i in range(len(events) - 1, 0, -1):
+            if isinstance(events[i], UserUttered):
+                users += 1
+                before = events[i - 1]
+                if users >= KEEP_TURNS and isinstance(before, ActionExecuted) \
+                        and before.action_name == "action_listen":
+                    cut = i - 1
+                    break
+        start = next((i for i in range(len(events) - 1, -1, -1) if isinstance(events[i], SessionStarted)), 0)
+        if cut is None or cut <= start + 1:
+            return []
+        state = DialogueStateTracker.from_events(tracker.sender_id, events[:cut], self.domain.slots)
+        at = max(time.time(), max(e.timestamp for e in events) + 0.001)
+        head: list[Any] = [SessionStarted(timestamp=at)]
+        head += [SlotSet(slot.name, slot.value, timestamp=at) for slot in state.slots.values() if slot.has_been_set]
+        if state.active_loop is not None:
+            head.append(ActiveLoop(state.active_loop.name, timestamp=at))
+            if state.active_loop.is_interrupted:
+                head.append(LoopInterrupted(True, timestamp=at))
+            if state.active_loop.rejected:
+                head.append(ActionExecutionRejected(state.active_loop.name, timestamp=at))
+        return [(e, at) for e in head] + [(e, at) for e in events[cut:]]
+
+    def _row(sender_id: str, event: Any, column_timestamp: float | None = None) -> dict[str, Any]:
+        data = event.as_dict()
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp") if column_timestamp is None else column_timestamp,
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(intent_key),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
+
     async def save(self: Any, tracker: Any) -> None:
         await self.stream_events(tracker)
         with self.session_scope() as session:
-            rows = []
-            for event in self._additional_events(session, tracker):
-                data = event.as_dict()
-                rows.append({
-                    "sender_id": tracker.sender_id,
-                    "type_name": event.type_name,
-                    "timestamp": data.get("timestamp"),
-                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(intent_key),
-                    "action_name": data.get("name"),
-                    "data": json.dumps(data),
-                })
+            saved = getattr(tracker, "_loive_saved", None)   # set once this tracker was compacted
+            stored = saved if saved is not None else (
+                self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False)
+                .order_by(None).with_entities(sa.func.count(self.SQLEvent.id)).scalar())
+            new = list(itertools.islice(tracker.events, stored, len(tracker.events)))
+            rows = [_row(tracker.sender_id, event) for event in new]
+            # Copies keep their own data (and timestamps); the row's timestamp column, which
+            # Rasa's latest-session query reads, is the compaction's.
+            compacted = _compaction(self, tracker, stored + len(new)) if saved is None else []
+            rows += [_row(tracker.sender_id, event, at) for event, at in compacted]
             if rows:
                 session.execute(sa.insert(self.SQLEvent.__table__), rows)
             session.commit()
+        if compacted or saved is not None:
+            tracker._loive_saved = len(tracker.events)
 
     store._retrieve = _retrieve  # type: ignore[method-assign]
     store._additional_events = _additional_events  # type: ignore[method-assign]
     store.save = save  # type: ignore[method-assign]
+
+
+def _patch_event_type_lookup() -> None:
+    from rasa.shared.core import events as ev
+
+    original = ev.Event.resolve_by_type
+    if "all_subclasses(Event)" not in inspect.getsource(original):
+        raise SystemExit("bot.runtime.rasa_server: Rasa's Event.resolve_by_type changed; "
+                         "review the patch before running this Rasa version")
+    known: dict[str, type] = {}
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        cls = known.get(type_name)
+        if cls is None:
+            cls = original(type_name, default)
+            # Only a class found among Event's subclasses is remembered (not a default,
+            # not the None of an old "topic" event).
+            if cls is not None and cls is not default and getattr(cls, "type_name", None) == type_name:
+                known[type_name] = cls
+        return cls
+
+    ev.Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
 
 
 def _patch_ticket_lock_wait() -> None:
@@ -173,6 +267,7 @@ def _patch_ticket_lock_wait() -> None:
 def apply_patches() -> None:
     _patch_action_result_validation()
     _patch_sql_tracker_store()
+    _patch_event_type_lookup()
     _patch_ticket_lock_wait()
 
 
