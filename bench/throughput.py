@@ -45,11 +45,13 @@ from harness.helpers import TODAY, descendants, free_port  # noqa: E402
 
 QUESTIONS = ["xin chào", "xóa án tích bao lâu", "làm cccd ở đâu", "toi muon vay von",
              "bạn giúp được gì", "giá vàng hôm nay", "cam on nhe"]
+# The calculators answer first (issue 14): the story, then a correction of one assumption
+# (the form asks it; the answer is typed), then the details button.
 EXPUNGEMENT = ["toi bi tu 3 nam, chap hanh xong ngay 01/06/2023, da nop du tien boi thuong, khi nao duoc xoa an tich?",
-               "tren 18", "khong", "ko", "khong co"]
-LOAN = ["Tôi ra tù tháng 3 năm 2024, muốn vay 50 triệu mở tiệm sửa xe", "/affirm"]
-CHECKIN = ["báo cáo", '/inform{"choice": "none"}', "dang tim viec", "4", '/inform{"choice": "none"}',
-           "/deny", "/affirm"]
+               '/calc_expungement{"recheck": "exp_age_group"}', "luc do e 25t", "/show_details"]
+LOAN = ["Tôi ra tù tháng 3 năm 2024, muốn vay 50 triệu mở tiệm sửa xe", "/show_details"]
+CHECKIN = ["báo cáo", '/inform{"choice": "same"}', "dang tim viec", "4", '/inform{"choice": "nothing"}', "/deny",
+           "/affirm"]
 # What the last reply of each conversation must contain (else it counts as an error).
 EXPECT = {"expungement": "02/06/2025", "loan": "Giấy tờ cần chuẩn bị", "checkin": "đã được ghi nhận"}
 

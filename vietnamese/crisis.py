@@ -29,7 +29,7 @@ class CrisisLexicon:
         self._abbreviations = abbreviations
         self.digest = digest
         self._terms = [
-            (category, phrase, _words(phrase), unaccented)
+            (category, phrase, _words(phrase), unaccented, [fold(w) for w in _words(phrase)])
             for category, items in terms.items()
             for phrase, unaccented in items
         ]
@@ -56,22 +56,24 @@ class CrisisLexicon:
 
     def matches(self, text: str) -> list[CrisisMatch]:
         words = _words(self._abbreviations.expand(nfc(text)))
-        return [CrisisMatch(c, t) for c, t, tw, unaccented in self._terms if _contains(words, tw, unaccented)]
+        # Each typed word's folded form, or None when it carries diacritics: computed once
+        # per message, not once per term (the NLU runs this on every message).
+        plain = [w if w == fold(w) else None for w in words]
+        return [CrisisMatch(c, t) for c, t, tw, unaccented, folded in self._terms
+                if _contains(words, plain, tw, folded if unaccented else None)]
 
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", nfc(text).lower())
 
 
-def _same_word(typed: str, term: str, unaccented: bool) -> bool:
-    """A word typed with diacritics must match exactly ("tù từ" is not "tự tử");
-    a word typed without any matches by its folded form ("tu tu"), if allowed."""
-    return typed == term or (unaccented and typed == fold(typed) and typed == fold(term))
-
-
-def _contains(words: list[str], term: list[str], unaccented: bool) -> bool:
+def _contains(words: list[str], plain: list[str | None], term: list[str], folded: list[str] | None) -> bool:
+    """Whether the phrase ``term`` occurs in ``words``. A word typed with diacritics must
+    match exactly ("tù từ" is not "tự tử"); a word typed without any (``plain``) matches by
+    its folded form ("tu tu"), if the term allows it (``folded``: the term's folded words)."""
     n = len(term)
     return any(
-        all(_same_word(w, t, unaccented) for w, t in zip(words[i : i + n], term))
+        all(w == t or (folded is not None and p is not None and p == f)
+            for w, p, t, f in zip(words[i : i + n], plain[i : i + n], term, folded or term))
         for i in range(len(words) - n + 1)
     )

@@ -38,6 +38,11 @@ What it changes, each measured with py-spy on the running product (README "Perfo
   erasure (bot.conversation.core.wipe_conversations) delete by the rows' timestamp,
   which for the copies is the compaction time.
 
+* The intent classifier (scikit-learn's LogisticRegression) multiplies every message by
+  ``coef_.T``; stored row-major, scipy copies the whole matrix to make it contiguous on
+  every call. Loaded column-major it does not (the same numbers, ~10× less time; the
+  question model does the same, nlu/questions.py).
+
 * Rasa's ticket lock (used with the Redis lock store, i.e. several replicas) never
   lets a waiter in once the waiter's own ticket has expired while it waited: the
   holder's ticket expires, then the waiter's, the lock is left with no ticket and
@@ -228,6 +233,25 @@ def _patch_event_type_lookup() -> None:
     ev.Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
 
 
+def _patch_intent_classifier_layout() -> None:
+    import numpy as np
+
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier as lrc
+
+    original = lrc.load.__func__
+    if "component.clf = classifier" not in inspect.getsource(original):
+        raise SystemExit("bot.runtime.rasa_server: Rasa's LogisticRegressionClassifier.load changed; "
+                         "review the patch before running this Rasa version")
+
+    def load(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        component = original(cls, *args, **kwargs)
+        if hasattr(component.clf, "coef_"):
+            component.clf.coef_ = np.asfortranarray(component.clf.coef_)
+        return component
+
+    lrc.load = classmethod(load)  # type: ignore[method-assign]
+
+
 def _patch_ticket_lock_wait() -> None:
     import asyncio
     import contextlib
@@ -268,6 +292,7 @@ def apply_patches() -> None:
     _patch_action_result_validation()
     _patch_sql_tracker_store()
     _patch_event_type_lookup()
+    _patch_intent_classifier_layout()
     _patch_ticket_lock_wait()
 
 
