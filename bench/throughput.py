@@ -328,8 +328,9 @@ def main() -> int:
     ap.add_argument("--users", type=int, action="append", help="levels (default 1, 20, 50)")
     ap.add_argument("--turns", type=int, default=0, help="turns per level (default: 60/300/400 for 1/20/50 users)")
     ap.add_argument("--long", type=int, default=200, help="turns of the one long conversation (0: skip)")
-    ap.add_argument("--enrolled", type=int, default=4,
-                    help="enrolled people making check-ins (every fourth simulated person checks in as one of them)")
+    ap.add_argument("--enrolled", type=int, default=0,
+                    help="enrolled people making check-ins (every fourth simulated person checks in as one of "
+                         "them; default: one each, so no two simulated people share a chat)")
     ap.add_argument("--scale", action="store_true", help="scale-out run: see bench/scale.py")
     ap.add_argument("--json", help="write the numbers here")
     args = ap.parse_args()
@@ -339,6 +340,7 @@ def main() -> int:
         return scale_main(sys.argv[1:])
 
     levels = args.users or [1, 20, 50]
+    args.enrolled = args.enrolled or max(levels) // 4 + 1
     turns = {n: args.turns or max(60, min(400, 15 * n)) for n in levels}
     print(f"machine: {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="loive-tp-"))

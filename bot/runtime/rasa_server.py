@@ -34,7 +34,8 @@ What it changes, each measured with py-spy on the running product (README "Perfo
   and the 6 turns the crisis actions read back) as ``slot`` / ``active_loop`` events,
   then copies of those turns' events. Rasa reads only the latest session, so the
   next turn replays that tail and reaches the same slots, form and recent history.
-  Nothing is deleted: retention (bot.supervision.reminders.purge_trackers) and
+  The whole history (Rasa's HTTP API, all sessions) leaves the compactions' rows out,
+  so it shows each event once. Nothing is deleted: retention (bot.supervision.reminders.purge_trackers) and
   erasure (bot.conversation.core.wipe_conversations) delete by the rows' timestamp,
   which for the copies is the compaction time.
 
@@ -68,6 +69,9 @@ from typing import Any
 # at the end of a turn, keeping this many user turns.
 COMPACT_AT = int(os.environ.get("LOIVE_TRACKER_COMPACT_AT", "120"))
 KEEP_TURNS = int(os.environ.get("LOIVE_TRACKER_KEEP_TURNS", "7"))
+# Marks a compaction's session_started event; its rows (that event, the state, the copies)
+# all have its timestamp in the row's timestamp column.
+COMPACTED = "loive_compacted"
 
 # The body of the method we replace, as Rasa 3.6 has it: if it changes, do not patch blindly.
 _EXPECTED_SOURCE_MARKERS = ("validate(result, self.action_response_format_spec())", "e.message +=")
@@ -132,7 +136,14 @@ def _patch_sql_tracker_store() -> None:
         with self.session_scope() as session:
             query = self._event_query(session, sender_id,
                                       fetch_events_from_all_sessions=fetch_events_from_all_sessions)
-            events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data).all()]
+            if not fetch_events_from_all_sessions:
+                events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data).all()]
+            else:   # the whole history (Rasa's HTTP API): each event once, without compactions
+                rows = query.with_entities(self.SQLEvent.timestamp, self.SQLEvent.data).all()
+                events = [json.loads(data) for _, data in rows]
+                compactions = {e["timestamp"] for e in events
+                               if e.get("event") == "session_started" and (e.get("metadata") or {}).get(COMPACTED)}
+                events = [e for (stamp, _), e in zip(rows, events) if stamp not in compactions]
             if self.domain and len(events) > 0:
                 return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
             return None
@@ -166,7 +177,7 @@ def _patch_sql_tracker_store() -> None:
             return []
         state = DialogueStateTracker.from_events(tracker.sender_id, events[:cut], self.domain.slots)
         at = max(time.time(), max(e.timestamp for e in events) + 0.001)
-        head: list[Any] = [SessionStarted(timestamp=at)]
+        head: list[Any] = [SessionStarted(timestamp=at, metadata={COMPACTED: True})]
         head += [SlotSet(slot.name, slot.value, timestamp=at) for slot in state.slots.values() if slot.has_been_set]
         if state.active_loop is not None:
             head.append(ActiveLoop(state.active_loop.name, timestamp=at))

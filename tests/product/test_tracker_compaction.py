@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from bot.config import load_settings
 from bot.conversation.core import tracker_engine
+from harness.fakes.zalo import rasa_turns
 from harness.helpers import private_database, start_product
 from tests.conftest import PG_URL
 
@@ -84,6 +85,7 @@ def test_compaction_changes_no_reply_of_a_long_conversation(trained_model, tmp_p
                                          "ORDER BY id"), {"s": sender}).all()
         finally:
             engine.dispose()
+        history = [said for said, _ in rasa_turns(p, sender)]   # Rasa's HTTP API: every session
     for i, (message, want, have) in enumerate(zip(SCRIPT, expected, got)):
         assert have == want, f"turn {i + 1} ({message!r}) answered differently after compaction"
     assert all(expected), "every turn has a reply"
@@ -93,3 +95,5 @@ def test_compaction_changes_no_reply_of_a_long_conversation(trained_model, tmp_p
     restored = [json.loads(r.data)["name"] for r in rows
                 if r.type_name == "active_loop" and r.timestamp in starts and json.loads(r.data).get("name")]
     assert restored, "no compaction while a form was active"
+    # The whole history shows each message once, in order, without the compactions' copies.
+    assert history == SCRIPT
