@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from actions.answers import KNOWLEDGE, chosen_question, utter_entries, utter_question
 from actions.common import (CalculationResult, ExtractingForm, caution_and_citation, database, day_of, entities_of,
-                            is_cancel)
+                            is_cancel, start_form)
 from actions.menu import tracker_locale
 from bot.supervision.checkins import person_for_identity
 from vietnamese.clock import today_in_vietnam
@@ -376,8 +376,7 @@ ASSUMPTION_PHRASES = {
     "exp_supplementary": N_("no supplementary penalty is still running"),
     "exp_other_done": N_("the court fees, compensation and fines are paid"),
     "month_only": N_("you completed the sentence on the last day of that month (tell me the day if you know it)"),
-    "year_only": N_("you completed the sentence on the last day of that year, 31/12 (tell me the month if you know "
-                    "it)"),
+    "year_only": N_("you completed the sentence on 31/12 of that year"),
 }
 CORRECTION_BUTTONS = {
     "exp_age_group": N_("I was under 18 then"),
@@ -447,8 +446,9 @@ class ActionExpungementStart(Action):
         locale = tracker_locale(tracker)
         said = extract(latest, None, today)
         said.pop("exp_cancelled", None)
-        wants_calculation = ((latest.get("intent") or {}).get("name") == "calc_expungement"
-                             or bool(_CALC_RE.search(fold(latest.get("text") or ""))))
+        pressed = (latest.get("intent") or {}).get("name") == "calc_expungement"
+        typed = not pressed and bool(_CALC_RE.search(fold(latest.get("text") or "")))
+        wants_calculation = pressed or typed
         correct = (entities_of(latest).get("recheck") or [None])[-1]
         kept = dict(tracker.get_slot("exp_facts") or {})
         new_story = said.get("exp_penalty") and (said.get("exp_completed_on") or said.get("exp_probation_end"))
@@ -477,8 +477,12 @@ class ActionExpungementStart(Action):
             offer = tuple(dict.fromkeys((*question.offer, "calc_expungement")))
             return [*utter_question(dispatcher, replace(question, offer=offer), today, locale, tracker),
                     SlotSet("exp_facts", None), SlotSet("exp_assumed", None)]
+        if pressed and not said:  # the button: the full interview, every question asked
+            return [*start_form(FORM, SLOTS, said)[:-1], SlotSet("exp_facts", None), SlotSet("exp_assumed", None),
+                    FollowupAction(FORM)]
         if said or wants_calculation:
-            # the same assumptions as an answer with the facts: ask the sentence and the date, then answer
+            # typed ("tính giúp em ngày xóa án tích") or with facts: the usual assumptions, stated with the
+            # answer; only the sentence and the date are asked
             if not said:
                 dispatcher.utter_message(text=gettext(
                     "I will work out when your criminal record is cleared. You can tell me the sentence and the "
@@ -671,6 +675,9 @@ def short_result_text(r: Result, assumed: list[str], today: dt.date, locale: str
     lines = full[:2] if r.route == "no_record" else full[:1]
     if "supplementary_running" in r.blocking:
         lines.append(gettext("Your supplementary penalty must be completed first.", locale))
+    if r.route == "automatic" and r.date is not None and r.date > today:
+        # the first line already says "if you commit no new crime before then" (its button stays)
+        assumed = [a for a in assumed if a != "exp_new_crime"]
     if assumed:
         lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
                      % {"assumptions": "; ".join(gettext(ASSUMPTION_PHRASES[a], locale) for a in assumed)})
