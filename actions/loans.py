@@ -205,7 +205,7 @@ class ActionLoanStart(Action):
         if (not named_rules and not wants_check and not ents.get("date")
                 and (ents.get("money") or said.get("loan_purpose"))
                 and (question is None or ents.get("money"))):
-            return rule_answer(dispatcher, said, today, locale)
+            return rule_answer(dispatcher, {**kept, **said}, today, locale)
         if question is not None and not wants_check and not ents.get("date"):
             return [*utter_question(dispatcher, question, today, locale, tracker),
                     SlotSet("loan_facts", None), SlotSet("loan_assumed", None)]
@@ -224,7 +224,8 @@ def rule_answer(dispatcher: CollectingDispatcher, said: dict[str, Any], today: d
     """Answer first when the purpose or the amount is said but not the completion date
     ("mún vay 30tr nuôi heo dc ko"): the programme's amount, rate and collateral for that
     purpose, on the stated condition that the sentence was completed within the time limit
-    (QĐ 22 Điều 3), and a button to check the person's own deadline."""
+    (QĐ 22 Điều 3); then the pre-check asks its one question, the completion date, so that
+    the date typed next is read as its answer."""
     purpose = said.get("loan_purpose") or ASSUMED["loan_purpose"]
     case = case_from_slots({**said, "loan_purpose": purpose, "loan_has_certificate": True,
                             "loan_completed_on": today.isoformat()})
@@ -247,14 +248,10 @@ def rule_answer(dispatcher: CollectingDispatcher, said: dict[str, Any], today: d
         lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
                      % {"assumptions": gettext(phrase, locale)}
                      if not said.get("loan_purpose") else "")
-    lines.append(gettext("Tell me the day you completed the sentence and I will work out by when you must "
-                         "borrow.", locale))
     lines += caution_and_citation(["poor_household_rate"], today, locale,
                                   lead=KNOWLEDGE.entry("loan.qd22", today).sources)[-1:]
-    dispatcher.utter_message(text="\n".join(line for line in lines if line), buttons=[
-        {"title": gettext("Check if I can borrow", locale), "payload": "/check_loan"}])
-    facts = {k: v for k, v in said.items() if k != "loan_cancelled"}
-    return [SlotSet("loan_facts", facts), SlotSet("loan_assumed", None)]
+    dispatcher.utter_message(text="\n".join(line for line in lines if line))
+    return answer_first_form(said)
 
 
 class ActionLoanResult(CalculationResult):
