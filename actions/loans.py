@@ -203,8 +203,7 @@ class ActionLoanStart(Action):
         if uncovered and not named_rules and not wants_check:
             return answer_first_form({**kept, **said})  # án treo: QĐ 22 does not apply, the job-creation loan may
         if (not named_rules and not wants_check and not ents.get("date")
-                and (ents.get("money") or said.get("loan_purpose"))
-                and (question is None or ents.get("money"))):
+                and (ents.get("money") or said.get("loan_purpose")) and question is None):
             return rule_answer(dispatcher, {**kept, **said}, today, locale)
         if question is not None and not wants_check and not ents.get("date"):
             return [*utter_question(dispatcher, question, today, locale, tracker),

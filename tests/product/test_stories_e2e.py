@@ -66,8 +66,9 @@ def test_a_typed_request_asks_only_the_sentence_and_the_date(product, ask, sente
 @pytest.mark.parametrize("question", ["mún vay 30tr nuôi heo dc ko", "mun vay 30tr nuoi heo dc ko"])
 def test_a_loan_story_without_a_date_is_answered_first(product, question):
     [first] = chat(product, question)
-    assert text(first).startswith("Được, nếu anh/chị chấp hành xong án phạt tù") and "100.000.000" in text(first)
-    assert "vay để làm gì" not in text(first) and "ngày nào" not in text(first)
+    assert first[0]["text"].startswith("Được, nếu anh/chị chấp hành xong án phạt tù") and "100.000.000" in text(first)
+    assert "vay để làm gì" not in text(first) and len(first[0]["text"]) <= 500
+    assert "ngày nào" in first[-1]["text"]  # then the one question, answered in the form
 
 
 @pytest.mark.parametrize("purpose", ["bán đồ ăn sáng", "ban do an sang"])
