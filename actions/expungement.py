@@ -22,7 +22,7 @@ from bot.supervision.checkins import person_for_identity
 from vietnamese.clock import today_in_vietnam
 from bot.domain.expungement import (ASSUMABLE, PENALTIES, Case, InvalidInput, Result, calculate, leaves_no_record,
                                    waiting_period)
-from bot.domain.periods import Period
+from bot.domain.periods import Period, period_end
 from bot.i18n import N_, format_date, format_period, formatters, gettext
 from bot.storage.db import insert_for
 from bot.supervision.people import audit
@@ -66,6 +66,7 @@ _CRIME_WORDS = (
     (re.compile(r"\btrom( cap)?\b"), "173"),
     (re.compile(r"\blua dao\b"), "174"),
     (re.compile(r"\bcuop giat\b"), "171"),
+    (re.compile(r"\bcuop( tai san)?\b(?! giat)"), "168"),
     (re.compile(r"\bcuong doat\b"), "170"),
     (re.compile(r"\b(co y )?gay thuong tich\b"), "134"),
     (re.compile(r"\bto chuc danh bac\b"), "322"),
@@ -85,7 +86,7 @@ _PENALTY_WORDS = (
     (re.compile(r"\bphat tien\b"), "fine"),
     (re.compile(r"\bcanh cao\b"), "warning"),
     (re.compile(r"\bchung than\b"), "life"),
-    (re.compile(r"\b(tu|ngoi tu|di tu|o tu|phat tu|tu giam|tu co thoi han)\b"), "prison"),
+    (re.compile(r"\b(tu|ngoi tu|di tu|o tu|phat tu|tu giam|tu co thoi han)\b(?! phap)"), "prison"),
 )
 # A supplementary penalty said in the story ("3 năm tù và 2 năm quản chế"): its end is asked.
 _SUPPLEMENTARY_RE = re.compile(r"\b(quan che|cam cu tru|cam hanh nghe|cam dam nhiem|tuoc (mot so )?quyen|"
@@ -93,6 +94,14 @@ _SUPPLEMENTARY_RE = re.compile(r"\b(quan che|cam cu tru|cam hanh nghe|cam dam nh
 _SUPPLEMENTARY_NONE_RE = re.compile(r"\b(khong|ko|k|chua|het|xong|da xong)\s+(co\s+)?(bi\s+)?"
                                     r"(quan che|cam cu tru|hinh phat bo sung)\b|"
                                     r"\b(quan che|cam cu tru|hinh phat bo sung)\s+(cung\s+)?(da\s+)?(xong|het)\b")
+# "quản chế"/"cấm cư trú" run from the completion of the prison term (BLHS Điều 42–43):
+# "3 năm tù và 3 năm quản chế, ra tù 01/04/2023" ends on 01/04/2026.
+_AFTER_PRISON_RE = re.compile(r"(?P<n>\d{1,2})\s*(?P<u>nam|thang)\s+(quan che|cam cu tru)\b"
+                              r"|\b(quan che|cam cu tru)\s+(?P<n2>\d{1,2})\s*(?P<u2>nam|thang)\b")
+# "án 4 năm", "bị án 18 tháng": a term with "án" and no other penalty named is a prison term.
+_AN_TERM_RE = re.compile(r"\ban\s+(\d{1,2}|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)\s*(nam|thang)\b")
+# "tính giúp em ngày xóa án tích": the person wants the calculation, not the counting rule.
+_CALC_RE = re.compile(r"\btinh\s+(giup|ho|dum|gium|cho|xem|thu|ngay)\b|\btinh\s+\w+\s+ngay\b")
 _PAID_RE = re.compile(r"(da|xong)\s+(nop|tra|boi thuong|thi hanh)|(nop|tra|boi thuong)\s+(du|xong|het)")
 _UNPAID_RE = re.compile(r"chua\s+(nop|tra|boi thuong|thi hanh|xong)")
 
@@ -111,6 +120,8 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
     prefix = "exp_new_" if new_phase else "exp_"
     if ents.get("penalty_type"):
         out[f"{prefix}penalty"] = ents["penalty_type"][-1]
+    elif ents.get("duration") and _AN_TERM_RE.search(folded):
+        out[f"{prefix}penalty"] = "prison"
     elif requested in ("exp_penalty", "exp_new_penalty"):
         for regex, kind in _PENALTY_WORDS:
             if regex.search(folded):
@@ -118,6 +129,7 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
                 break
     durations = ents.get("duration") or []
     if durations and (requested in ("exp_prison_term", "exp_new_prison_term")
+                      or out.get(f"{prefix}penalty") == "prison"
                       or "prison" in (ents.get("penalty_type") or [])):
         out[f"{prefix}prison_term"] = durations[0]
     dates = sorted(str(d) for d in ents.get("date") or [])
@@ -165,6 +177,13 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             out["exp_intent"] = "negligent"
     if requested is None and _SUPPLEMENTARY_RE.search(folded):
         out["exp_supplementary"] = "none" if _SUPPLEMENTARY_NONE_RE.search(folded) else "yes"
+        released = completion_day(out.get("exp_completed_on"))
+        if (out["exp_supplementary"] == "yes" and released and not out.get("exp_early_release")
+                and (m := _AFTER_PRISON_RE.search(folded))):
+            n, unit = int(m["n"] or m["n2"]), m["u"] or m["u2"]
+            months = n * 12 if unit == "nam" else n
+            out["exp_supplementary"] = "until"
+            out["exp_supplementary_until"] = period_end(released, Period(months=months)).isoformat()
     if _UNPAID_RE.search(folded):
         out["exp_other_done"] = False
     elif _PAID_RE.search(folded):
@@ -239,6 +258,15 @@ def _age_years(group: Any, today: dt.date) -> int | None:
     return {"adult": adult, "minor": no_record, "child": no_record - 1}.get(group)
 
 
+def completion_day(value: Any) -> dt.date | None:
+    """A completion date as a day: a month alone is its last day (actions.common.day_of), a
+    year alone ("ra tù năm ngoái", "năm 2020") its last day, 31/12: the later date, so the
+    record is never said to be cleared before it is; the answer states the assumption."""
+    if value and re.fullmatch(r"\d{4}", str(value)):
+        return dt.date(int(str(value)), 12, 31)
+    return day_of(value)
+
+
 def case_from_slots(slots: dict[str, Any], today: dt.date) -> Case:
     def period(v: Any) -> Period | None:
         return Period.parse(v) if v else None
@@ -254,7 +282,8 @@ def case_from_slots(slots: dict[str, Any], today: dt.date) -> Case:
         new_age_at_offence=_age_years(new_age, today) if new_age is not None else None,
         penalty=slots.get("exp_penalty"),
         prison_term=period(slots.get("exp_prison_term")),
-        completed_on=day_of(slots.get("exp_probation_end" if slots.get("exp_early_release") else "exp_completed_on")),
+        completed_on=completion_day(
+            slots.get("exp_probation_end" if slots.get("exp_early_release") else "exp_completed_on")),
         age_at_offence=_age_years(slots.get("exp_age_group"), today),
         minor_serious=slots.get("exp_minor_serious"),
         special_chapter=slots.get("exp_special_chapter"),
@@ -264,7 +293,7 @@ def case_from_slots(slots: dict[str, Any], today: dt.date) -> Case:
         new_crime=slots.get("exp_new_crime"),
         new_penalty=slots.get("exp_new_penalty"),
         new_prison_term=period(slots.get("exp_new_prison_term")),
-        new_completed_on=day_of(slots.get("exp_new_completed_on")),
+        new_completed_on=completion_day(slots.get("exp_new_completed_on")),
     )
 
 
@@ -300,11 +329,12 @@ class ValidateExpungementForm(ExtractingForm):
         events: list[EventType] = []
         for slot in ("exp_completed_on", "exp_new_completed_on", "exp_supplementary_until"):
             value = tracker.get_slot(slot)
-            if value and day_of(value) is None:
+            known = day_of(value) if slot == "exp_supplementary_until" else completion_day(value)
+            if value and known is None:
                 dispatcher.utter_message(text=gettext(
                     "Please tell me the month and year too (and the day if you remember).", locale))
                 events.append(SlotSet(slot, None))
-            elif (value and slot != "exp_supplementary_until" and day_of(value) > today
+            elif (value and slot != "exp_supplementary_until" and known > today
                   and not (slot == "exp_completed_on" and tracker.get_slot("exp_penalty") == "suspended")):
                 dispatcher.utter_message(text=gettext("That date is in the future. Please check it.", locale))
                 events.append(SlotSet(slot, None))
@@ -346,6 +376,7 @@ ASSUMPTION_PHRASES = {
     "exp_supplementary": N_("no supplementary penalty is still running"),
     "exp_other_done": N_("the court fees, compensation and fines are paid"),
     "month_only": N_("you completed the sentence on the last day of that month (tell me the day if you know it)"),
+    "year_only": N_("you completed the sentence on 31/12 of that year"),
 }
 CORRECTION_BUTTONS = {
     "exp_age_group": N_("I was under 18 then"),
@@ -415,7 +446,9 @@ class ActionExpungementStart(Action):
         locale = tracker_locale(tracker)
         said = extract(latest, None, today)
         said.pop("exp_cancelled", None)
-        wants_calculation = (latest.get("intent") or {}).get("name") == "calc_expungement"
+        pressed = (latest.get("intent") or {}).get("name") == "calc_expungement"
+        typed = not pressed and bool(_CALC_RE.search(fold(latest.get("text") or "")))
+        wants_calculation = pressed or typed
         correct = (entities_of(latest).get("recheck") or [None])[-1]
         kept = dict(tracker.get_slot("exp_facts") or {})
         new_story = said.get("exp_penalty") and (said.get("exp_completed_on") or said.get("exp_probation_end"))
@@ -428,7 +461,10 @@ class ActionExpungementStart(Action):
         term = facts.get("exp_prison_term")
         no_record = bool(facts.get("exp_article")) and leaves_no_record(
             KNOWLEDGE, str(facts["exp_article"]), facts.get("exp_clause"), Period.parse(term) if term else None, today)
-        if facts.get("exp_penalty") and not dated and not wants_calculation and not no_record:
+        age = facts.get("exp_age_group")
+        minor = (age in ("minor", "child")
+                 or isinstance(age, int) and age < KNOWLEDGE.value("blhs.adult_age", today))
+        if facts.get("exp_penalty") and not dated and not wants_calculation and not no_record and not minor:
             if (text := rule_answer(facts, today, locale)) is not None:
                 dispatcher.utter_message(text=text, buttons=[
                     {"title": gettext("Calculate my date", locale), "payload": "/calc_expungement"}])
@@ -441,9 +477,18 @@ class ActionExpungementStart(Action):
             offer = tuple(dict.fromkeys((*question.offer, "calc_expungement")))
             return [*utter_question(dispatcher, replace(question, offer=offer), today, locale, tracker),
                     SlotSet("exp_facts", None), SlotSet("exp_assumed", None)]
-        if said or wants_calculation:
+        if pressed and not said:  # the button: the full interview, every question asked
             return [*start_form(FORM, SLOTS, said)[:-1], SlotSet("exp_facts", None), SlotSet("exp_assumed", None),
                     FollowupAction(FORM)]
+        if said or wants_calculation:
+            # typed ("tính giúp em ngày xóa án tích") or with facts: the usual assumptions, stated with the
+            # answer; only the sentence and the date are asked
+            if not said:
+                dispatcher.utter_message(text=gettext(
+                    "I will work out when your criminal record is cleared. You can tell me the sentence and the "
+                    "day you completed it in one message (for example: 3 years in prison, released 01/06/2023).",
+                    locale))
+            return answer_first_form(said)
         events = utter_entries(dispatcher, KNOWLEDGE.entries_for("ask_expungement", today, latest.get("text") or ""),
                                today, locale, [{"title": gettext("Calculate my date", locale),
                                                 "payload": "/calc_expungement"}], tracker=tracker)
@@ -498,6 +543,8 @@ def month_only(slots: dict[str, Any]) -> list[str]:
     date, actions.common.day_of): an assumption to state."""
     key = "exp_probation_end" if slots.get("exp_early_release") else "exp_completed_on"
     dates = [slots.get(key), slots.get("exp_new_completed_on")]
+    if any(re.fullmatch(r"\d{4}", str(d or "")) for d in dates):
+        return ["year_only"]
     return ["month_only"] if any(re.fullmatch(r"\d{4}-\d{2}", str(d or "")) for d in dates) else []
 
 
@@ -628,6 +675,9 @@ def short_result_text(r: Result, assumed: list[str], today: dt.date, locale: str
     lines = full[:2] if r.route == "no_record" else full[:1]
     if "supplementary_running" in r.blocking:
         lines.append(gettext("Your supplementary penalty must be completed first.", locale))
+    if r.route == "automatic" and r.date is not None and r.date > today:
+        # the first line already says "if you commit no new crime before then" (its button stays)
+        assumed = [a for a in assumed if a != "exp_new_crime"]
     if assumed:
         lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
                      % {"assumptions": "; ".join(gettext(ASSUMPTION_PHRASES[a], locale) for a in assumed)})
@@ -657,8 +707,8 @@ def result_text(r: Result, today: dt.date, locale: str) -> str:
                 lines.append(_said(NO_RECORD_REASONS[reason], today, locale))
     elif r.route == "not_yet":
         lines.append(gettext(
-            "The record cannot be cleared until the other decisions of the judgment (compensation, court "
-            "fees, fines) are carried out. The waiting period of %(wait)s ends on %(end)s.", locale)
+            "Not cleared yet: the record cannot be cleared until the other decisions of the judgment "
+            "(compensation, court fees, fines) are carried out. The waiting period of %(wait)s ends on %(end)s.", locale)
             % {"wait": format_period(r.wait, locale), "end": d(r.period_end)})
     elif r.route == "court":
         lines.append(gettext(

@@ -15,9 +15,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, question_confidence, utter_entries,
                              utter_question)
 from actions.common import CalculationResult, ExtractingForm, start_form, caution_and_citation, day_of, entities_of, is_cancel
-from actions.menu import tracker_locale
+from actions.menu import ActionTopicMenu, tracker_locale
 from vietnamese.clock import today_in_vietnam
 from bot.domain.loans import LOAN_PENALTIES, LoanCase, Programme, precheck
+from bot.domain.periods import Period
 from bot.i18n import N_, format_date, format_money, format_period, format_rate, gettext
 from vietnamese.text import fold
 
@@ -81,11 +82,20 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
     return out
 
 
+def completion_day(value: Any) -> dt.date | None:
+    """A completion date as a day: a year alone ("ra tù từ năm 2019") counts as its first
+    day, the earlier date, so the time limit is never said to run later than it does;
+    the answer states it. A month alone is its last day (actions.common.day_of)."""
+    if value and re.fullmatch(r"\d{4}", str(value)):
+        return dt.date(int(str(value)), 1, 1)
+    return day_of(value)
+
+
 def case_from_slots(slots: dict[str, Any]) -> LoanCase:
     penalty = slots.get("loan_penalty")
     return LoanCase(purpose=slots.get("loan_purpose"), amount=slots.get("loan_amount"),
                     has_certificate=slots.get("loan_has_certificate"),
-                    completed_on=day_of(slots.get("loan_completed_on")),
+                    completed_on=completion_day(slots.get("loan_completed_on")),
                     penalty=penalty if penalty in LOAN_PENALTIES else None,
                     early_release=bool(slots.get("loan_early_release")),
                     probation_end=day_of(slots.get("loan_probation_end")))
@@ -116,11 +126,11 @@ class ValidateLoanForm(ExtractingForm):
         if tracker.get_slot("loan_early_release"):
             return []  # the release day and the end of probation: the end may be ahead
         value = tracker.get_slot("loan_completed_on")
-        if value and day_of(value) is None:
+        if value and completion_day(value) is None:
             dispatcher.utter_message(text=gettext(
                 "Please tell me the month and year too (and the day if you remember).", locale))
             return [SlotSet("loan_completed_on", None)]
-        if value and day_of(value) > today_in_vietnam():
+        if value and completion_day(value) > today_in_vietnam():
             dispatcher.utter_message(text=gettext("That date is in the future. Please check it.", locale))
             return [SlotSet("loan_completed_on", None)]
         return []
@@ -133,6 +143,7 @@ CORRECTED = {"loan_purpose": "training", "loan_has_certificate": False}
 ASSUMPTION_PHRASES = {
     "loan_purpose": N_("you borrow to do business or produce (not to study a trade)"),
     "loan_has_certificate": N_("you have the certificate of having completed the prison sentence"),
+    "year_only": N_("you completed the sentence at the start of that year (tell me the month if you know it)"),
 }
 CORRECTION_BUTTONS = {
     "loan_purpose": N_("To study a trade"),
@@ -188,6 +199,12 @@ class ActionLoanStart(Action):
             question = None
         if ents.get("money") and question_confidence(tracker) < CASE_QUESTION_CONFIDENCE:
             question = None
+        uncovered = said.get("loan_penalty") not in (None, "prison", "life", "amnesty")
+        if uncovered and not named_rules and not wants_check:
+            return answer_first_form({**kept, **said})  # án treo: QĐ 22 does not apply, the job-creation loan may
+        if (not named_rules and not wants_check and not ents.get("date")
+                and (ents.get("money") or said.get("loan_purpose")) and question is None):
+            return rule_answer(dispatcher, {**kept, **said}, today, locale)
         if question is not None and not wants_check and not ents.get("date"):
             return [*utter_question(dispatcher, question, today, locale, tracker),
                     SlotSet("loan_facts", None), SlotSet("loan_assumed", None)]
@@ -201,6 +218,41 @@ class ActionLoanStart(Action):
         return [*events, SlotSet("loan_facts", None), SlotSet("loan_assumed", None)]
 
 
+def rule_answer(dispatcher: CollectingDispatcher, said: dict[str, Any], today: dt.date,
+                locale: str) -> list[EventType]:
+    """Answer first when the purpose or the amount is said but not the completion date
+    ("mún vay 30tr nuôi heo dc ko"): the programme's amount, rate and collateral for that
+    purpose, on the stated condition that the sentence was completed within the time limit
+    (QĐ 22 Điều 3); then the pre-check asks its one question, the completion date, so that
+    the date typed next is read as its answer."""
+    purpose = said.get("loan_purpose") or ASSUMED["loan_purpose"]
+    case = case_from_slots({**said, "loan_purpose": purpose, "loan_has_certificate": True,
+                            "loan_completed_on": today.isoformat()})
+    qd22 = precheck(case, KNOWLEDGE, today).programmes[0]
+    amount = format_money(qd22.max_amount, locale)
+    if qd22.per_month:
+        amount = gettext("%(amount)s a month", locale) % {"amount": amount}
+    head = (N_("Not that much: if you completed the prison sentence (with the certificate) less than %(limit)s "
+               "ago, the loan for people who completed a prison sentence gives up to %(amount)s, at %(rate)s.")
+            if "amount_over_cap" in qd22.reasons else
+            N_("Yes, if you completed the prison sentence (with the certificate) less than %(limit)s ago: "
+               "the loan for people who completed a prison sentence gives up to %(amount)s, at %(rate)s."))
+    lines = [gettext(head, locale) % {"limit": format_period(Period.parse(KNOWLEDGE.value("qd22.apply_within", today)),
+                                                       locale),
+                                "amount": amount, "rate": format_rate(qd22.rate, locale)}]
+    if qd22.collateral == "none":
+        lines.append(gettext("No collateral is needed.", locale))
+    phrase = ASSUMPTION_PHRASES["loan_purpose"]
+    if purpose != "training":
+        lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
+                     % {"assumptions": gettext(phrase, locale)}
+                     if not said.get("loan_purpose") else "")
+    lines += caution_and_citation(["poor_household_rate"], today, locale,
+                                  lead=KNOWLEDGE.entry("loan.qd22", today).sources)[-1:]
+    dispatcher.utter_message(text="\n".join(line for line in lines if line))
+    return answer_first_form(said)
+
+
 class ActionLoanResult(CalculationResult):
     slots = SLOTS
     cancel_slot = "loan_cancelled"
@@ -211,7 +263,8 @@ class ActionLoanResult(CalculationResult):
     def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
         slots = dict(tracker.slots)
         result = precheck(case_from_slots(slots), KNOWLEDGE, today)
-        return [short_result(result.programmes, assumed_used(slots, today), locale)]
+        year_only = ["year_only"] if re.fullmatch(r"\d{4}", str(slots.get("loan_completed_on") or "")) else []
+        return [short_result(result.programmes, assumed_used(slots, today) + year_only, locale)]
 
     def offer(self, tracker: Tracker, today: dt.date, locale: str) -> tuple[list[dict[str, str]], list[EventType]]:
         """Buttons to correct each assumption and to read the details (the other
@@ -272,7 +325,7 @@ def short_result(programmes: list[Programme], assumed: list[str], locale: str) -
 REASONS = {
     "need_certificate": N_("You need the certificate of having completed the prison sentence (or of amnesty). "
                         "On conditional early release it is issued when the probation ends."),
-    "deadline_passed": N_("The application had to be made within the time limit after completing the sentence."),
+    "deadline_passed": N_("The loan had to be made within the time limit after completing the sentence."),
     "outstanding_same_purpose": N_("An unpaid loan from the Social Policy Bank for the same purpose must be repaid first."),
     "get_on_commune_list": N_("You must be on the list drawn up by the commune police and confirmed by the commune "
                            "People's Committee: ask the commune police."),
@@ -318,7 +371,10 @@ def _programme_lines(p: Programme, locale: str) -> list[str]:
             lines.append(gettext("Your probation ends on %(date)s; the time limit for this loan is counted "
                                  "from that day.", locale) % {"date": format_date(p.certificate_on, locale)})
         elif "deadline_passed" in p.reasons:
-            lines.append(gettext("The time limit ended on %(date)s.", locale) % {"date": format_date(p.deadline, locale)})
+            limit = Period.parse(KNOWLEDGE.value("qd22.apply_within", p.rules_on or today_in_vietnam()))
+            lines.append(gettext("The loan must be made within %(limit)s of completing the sentence; that time "
+                                 "limit ended on %(date)s.", locale)
+                         % {"limit": format_period(limit, locale), "date": format_date(p.deadline, locale)})
     elif p.status == "not_eligible":
         lines = []
     else:
@@ -347,3 +403,38 @@ def result_messages(programmes: list[Programme], locale: str) -> list[str]:
     day = qd22.rules_on or today_in_vietnam()
     how += caution_and_citation(facts, day, locale, lead=KNOWLEDGE.entry("loan.qd22", day).sources)
     return ["\n".join(fits), "\n".join(how)]
+
+
+LOAN_ACTIONS = ("action_loan_start", "action_loan_result", FORM)
+
+
+def _after_loan_answer(tracker: Tracker) -> bool:
+    """Was the bot's last answer, before this message, about loans?"""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") not in (
+                "action_listen", "action_session_start", None):
+            return event.get("name") in LOAN_ACTIONS
+    return False
+
+
+class ActionOutOfScope(Action):
+    """A message the classifier finds out of scope. Right after a loan answer, a purpose
+    typed alone ("bán đồ ăn sáng", "để đi học nghề") is the answer to "vay để làm gì":
+    the loan for that purpose (issue 14, point 3). Otherwise: out of scope, then the topics."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        said = extract(tracker.latest_message or {}, None)
+        if said.get("loan_purpose") and _after_loan_answer(tracker):
+            kept = dict(tracker.get_slot("loan_facts") or {})
+            return rule_answer(dispatcher, {**kept, **said}, today_in_vietnam(), tracker_locale(tracker))
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return await ActionTopicMenu().run(dispatcher, tracker, domain)

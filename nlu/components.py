@@ -347,6 +347,10 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
                              r"giay to|ho so|viec lam|xin viec|quan che|trinh dien|bao cao)\b")
     WEAK = {"out_of_scope", DEFAULT_NLU_FALLBACK_INTENT_NAME, "inform", "affirm", "deny"}
     COMPLETED = re.compile(r"\b(ra tu|ra trai|chap hanh xong|man han|het an|mang an)\b")
+    # The age at the offence, said alone ("lúc đó e mới 15t", "luc do toi 25t", "hồi đó em 17 tuổi"): only
+    # the expungement case asks it; its action recomputes the answer with the facts kept.
+    AGE_THEN = re.compile(r"^\W*(?:(?:nhung|ma|a|oi|da|vang|thi)\s+)*(?:luc do|khi do|hoi do|nam do|luc ay|khi ay|hoi ay|"
+                          r"luc pham toi|khi pham toi)\b(?:\s+\w+){0,3}?\s+\d{1,2}\s*(?:t|tuoi)\b(?:\s+\w+){0,3}\W*$")
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -370,6 +374,8 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
         penalties = {e.get("value") for e in entities if e.get("entity") == "penalty_type"}
         sentence = "duration" in kinds and bool(penalties) or bool(penalties & {"suspended", "life"})
         folded = vtext.fold(text)
+        if cls.AGE_THEN.search(folded.strip()):
+            return True
         completed = bool(cls.COMPLETED.search(folded))  # "ra tù 01/06/2023": the date the answer asked for
         if cls.OTHER_TOPIC.search(folded):
             return False

@@ -234,6 +234,14 @@ def _no_record_at_any_age(c: Conviction, kb: KnowledgeBase, today: dt.date) -> b
     return bool(severities) and severities <= _light_negligent_classes(kb, today)
 
 
+def _no_record_whenever(c: Conviction, kb: KnowledgeBase, today: dt.date) -> bool:
+    """No record whatever the completion date, so the date is not asked: Điều 69 khoản 2
+    at any age (a light negligent crime), or an offence before the age of Điều 107
+    khoản 1 ("hồi 15 tuổi bị 3 năm tù": no record at all)."""
+    young = c.age_at_offence is not None and c.age_at_offence < kb.value("blhs.d107.no_record_below_age", today)
+    return young or _no_record_at_any_age(c, kb, today)
+
+
 def leaves_no_record(kb: KnowledgeBase, article: str | None, clause: str | None, term: Period | None,
                      today: dt.date) -> bool:
     """Điều 69 khoản 2 from the article and clause alone: a negligent crime that is
@@ -250,7 +258,7 @@ def _validate(c: Conviction, kb: KnowledgeBase, today: dt.date, prefix: str) -> 
         raise InvalidInput(f"{prefix}penalty", f"unknown penalty {c.penalty!r}")
     if c.penalty == "prison" and c.term is None:
         missing.append(f"{prefix}prison_term")
-    if c.completed_on is None and c.penalty != "exempt":
+    if c.completed_on is None and c.penalty != "exempt" and not _no_record_whenever(c, kb, today):
         missing.append(f"{prefix}completed_on")
     if c.age_at_offence is None and not _no_record_at_any_age(c, kb, today):
         missing.append(f"{prefix}age_at_offence")

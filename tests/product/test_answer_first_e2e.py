@@ -147,8 +147,8 @@ def test_a_question_in_the_middle_of_the_loan_form(product, question):
     assert "giấy chứng nhận" in text(turns[2])
 
 
-@pytest.mark.parametrize("story", ["bị 3 năm tù và 2 năm quản chế, ra tù 01/06/2023, bao giờ hết án tích",
-                                   "bi 3 nam tu va 2 nam quan che, ra tu 01/06/2023, bao gio het an tich"])
+@pytest.mark.parametrize("story", ["bị 3 năm tù, còn bị quản chế, ra tù 01/06/2023, bao giờ hết án tích",
+                                   "bi 3 nam tu, con bi quan che, ra tu 01/06/2023, bao gio het an tich"])
 def test_a_supplementary_penalty_said_is_asked_about_once(product, story):
     [asked, answered] = chat(product, story, "01/06/2025")
     assert "Hình phạt bổ sung đó kết thúc vào ngày nào" in text(asked)

@@ -42,7 +42,8 @@ def test_button_payload_is_understood(product):
     "text, starts",
     [
         ("toi muon vay von", "Ngân hàng Chính sách xã hội"),  # no diacritics
-        ("tôi muốn vay 50tr mở tiệm sửa xe", "Anh/chị chấp hành xong án phạt tù"),  # pre-check: the one missing fact
+        # answer first, on its condition; then the pre-check asks the one missing fact (the completion date)
+        ("tôi muốn vay 50tr mở tiệm sửa xe", "Được, nếu anh/chị chấp hành xong án phạt tù"),
         ("làm lại cccd ở đâu", "công an"),
         ("giấy tờ", "Anh/chị cần hỏi về loại giấy tờ nào?"),
         ("cam on nhe", "Không có gì ạ."),

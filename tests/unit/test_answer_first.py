@@ -218,8 +218,9 @@ def test_the_result_action_sets_details_and_the_buttons(clock):
 
 
 @pytest.mark.parametrize("story, value, asked", [
-    ("bị 3 năm tù và 2 năm quản chế, ra tù 01/06/2023", "yes", ["exp_supplementary_until"]),
-    ("bi 3 nam tu, cam cu tru 1 nam, ra tu 01/06/2023", "yes", ["exp_supplementary_until"]),
+    ("bị 3 năm tù, còn bị quản chế, ra tù 01/06/2023", "yes", ["exp_supplementary_until"]),
+    ("bị 3 năm tù và 2 năm quản chế, ra tù 01/06/2023", "until", []),  # its end: from the release
+    ("bi 3 nam tu, cam cu tru 1 nam, ra tu 01/06/2023", "until", []),
     ("bị 3 năm tù, quản chế cũng xong rồi, ra tù 01/06/2023", "none", []),
     ("bị 3 năm tù, ra tù 01/06/2023", None, []),
 ])
@@ -243,8 +244,7 @@ def test_a_negligent_light_crime_gets_no_waiting_period_but_no_record(clock):
                             {"entity": "duration", "value": "P2Y"}]), [])
     assert not any("2 năm kể từ ngày chấp hành xong" in r["text"] for r in out["responses"])
     slots = slot_events(out)
-    # the one question left is the completion date; with it, the answer is "no record"
-    assert slots["exp_article"] == "260" and exp.still_needed(slots, TODAY) == ["exp_completed_on"]
-    slots["exp_completed_on"] = "2024-01-15"
+    # no record whatever the completion date: nothing is asked, the answer is "no record"
+    assert slots["exp_article"] == "260" and exp.still_needed(slots, TODAY) == []
     result = exp.calculate(exp.case_from_slots(slots, TODAY), KNOWLEDGE, TODAY)
     assert result.route == "no_record"
