@@ -83,12 +83,22 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
 
 
 def completion_day(value: Any) -> dt.date | None:
-    """A completion date as a day: a year alone ("ra tù từ năm 2019") counts as its first
-    day, the earlier date, so the time limit is never said to run later than it does;
-    the answer states it. A month alone is its last day (actions.common.day_of)."""
-    if value and re.fullmatch(r"\d{4}", str(value)):
-        return dt.date(int(str(value)), 1, 1)
+    """A completion date as a day: a year alone ("ra tù từ năm 2019") or a month alone
+    ("ra tù tháng 3 năm 2024") counts as its first day, the earlier date, so the time
+    limit for the loan is never said to run later than it does; the answer states it."""
+    text = str(value or "")
+    if re.fullmatch(r"\d{4}", text):
+        return dt.date(int(text), 1, 1)
+    if re.fullmatch(r"\d{4}-\d{2}", text):
+        year, month = map(int, text.split("-"))
+        return dt.date(year, month, 1)
     return day_of(value)
+
+
+def vague_completion(value: Any) -> list[str]:
+    """Which first-day assumption ``completion_day`` made for this value, if any."""
+    text = str(value or "")
+    return ["year_only"] if re.fullmatch(r"\d{4}", text) else ["month_only"] if re.fullmatch(r"\d{4}-\d{2}", text) else []
 
 
 def case_from_slots(slots: dict[str, Any]) -> LoanCase:
@@ -144,6 +154,7 @@ ASSUMPTION_PHRASES = {
     "loan_purpose": N_("you borrow to do business or produce (not to study a trade)"),
     "loan_has_certificate": N_("you have the certificate of having completed the prison sentence"),
     "year_only": N_("you completed the sentence at the start of that year (tell me the month if you know it)"),
+    "month_only": N_("you left prison on the 1st of that month"),
 }
 CORRECTION_BUTTONS = {
     "loan_purpose": N_("To study a trade"),
@@ -263,8 +274,8 @@ class ActionLoanResult(CalculationResult):
     def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
         slots = dict(tracker.slots)
         result = precheck(case_from_slots(slots), KNOWLEDGE, today)
-        year_only = ["year_only"] if re.fullmatch(r"\d{4}", str(slots.get("loan_completed_on") or "")) else []
-        return [short_result(result.programmes, assumed_used(slots, today) + year_only, locale)]
+        vague = vague_completion(slots.get("loan_completed_on"))
+        return [short_result(result.programmes, assumed_used(slots, today) + vague, locale)]
 
     def offer(self, tracker: Tracker, today: dt.date, locale: str) -> tuple[list[dict[str, str]], list[EventType]]:
         """Buttons to correct each assumption and to read the details (the other

@@ -183,6 +183,18 @@ def test_a_year_alone_counts_from_its_first_day_for_the_loan_limit():
     assert "5 năm" in "\n".join(loans._programme_lines(r.programmes[0], "vi"))
 
 
+def test_a_month_alone_counts_from_its_first_day_for_the_loan_limit_and_says_so():
+    # "ra tù tháng 3 năm 2024": the real day is 1–31 March; the limit is told from the 1st, never later
+    # than it is (for xóa án tích the same month counts as its last day: the later, safer date).
+    assert loans.completion_day("2024-03") == dt.date(2024, 3, 1)
+    assert loans.vague_completion("2024-03") == ["month_only"] and loans.vague_completion("2024-03-15") == []
+    slots = {"loan_purpose": "production", "loan_has_certificate": True, "loan_completed_on": "2024-03",
+             "loan_penalty": "prison"}
+    r = loans.precheck(loans.case_from_slots(slots), KNOWLEDGE, TODAY)
+    answer = loans.short_result(r.programmes, ["loan_has_certificate", "month_only"], "vi")
+    assert "Phải vay trước hết ngày 01/03/2029" in answer and "anh/chị ra tù ngày 1 của tháng đó" in answer
+
+
 def user(text: str, intent: str) -> dict:
     return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
 
