@@ -65,6 +65,11 @@ WELLBEING_WORDS = (
 )
 
 
+# A typed "no" to "anything to add for the officer?" (folded, words only): no note.
+NO_NOTE = re.compile(r"(?:(?:da|vang|ok|thoi)\s+)?(?:khong|ko|k|kh|hong|hok|hem|no|khong a|ko a)"
+                     r"(?:\s+(?:co|can|nhan|them|gi|a|nhe|nha|dau|roi|ca|ak|ah))*(?:\s+(?:cam on|thanks?)(?:\s+\w+)?)?")
+
+
 @lru_cache(maxsize=1)
 def crisis_words() -> CrisisLexicon:
     """The crisis terms as the NLU reads them (abbreviations expanded: "ko muốn sống")."""
@@ -100,6 +105,8 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
     if requested == "ci_note":
         if text.startswith("/"):
             return {"ci_note": ""} if intent == "deny" else {}
+        if NO_NOTE.fullmatch(" ".join(re.findall(r"\w+", folded.lower()))):
+            return {"ci_note": ""}      # "ko", "không có gì ạ" typed instead of the button: no note
         return {"ci_note": text.strip()}
     if requested == "ci_wellbeing":
         value = wellbeing_of(choice) if choice is not None else wellbeing_of(

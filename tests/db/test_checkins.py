@@ -97,6 +97,14 @@ def _m(text, intent="inform", choice=None):
     (_m("ko", "deny"), "ci_need", {"ci_need": "nothing"}),
     (_m("/deny", "deny"), "ci_note", {"ci_note": ""}),
     (_m("mẹ em ốm"), "ci_note", {"ci_note": "mẹ em ốm"}),
+    # A "no" typed instead of the button is no note; a note that starts with "không" is a note.
+    (_m("ko", "deny"), "ci_note", {"ci_note": ""}),
+    (_m("Không có gì ạ, cảm ơn chị", "deny"), "ci_note", {"ci_note": ""}),
+    (_m("k can them gi"), "ci_note", {"ci_note": ""}),
+    (_m("ko, em cần tiền gấp", "deny"), "ci_note", {"ci_note": "ko, em cần tiền gấp"}),
+    (_m("không có việc làm, cần giúp"), "ci_note", {"ci_note": "không có việc làm, cần giúp"}),
+    (_m("dang di phu ho"), "ci_activity", {"ci_activity": "working"}),
+    (_m("tệ lắm, tối ko ngủ dc"), "ci_wellbeing", {"ci_wellbeing": 1}),   # low, not the crisis reply
     (_m("/affirm", "affirm"), "ci_confirm", {"ci_confirm": True}),
     (_m("hủy"), "ci_activity", {"ci_cancelled": True}),
     (_m("abc xyz"), "ci_activity", {}),
