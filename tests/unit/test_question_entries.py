@@ -18,6 +18,9 @@ from vietnamese import text as vtext
 
 KB = KnowledgeBase.load()
 HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "questions_heldout"
+# The dev set: written before tuning the question model and the gate, tuned on
+# instead of the held-out set.
+DEV = PROJECT_ROOT / "tests" / "nlu" / "questions_dev"
 DAYS = (dt.date(2026, 1, 2), dt.date(2026, 7, 1), dt.date(2026, 11, 30))
 # A legal figure written as a literal: a number followed by a unit (the
 # placeholders {money:…}, {period:…} … are the only way figures get in).
@@ -25,8 +28,8 @@ LITERAL_FIGURE = re.compile(r"\b\d[\d.,]*\s*(triệu|tỷ|đồng|₫|tháng|nă
 _WORD = re.compile(r"[0-9a-z]+")
 
 
-def heldout() -> list[dict]:
-    return [q for path in sorted(HELDOUT.glob("*.yml")) for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
+def heldout(directory: Path = HELDOUT) -> list[dict]:
+    return [q for path in sorted(directory.glob("*.yml")) for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
 
 
 def folded(text: str, abbr=vtext.Abbreviations.load()) -> str:  # noqa: B008
@@ -82,6 +85,26 @@ def test_every_heldout_id_is_a_question_entry_with_three_per_slice():
 def test_no_heldout_message_is_a_training_example():
     training = {folded(x): e.id for e in KB.questions() for x in e.examples}
     leaks = [(q["id"], t) for q in heldout() for s in ("clean", "nodiac", "teencode") for t in q[s]
+             if folded(t) in training]
+    assert not leaks
+
+
+def test_every_question_has_a_dev_set_with_two_per_slice():
+    ids = {e.id for e in KB.questions()}
+    qs = heldout(DEV)
+    assert {q["id"] for q in qs} == ids
+    for q in qs:
+        for s in ("clean", "nodiac", "teencode"):
+            assert len(q[s]) >= 2, (q["id"], s)
+        for text in q["nodiac"] + q["teencode"]:
+            assert not re.search(r"[à-ỹđ]", text.lower()), (q["id"], text)
+
+
+def test_no_dev_message_is_a_training_example():
+    """The dev set is tuned on, so it must stay apart from the examples too:
+    a dev message copied into training would only measure memory."""
+    training = {folded(x): e.id for e in KB.questions() for x in e.examples}
+    leaks = [(q["id"], t) for q in heldout(DEV) for s in ("clean", "nodiac", "teencode") for t in q[s]
              if folded(t) in training]
     assert not leaks
 
