@@ -145,7 +145,8 @@ def test_a_question_of_another_topic_reroutes_only_when_confident():
     assert (c.id, c.intent) == ("residence.a", "ask_residence")
     assert choose(pred(**{"loan.a": 0.3, "residence.a": 0.45}), "ask_loan", QUESTIONS).id is None
     assert choose(pred(**{"loan.a": 0.3, "residence.a": 0.45}), "help", QUESTIONS).id is None
-    assert choose(pred(**{"loan.a": 0.2, "residence.a": 0.6}), "nlu_fallback", QUESTIONS).intent == "ask_residence"
+    assert choose(pred(**{"loan.a": 0.05, "residence.a": 0.85}), "nlu_fallback", QUESTIONS).intent == "ask_residence"
+    assert choose(pred(**{"loan.a": 0.2, "residence.a": 0.6}), "nlu_fallback", QUESTIONS).id is None
     # A topic with no questions of its own keeps its answer.
     assert choose(pred(**{"loan.a": 0.9}), "ask_release_duties", QUESTIONS).id is None
 
@@ -170,10 +171,10 @@ CHECKIN_QUESTIONS = {**QUESTIONS, "ci.what": {"intents": ["ask_support", "checki
 
 @pytest.mark.parametrize("intent", sorted(GUARDED))
 def test_check_in_and_a_person_keep_their_flow_unless_the_question_is_very_sure(intent):
-    assert choose(pred(**{"ci.what": 0.8, "loan.a": 0.1}), intent, CHECKIN_QUESTIONS).id is None
-    c = choose(pred(**{"ci.what": 0.9, "loan.a": 0.05}), intent, CHECKIN_QUESTIONS)
+    assert choose(pred(**{"ci.what": 0.95, "loan.a": 0.03}), intent, CHECKIN_QUESTIONS).id is None
+    c = choose(pred(**{"ci.what": 0.98, "loan.a": 0.01}), intent, CHECKIN_QUESTIONS)
     assert (c.id, c.intent) == ("ci.what", "ask_support")  # answered by action_answer, not the flow
-    c = choose(pred(**{"loan.a": 0.9}), intent, CHECKIN_QUESTIONS)
+    c = choose(pred(**{"loan.a": 0.98}), intent, CHECKIN_QUESTIONS)
     assert (c.id, c.intent) == ("loan.a", "ask_loan")
 
 
