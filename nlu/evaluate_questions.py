@@ -2,12 +2,15 @@
 
     make eval-nlu        (after the intent evaluation)
     .venv-rasa/bin/python -m nlu.evaluate_questions [--model M] [--json out.json]
+    .venv-rasa/bin/python -m nlu.evaluate_questions --dir tests/nlu/questions_dev   (the dev set)
 
 Scores the question entry the trained model chooses for every message of
 tests/nlu/questions_heldout/*.yml (written before the training examples and
 never used for tuning): top-1 per slice (clean, no diacritics, abbreviations/
 teencode), where "no question chosen" (the topic answer) counts as wrong.
-Also reports, on the same set, the alternatives the mechanism was chosen
+``--dir`` scores another directory of the same format instead, above all the
+dev set tests/nlu/questions_dev (written before tuning, tuned on), and then
+writes reports/questions_dev.md. Also reports, on the same set, the alternatives the mechanism was chosen
 against (the question model over all questions without the intent gate, and
 the nearest-example retriever ``vietnamese.retrieval``), the question model's
 training time and the parse latency. Writes reports/questions_heldout.md.
@@ -88,12 +91,12 @@ async def _parse_all(model: str, texts: list[str]) -> tuple[list[dict[str, Any]]
     return parsed, times
 
 
-def evaluate(model: str) -> dict[str, Any]:
+def evaluate(model: str, directory: Path = HELDOUT_DIR) -> dict[str, Any]:
     from nlu import questions as nq
     from vietnamese import retrieval
     from vietnamese import text as vtext
 
-    rows_files = load_heldout_files()
+    rows_files = load_heldout_files(directory)
     rows = [(q, s, t) for q, s, t, _ in rows_files]
     texts = [t for _, _, t in rows]
     parsed, times = asyncio.run(_parse_all(model, texts))
@@ -119,6 +122,7 @@ def evaluate(model: str) -> dict[str, Any]:
     knn_seconds = time.perf_counter() - start
     knn = [(index.rank(t) or [(None, 0.0)])[0][0] for t in texts]
     return {
+        "directory": str(directory.relative_to(ROOT)) if directory.is_relative_to(ROOT) else str(directory),
         "questions": len({g for g, _, _ in rows}),
         "messages": len(rows),
         "training_examples": sum(len(v["examples"]) for v in qs.values()),
@@ -137,14 +141,18 @@ def evaluate(model: str) -> dict[str, Any]:
 
 
 def report(r: dict[str, Any]) -> str:
+    heldout = r.get("directory", "tests/nlu/questions_heldout") == "tests/nlu/questions_heldout"
     def row(name: str, d: dict[str, float]) -> str:
         return f"| {name} | " + " | ".join(f"{d[s]:.1%}" for s in (*SLICES, "overall")) + " |"
 
     lines = [
-        "# Question-level held-out evaluation",
+        "# Question-level held-out evaluation" if heldout else "# Question-level evaluation on the dev set",
         "",
-        f"{r['questions']} questions, {r['messages']} held-out messages (tests/nlu/questions_heldout, "
-        f"written before the training examples, never tuned on); {r['training_examples']} training examples.",
+        (f"{r['questions']} questions, {r['messages']} held-out messages (tests/nlu/questions_heldout, "
+         f"written before the training examples, never tuned on); {r['training_examples']} training examples."
+         if heldout else
+         f"{r['questions']} questions, {r['messages']} messages of {r['directory']} (written before tuning, "
+         f"tuned on: not a held-out figure); {r['training_examples']} training examples."),
         "Top-1: the question entry chosen; no question chosen (topic answer) counts as wrong.",
         "",
         "| mechanism | " + " | ".join(SLICE_NAMES[s] for s in SLICES) + " | overall |",
@@ -157,7 +165,7 @@ def report(r: dict[str, Any]) -> str:
         "",
         f"Product, wrong question answered (not the topic answer): {r['wrong_answers']} of {r['messages']}.",
         "",
-        "Product per held-out file:",
+        "Product per file:",
         "",
         "| file | " + " | ".join(SLICE_NAMES[s] for s in SLICES) + " | overall |",
         "|---|---|---|---|---|",
@@ -180,8 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=str(ROOT / "models" / "loive.tar.gz"))
     ap.add_argument("--json")
-    ap.add_argument("--out", default=str(ROOT / "reports" / "questions_heldout.md"))
+    ap.add_argument("--dir", default=str(HELDOUT_DIR), help="directory of question sets (default: the held-out)")
+    ap.add_argument("--out", help="report file (default: reports/questions_heldout.md, or questions_dev.md)")
     args = ap.parse_args(argv)
+    directory = Path(args.dir).resolve()
+    out = args.out or str(ROOT / "reports" / ("questions_heldout.md" if directory == HELDOUT_DIR
+                                              else "questions_dev.md"))
     import logging
 
     import structlog
@@ -189,10 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.disable(logging.WARNING)
-    r = evaluate(args.model)
+    r = evaluate(args.model, directory)
     text = report(r)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text, encoding="utf-8")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(text, encoding="utf-8")
     if args.json:
         Path(args.json).write_text(json.dumps(r, ensure_ascii=False, indent=1), encoding="utf-8")
     sys.stdout.write(text)

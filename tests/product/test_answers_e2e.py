@@ -26,8 +26,12 @@ def last_line(replies: list[dict]) -> str:
         ("mat can cuoc lam lai the nao", "70.000\u00a0₫", "Luật Căn cước 2023"),
         ("Ra tù về quê thì đăng ký thường trú thế nào?", "không làm mất nơi thường trú", "Luật Cư trú 2020"),
         ("ra tu ve que dang ky thuong tru the nao", "không làm mất nơi thường trú", "Luật Cư trú 2020"),
-        ("Đang tha tù trước thời hạn có được đi làm xa không?", "phải xin phép công an xã trước", "Nghị định 231/2026/NĐ-CP"),
-        ("dang tha tu truoc thoi han co duoc di lam xa khong", "phải xin phép công an xã trước", "Nghị định 231/2026/NĐ-CP"),
+        # Answered by its specific question (duty.leave_commune, the version from
+        # 01/07/2026), which cites the 2025 law like the topic answer does.
+        ("Đang tha tù trước thời hạn có được đi làm xa không?", "phải xin phép công an xã trước",
+         "Luật Thi hành án hình sự 2025"),
+        ("dang tha tu truoc thoi han co duoc di lam xa khong", "phải xin phép công an xã trước",
+         "Luật Thi hành án hình sự 2025"),
         ("Ra tù rồi có được hỗ trợ học nghề không?", "giảm hoặc miễn học phí", "Nghị định 49/2020/NĐ-CP"),
         ("ra tu roi co duoc ho tro hoc nghe khong", "giảm hoặc miễn học phí", "Nghị định 49/2020/NĐ-CP"),
         ("Bao lâu thì được xóa án tích?", "đương nhiên được xóa án tích", "Bộ luật Hình sự 2015"),

@@ -50,7 +50,8 @@ _ids = itertools.count()
         ("can cuoc bi giu khi di tu co dc tra lai ko", "được trả lại khi chấp hành xong"),
         ("chuyen ve o nha vo thi dang ky cu tru sao", "đăng ký thường trú mới"),
         ("dang tha tu truoc thoi han muon di lam xa phai lam gi", "xin phép công an xã"),
-        ("ra trai co dc ho tro tam ly ko", "tư vấn tâm lý"),
+        # Answered by its specific question (support.psychological), not the topic.
+        ("ra trai co dc ho tro tam ly ko", "Tư vấn tâm lý"),
         ("e can nguoi giup do tim viec", "Trung tâm dịch vụ việc làm"),
         ("ko hieu gi het", "Anh/chị muốn hỏi về việc gì?"),
         ("may ngay roi e ko co gi an", "115"),
