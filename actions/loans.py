@@ -14,7 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, question_confidence, utter_entries,
                              utter_question)
-from actions.common import CalculationResult, ExtractingForm, start_form, caution_and_citation, day_of, entities_of, is_cancel
+from actions.common import (FIRST_BUBBLE_MAX, CalculationResult, ExtractingForm, caution_and_citation, day_of,
+                            entities_of, is_cancel, start_form)
 from actions.menu import ActionTopicMenu, tracker_locale
 from vietnamese.clock import today_in_vietnam
 from bot.domain.loans import LOAN_PENALTIES, LoanCase, Programme, precheck
@@ -320,17 +321,25 @@ def short_result(programmes: list[Programme], assumed: list[str], locale: str) -
         lines += ["• " + gettext(REASONS[r], locale) for r in qd22.reasons if r in ("deadline_close", "amount_over_cap")]
     else:
         lines += ["• " + gettext(REASONS[r], locale) for r in qd22.reasons if r in REASONS][:1]
-    if qd22.status == "not_eligible" and jobs and jobs.status not in ("not_applicable", "not_eligible"):
-        lines += _programme_lines(jobs, locale)[:1]
-    elif jobs and jobs.status not in ("not_applicable", "not_eligible"):
-        lines.append(gettext("The job-creation loan may also fit (see the details).", locale))
+    hint = None
+    if jobs and jobs.status not in ("not_applicable", "not_eligible"):
+        if qd22.status == "not_eligible":
+            lines += _programme_lines(jobs, locale)[:1]
+        else:
+            hint = gettext("The job-creation loan may also fit (see the details).", locale)
+    tail = []
     if assumed:
-        lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
-                     % {"assumptions": "; ".join(gettext(ASSUMPTION_PHRASES[a], locale) for a in assumed)})
+        tail.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
+                    % {"assumptions": "; ".join(gettext(ASSUMPTION_PHRASES[a], locale) for a in assumed)})
     day = qd22.rules_on or today_in_vietnam()
-    lines += caution_and_citation(["poor_household_rate"], day, locale,
-                                  lead=KNOWLEDGE.entry("loan.qd22", day).sources)[-1:]
-    return "\n".join(lines)
+    tail += caution_and_citation(["poor_household_rate"], day, locale,
+                                 lead=KNOWLEDGE.entry("loan.qd22", day).sources)[-1:]
+    # The pointer to the other programme is the one line that may wait behind "See details"
+    # (the details describe it): the first bubble stays phone-sized with every assumption said.
+    with_hint = "\n".join([*lines, hint, *tail]) if hint else None
+    if with_hint and len(with_hint) <= FIRST_BUBBLE_MAX:
+        return with_hint
+    return "\n".join([*lines, *tail])
 
 
 REASONS = {

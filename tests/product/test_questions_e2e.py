@@ -88,14 +88,15 @@ def test_heldout_questions_meet_the_goals(trained_model):
     assert m["clean"] - m["nodiac"] <= 0.03, m
     # The product (intent routing + gate: crisis, erasure, a person… keep their
     # flows) does NOT meet the 95% goal: measured once after tuning on the dev
-    # set, 89.4 / 88.1 / 82.1% (README, 2026-11-30). This is the measured floor
-    # (minus about a point), not the goal.
+    # set, 89.4 / 88.1 / 82.1% on its branch and 89.4 / 88.6 / 82.1% once merged with the
+    # whole-story work (README, 2026-11-30). This is the measured floor (minus about a
+    # point), not the goal.
     p = r["product"]
     assert p["clean"] >= 0.88, p
     assert p["nodiac"] >= 0.87, p
     assert p["teencode"] >= 0.81, p
     # A wrong specific answer is worse than the topic answer. The goal is at most
-    # 3% of the set; measured 42 of 1188 (3.5%) after the dev-set tuning: this is
-    # that measured ceiling, not the goal (README).
-    assert r["wrong_answers"] <= 0.036 * r["messages"], r["wrong_answers"]
+    # 3% of the set; measured 42 of 1188 (3.5%) after the dev-set tuning on its branch,
+    # 37 (3.1%) once merged: this is that measured ceiling, not the goal (README).
+    assert r["wrong_answers"] <= 0.032 * r["messages"], r["wrong_answers"]
     assert p["clean"] - p["nodiac"] <= 0.03, p
