@@ -109,6 +109,11 @@ class ActionAnswer(Action):
         latest = tracker.latest_message or {}
         intent = (latest.get("intent") or {}).get("name") or ""
         today = today_in_vietnam()
+        from actions.loans import purpose_after_loan_answer, rule_answer  # (loans builds on this module)
+
+        facts = purpose_after_loan_answer(tracker)
+        if facts is not None:   # "để đi học nghề" right after a loan answer: that loan's answer
+            return rule_answer(dispatcher, facts, today, locale)
         question = chosen_question(tracker, today)
         if question is not None:
             return utter_question(dispatcher, question, today, locale, tracker)

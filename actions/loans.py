@@ -442,6 +442,25 @@ def _after_loan_answer(tracker: Tracker) -> bool:
     return False
 
 
+# A purpose typed alone is short and asks nothing ("để đi học nghề", "bán đồ ăn sáng");
+# "đi học nghề ở đâu", "có chỗ dạy nghề miễn phí không" are questions of their own.
+_ASKS = re.compile(r"\b(khong|ko|k|hong|gi|j|nao|dau|sao|the nao|ntn|bao nhieu|bn|may|ai|chua|duoc khong|dc ko)\b|\?")
+
+
+def purpose_after_loan_answer(tracker: Tracker) -> dict[str, Any] | None:
+    """The loan facts, with the purpose just typed, when this message is only a purpose
+    and the bot's last answer was about loans (it is the answer to "vay để làm gì");
+    else None. Read by action_out_of_scope and by action_answer (a purpose that is
+    also a topic word, "học nghề", is classified as that topic)."""
+    latest = tracker.latest_message or {}
+    text = fold(latest.get("text") or "")
+    said = extract(latest, None)
+    if not said.get("loan_purpose") or len(text.split()) > 6 or _ASKS.search(text) \
+            or not _after_loan_answer(tracker):
+        return None
+    return {**dict(tracker.get_slot("loan_facts") or {}), **said}
+
+
 class ActionOutOfScope(Action):
     """A message the classifier finds out of scope. Right after a loan answer, a purpose
     typed alone ("bán đồ ăn sáng", "để đi học nghề") is the answer to "vay để làm gì":
@@ -452,9 +471,8 @@ class ActionOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        said = extract(tracker.latest_message or {}, None)
-        if said.get("loan_purpose") and _after_loan_answer(tracker):
-            kept = dict(tracker.get_slot("loan_facts") or {})
-            return rule_answer(dispatcher, {**kept, **said}, today_in_vietnam(), tracker_locale(tracker))
+        facts = purpose_after_loan_answer(tracker)
+        if facts is not None:
+            return rule_answer(dispatcher, facts, today_in_vietnam(), tracker_locale(tracker))
         dispatcher.utter_message(response="utter_out_of_scope")
         return await ActionTopicMenu().run(dispatcher, tracker, domain)

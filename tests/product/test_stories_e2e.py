@@ -77,6 +77,16 @@ def test_a_purpose_typed_after_a_loan_answer(product, purpose):
     assert "100.000.000" in text(answered) and "nằm ngoài" not in text(answered)
 
 
+@pytest.mark.parametrize("purpose", ["để đi học nghề", "de di hoc nghe"])
+def test_a_purpose_that_is_also_a_topic_answers_the_loan(product, purpose):
+    # "học nghề" alone is also the support topic's word: after a loan answer it is the loan's purpose.
+    [general, answered] = chat(product, "cho em hỏi vay vốn", purpose)
+    assert "4.000.000" in text(answered)
+    # Asked as a question of its own, it is not taken for a purpose.
+    [_, asked] = chat(product, "cho em hỏi vay vốn", "đi học nghề miễn phí ở đâu")
+    assert text(asked) != text(answered)
+
+
 @pytest.mark.parametrize("question", ["e bị án treo 3 năm, giờ hết thử thách rồi, mún vay vốn làm ăn thì vay ở đâu",
                                       "e bi an treo 3 nam, gio het thu thach roi, mun vay von lam an thi vay o dau"])
 def test_a_suspended_sentence_is_pointed_to_the_job_creation_loan(product, question):
