@@ -16,7 +16,7 @@ from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_questio
                              utter_question)
 from actions.common import (FIRST_BUBBLE_MAX, CalculationResult, ExtractingForm, caution_and_citation, day_of,
                             entities_of, is_cancel, start_form)
-from actions.menu import ActionTopicMenu, tracker_locale
+from actions.menu import ActionTopicMenu, last_bot_action, tracker_locale
 from vietnamese.clock import today_in_vietnam
 from bot.domain.loans import LOAN_PENALTIES, LoanCase, Programme, precheck
 from bot.domain.periods import Period
@@ -430,16 +430,7 @@ LOAN_ACTIONS = ("action_loan_start", "action_loan_result", FORM)
 
 def _after_loan_answer(tracker: Tracker) -> bool:
     """Was the bot's last answer, before this message, about loans?"""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if seen_user:
-                return False
-            seen_user = True
-        elif seen_user and event.get("event") == "action" and event.get("name") not in (
-                "action_listen", "action_session_start", None):
-            return event.get("name") in LOAN_ACTIONS
-    return False
+    return last_bot_action(tracker) in LOAN_ACTIONS
 
 
 # A purpose typed alone is short and asks nothing ("để đi học nghề", "bán đồ ăn sáng");

@@ -57,6 +57,21 @@ def nothing_recognised(tracker: Tracker) -> bool:
     return bool(ranking) and ranking[0].get("name") == FALLBACK_INTENT and ranking[0].get("confidence") == 1.0
 
 
+def last_bot_action(tracker: Tracker) -> str | None:
+    """The bot's last action before the person's latest message (not listening, not a
+    session start), or None: what the message may be an answer to."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") not in (
+                "action_listen", "action_session_start", None):
+            return event.get("name")
+    return None
+
+
 def previous_turn_was_fallback(tracker: Tracker) -> bool:
     """Did the user turn before this one also end in the fallback?
 

@@ -17,7 +17,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import prologue
-from actions.menu import tracker_locale
+from actions.menu import last_bot_action, tracker_locale
 from bot.supervision import people, privacy
 from bot.supervision.privacy import ERASE_CONVERSATION
 from bot.supervision.checkins import person_for_identity
@@ -29,15 +29,7 @@ ASK = "action_erase_ask"
 def asked_just_before(tracker: Tracker) -> bool:
     """True when the bot's last action before this message was the question:
     erasure cannot be undone, so a "yes" counts only as the answer to it."""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if seen_user:
-                return False
-            seen_user = True
-        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
-            return event.get("name") == ASK
-    return False
+    return last_bot_action(tracker) == ASK
 
 
 class ActionEraseAsk(Action):

@@ -52,6 +52,14 @@ EXPUNGEMENT = ["toi bi tu 3 nam, chap hanh xong ngay 01/06/2023, da nop du tien 
 LOAN = ["Tôi ra tù tháng 3 năm 2024, muốn vay 50 triệu mở tiệm sửa xe", "/show_details"]
 CHECKIN = ["báo cáo", '/inform{"choice": "same"}', "dang tim viec", "4", '/inform{"choice": "nothing"}', "/deny",
            "/affirm"]
+# The same conversations as the flows were before answer-first (issue 14): for --compare with
+# a revision from before it (--legacy-flows), so that each tree is driven through flows it
+# understands (buttons it never offered would make cheap fallback turns of the old tree's).
+LEGACY = {"expungement": ["toi bi tu 3 nam, chap hanh xong ngay 01/06/2023, da nop du tien boi thuong, "
+                          "khi nao duoc xoa an tich?", "tren 18", "khong", "ko", "khong co"],
+          "loan": ["Tôi ra tù tháng 3 năm 2024, muốn vay 50 triệu mở tiệm sửa xe", "/affirm"],
+          "checkin": ["báo cáo", '/inform{"choice": "none"}', "dang tim viec", "4", '/inform{"choice": "none"}',
+                      "/deny", "/affirm"]}
 # What the last reply of each conversation must contain (else it counts as an error).
 EXPECT = {"expungement": "02/06/2025", "loan": "Giấy tờ cần chuẩn bị", "checkin": "đã được ghi nhận"}
 
@@ -91,6 +99,7 @@ class Running:
     log: Path
     enrolled: list[httpx.AsyncClient] = field(default_factory=list)
     cookies: list[dict[str, str]] = field(default_factory=list)
+    legacy: bool = False   # driven through the flows from before answer-first (LEGACY)
 
     def admin(self, *args: str) -> str:
         out = subprocess.run([sys.executable, "-m", "bot", "admin", *args], cwd=self.root, env=self.env,
@@ -185,11 +194,13 @@ class Level:
 HEADER = "users | turns/s | p50 ms  | p95 ms  | p99 ms  | errors | CPU ms/turn"
 
 
-def scripts_for(u: int) -> list[tuple[str, list[str]]]:
+def scripts_for(u: int, legacy: bool = False) -> list[tuple[str, list[str]]]:
     """The conversations person ``u`` goes through, in order."""
-    convs = [("questions", QUESTIONS), ("expungement", EXPUNGEMENT), ("questions", QUESTIONS[2:]), ("loan", LOAN)]
+    flows = LEGACY if legacy else {"expungement": EXPUNGEMENT, "loan": LOAN, "checkin": CHECKIN}
+    convs = [("questions", QUESTIONS), ("expungement", flows["expungement"]), ("questions", QUESTIONS[2:]),
+             ("loan", flows["loan"])]
     if u % 4 == 0:
-        convs.insert(1, ("checkin", CHECKIN))
+        convs.insert(1, ("checkin", flows["checkin"]))
     k = u % len(convs)
     return convs[k:] + convs[:k]
 
@@ -206,7 +217,7 @@ async def run_level(p: Running, users: int, turns_per_user: int, tag: str) -> Le
             done, conv = 0, 0
             try:
                 while done < turns_per_user:
-                    for kind, script in scripts_for(u):
+                    for kind, script in scripts_for(u, p.legacy):
                         conv += 1
                         user = f"tp-{tag}-{u}-{conv}"
                         last: list[dict] = []
@@ -325,6 +336,8 @@ def report(label: str, res: dict) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--compare", metavar="REV", help="also measure REV (git revision) in the same run")
+    ap.add_argument("--legacy-flows", action="store_true",
+                    help="drive REV through the flows from before answer-first (its own buttons and questions)")
     ap.add_argument("--users", type=int, action="append", help="levels (default 1, 20, 50)")
     ap.add_argument("--turns", type=int, default=0, help="turns per level (default: 60/300/400 for 1/20/50 users)")
     ap.add_argument("--long", type=int, default=200, help="turns of the one long conversation (0: skip)")
@@ -353,6 +366,7 @@ def main() -> int:
         for label, root in trees:
             (tmp / label.replace(" ", "_")).mkdir(parents=True, exist_ok=True)
             p = launch(label, root, tmp / label.replace(" ", "_"))
+            p.legacy = args.legacy_flows and label == args.compare
             try:
                 print(f"[{label}] ready in {wait_ready(p):.0f} s; enrolling {args.enrolled} people …", flush=True)
                 enroll(p, args.enrolled)

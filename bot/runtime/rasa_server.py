@@ -30,11 +30,11 @@ What it changes, each measured with py-spy on the running product (README "Perfo
 * A conversation's tracker grows by ~6 events a turn and Rasa loads, replays and
   featurises the whole session every turn, and sends it all to the action server:
   at turn 200 a turn cost ×5 the CPU of turn 1. When the latest session holds more
-  than ``LOIVE_TRACKER_COMPACT_AT`` events (default 120), the save that ends a turn
+  than ``LOIVE_TRACKER_COMPACT_AT`` events (default 80), the save that ends a turn
   also writes a *compacted* session after it, with Rasa's own session mechanism: a
   ``session_started`` event, the state the conversation had before its last
-  ``LOIVE_TRACKER_KEEP_TURNS`` user turns (default 7: more than the policies' history
-  and the 6 turns the crisis actions read back) as ``slot`` / ``active_loop`` events,
+  ``LOIVE_TRACKER_KEEP_TURNS`` user turns (default 6: more than the policies' history
+  of 3, and with the next message the 6 turns the crisis actions read back) as ``slot`` / ``active_loop`` events,
   then copies of those turns' events. Rasa reads only the latest session, so the
   next turn replays that tail and reaches the same slots, form and recent history.
   The whole history (Rasa's HTTP API, all sessions) leaves the compactions' rows out,
@@ -70,8 +70,8 @@ from typing import Any
 
 # Tracker compaction (see above): a latest session longer than this many events is compacted
 # at the end of a turn, keeping this many user turns.
-COMPACT_AT = int(os.environ.get("LOIVE_TRACKER_COMPACT_AT", "120"))
-KEEP_TURNS = int(os.environ.get("LOIVE_TRACKER_KEEP_TURNS", "7"))
+COMPACT_AT = int(os.environ.get("LOIVE_TRACKER_COMPACT_AT", "80"))
+KEEP_TURNS = int(os.environ.get("LOIVE_TRACKER_KEEP_TURNS", "6"))
 # Marks a compaction's session_started event; its rows (that event, the state, the copies)
 # all have its timestamp in the row's timestamp column.
 COMPACTED = "loive_compacted"
