@@ -194,8 +194,19 @@ class Level:
 HEADER = "users | turns/s | p50 ms  | p95 ms  | p99 ms  | errors | CPU ms/turn"
 
 
+# Issue 17's own workload: each person asks realistic questions back to back, every one
+# answered from the knowledge base by a custom action (--workload questions).
+ASKED = ["xóa án tích bao lâu", "làm căn cước ở đâu", "vay vốn lãi suất bao nhiêu một năm",
+         "phiếu lý lịch tư pháp làm ở đâu", "án treo có phải báo cáo hằng tháng không",
+         "ra tù có được hỗ trợ học nghề không", "đăng ký tạm trú thế nào", "hồ sơ vay vốn gồm những gì"]
+WORKLOAD = "mixed"
+
+
 def scripts_for(u: int, legacy: bool = False) -> list[tuple[str, list[str]]]:
     """The conversations person ``u`` goes through, in order."""
+    if WORKLOAD == "questions":
+        k = u % len(ASKED)
+        return [("questions", ASKED[k:] + ASKED[:k])]
     flows = LEGACY if legacy else {"expungement": EXPUNGEMENT, "loan": LOAN, "checkin": CHECKIN}
     convs = [("questions", QUESTIONS), ("expungement", flows["expungement"]), ("questions", QUESTIONS[2:]),
              ("loan", flows["loan"])]
@@ -336,6 +347,9 @@ def report(label: str, res: dict) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--compare", metavar="REV", help="also measure REV (git revision) in the same run")
+    ap.add_argument("--workload", choices=["mixed", "questions"], default="mixed",
+                    help="mixed: questions, calculations and check-ins; questions: issue 17's realistic "
+                         "questions only, each answered by a custom action")
     ap.add_argument("--legacy-flows", action="store_true",
                     help="drive REV through the flows from before answer-first (its own buttons and questions)")
     ap.add_argument("--users", type=int, action="append", help="levels (default 1, 20, 50)")
@@ -353,6 +367,8 @@ def main() -> int:
         return scale_main(sys.argv[1:])
 
     levels = args.users or [1, 20, 50]
+    global WORKLOAD
+    WORKLOAD = args.workload
     args.enrolled = args.enrolled or max(levels) // 4 + 1
     turns = {n: args.turns or max(60, min(400, 15 * n)) for n in levels}
     print(f"machine: {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}", flush=True)
