@@ -49,7 +49,7 @@ _ids = itertools.count()
         ("ly lich tu phap mat bao nhieu tien", "200.000\u00a0₫"),
         ("can cuoc bi giu khi di tu co dc tra lai ko", "được trả lại khi chấp hành xong"),
         ("chuyen ve o nha vo thi dang ky cu tru sao", "đăng ký thường trú mới"),
-        ("dang tha tu truoc thoi han muon di lam xa phai lam gi", "xin phép công an xã"),
+        ("dang tha tu truoc thoi han muon di lam xa phai lam gi", "hỏi công an xã trước khi đi"),
         # Answered by its specific question (support.psychological), not the topic.
         ("ra trai co dc ho tro tam ly ko", "Tư vấn tâm lý"),
         ("e can nguoi giup do tim viec", "Trung tâm dịch vụ việc làm"),
