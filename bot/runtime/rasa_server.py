@@ -47,6 +47,10 @@ What it changes, each measured with py-spy on the running product (README "Perfo
   every call. Loaded column-major it does not (the same numbers, ~10× less time; the
   question model does the same, nlu/questions.py).
 
+* Each Rasa worker creates the tracker tables as it starts; on a fresh database two
+  race and the loser logs the whole CREATE TABLE statement. The creation is
+  serialised (a PostgreSQL advisory lock; a file lock beside a SQLite file).
+
 * Rasa's ticket lock (used with the Redis lock store, i.e. several replicas) never
   lets a waiter in once the waiter's own ticket has expired while it waited: the
   holder's ticket expires, then the waiter's, the lock is left with no ticket and
@@ -303,6 +307,49 @@ def _patch_intent_classifier_layout() -> None:
     lrc.load = classmethod(load)  # type: ignore[method-assign]
 
 
+def _patch_tracker_table_creation() -> None:
+    """Rasa's workers (and replicas) each create the tracker tables when they start; on a
+    fresh database two of them race, and the loser logs the whole CREATE TABLE statement
+    (as an error, or a warning and a 5 s retry). Here the creation is serialised: a
+    PostgreSQL advisory lock across machines, a file lock beside a SQLite file."""
+    import contextlib
+    import fcntl
+
+    import sqlalchemy as sa
+
+    from rasa.core import tracker_store as ts
+
+    if "self.Base.metadata.create_all(self.engine)" not in inspect.getsource(ts.SQLTrackerStore.__init__):
+        raise SystemExit("bot.runtime.rasa_server: Rasa's SQLTrackerStore.__init__ changed; "
+                         "review the patch before running this Rasa version")
+    metadata = ts.SQLTrackerStore.Base.metadata
+    original = metadata.create_all
+
+    @contextlib.contextmanager
+    def serialised(bind: Any) -> Any:
+        if bind.dialect.name == "postgresql":
+            with bind.connect() as conn:
+                conn.execute(sa.text("SELECT pg_advisory_lock(hashtext('loive rasa tracker tables'))"))
+                try:
+                    yield conn
+                finally:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext('loive rasa tracker tables'))"))
+        elif bind.dialect.name == "sqlite" and bind.url.database not in (None, "", ":memory:"):
+            with open(f"{bind.url.database}.tables-lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                yield bind
+        else:
+            yield bind
+
+    def create_all(bind: Any = None, tables: Any = None, checkfirst: bool = True) -> None:
+        if bind is None:
+            return original(bind=bind, tables=tables, checkfirst=checkfirst)
+        with serialised(bind) as target:
+            original(bind=target, tables=tables, checkfirst=checkfirst)
+
+    metadata.create_all = create_all  # type: ignore[method-assign]
+
+
 def _patch_ticket_lock_wait() -> None:
     import asyncio
     import contextlib
@@ -344,6 +391,7 @@ def apply_patches() -> None:
     _patch_sql_tracker_store()
     _patch_event_type_lookup()
     _patch_intent_classifier_layout()
+    _patch_tracker_table_creation()
     _patch_ticket_lock_wait()
 
 

@@ -245,3 +245,49 @@ def test_rasa_side_patch_validates_as_rasa_does_and_file_locks_serialise_process
     assert "Failed to validate Action server response" in result["after"][1]
     lines = trace.read_text().split()
     assert len(lines) == 60 and lines == ["in", "out"] * 30
+
+
+TABLES_RACE = r'''
+import io, logging, sys, time
+stream = io.StringIO()
+logging.basicConfig(stream=stream, level=logging.WARNING)
+from bot.runtime import rasa_server
+rasa_server._patch_tracker_table_creation()
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+target, start = sys.argv[1], float(sys.argv[2])
+while time.time() < start:       # every process creates its store at the same instant
+    time.sleep(0.0005)
+if target.endswith(".db"):
+    SQLTrackerStore(Domain.empty(), dialect="sqlite", db=target)
+else:
+    SQLTrackerStore(Domain.empty(), dialect="postgresql", host="127.0.0.1", port=5432, username="root", db=target)
+print("LOGGED-DDL" if "CREATE TABLE" in stream.getvalue() or "sender_id" in stream.getvalue() else "clean")
+'''
+
+
+@pytest.mark.stack
+def test_workers_starting_together_create_the_tracker_tables_without_logging_them(tmp_path, request):
+    """Four Rasa processes creating the tracker store at the same instant on a fresh
+    database: unpatched, the losers of the race log the CREATE TABLE statement
+    (column names, seen 2 of 4 on PostgreSQL and 1 of 4 on SQLite); patched, none."""
+    import subprocess
+    import time
+
+    from harness.helpers import private_database
+    from tests.conftest import PG_URL
+
+    script = tmp_path / "tables_race.py"
+    script.write_text(TABLES_RACE)
+    targets = [str(tmp_path / "trackers.db")]
+    with (private_database(request.getfixturevalue("pg_url")) if PG_URL else __import__("contextlib").nullcontext()) as pg:
+        if pg:
+            from sqlalchemy.engine import make_url
+            targets.append(make_url(pg).database)
+        for target in targets:
+            start = time.time() + 20     # after every process has imported Rasa
+            procs = [subprocess.Popen([str(rasa_env.rasa_python()), str(script), target, str(start)],
+                                      cwd=rasa_env.PROJECT_ROOT, env=rasa_env.rasa_env(), stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL, text=True) for _ in range(4)]
+            outs = [p.communicate(timeout=300)[0].strip().splitlines()[-1:] for p in procs]
+            assert outs == [["clean"]] * 4, (target, outs)
