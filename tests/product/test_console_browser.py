@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from bot.app import create_app
@@ -21,11 +23,19 @@ from bot.config import load_settings
 from bot.storage.models import Alert
 from harness.fakes.telegram import FakeTelegram
 from harness.helpers import free_port, migrated_sessions, serve
-from tests.db.test_console import OFFICER_CHAT, SECRET, seed
+from tests.db.test_console import OFFICER_CHAT, SECRET, START, seed
 from tests.product.browser import browser, desktop, phone, screenshot  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.stack
 TAP = 44
+
+
+@pytest.fixture(autouse=True)
+def fixed_start():
+    """From the same instant as tests/db/test_console.py (Monday 10:00 in Vietnam, ticking):
+    nothing here depends on the real date or hour."""
+    with time_machine.travel(START, tick=True):
+        yield
 
 
 @pytest.fixture
@@ -47,7 +57,12 @@ def sign_in(page, url: str, fake: FakeTelegram, n: int = 1) -> None:  # noqa: AN
     page.fill("#name", "Trần Văn Cán")
     page.click("text=Gửi mã cho tôi")
     page.wait_for_url("**/staff/login/code")
-    text = fake.wait_sent(OFFICER_CHAT, n, timeout=30)[-1]["text"]
+    # The n-th sign-in message (the seeded alert's notice reaches the same chat, before or after).
+    deadline = time.monotonic() + 30
+    while len(texts := [m["text"] for m in fake.sent(OFFICER_CHAT) if "/staff/login/link" in m["text"]]) < n \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
+    text = texts[n - 1]
     assert "mã đăng nhập" in text
     link = re.search(r"(http://\S+/staff/login/link\?t=\S+)", text).group(1)
     page.goto(link)
