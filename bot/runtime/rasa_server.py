@@ -168,7 +168,6 @@ def _patch_sql_tracker_store() -> None:
         store._retrieve: ("json.loads(event.data) for event in serialised_events", "DialogueStateTracker.from_dict"),
         store.save: ("await self.stream_events(tracker)", "self._additional_events(session, tracker)",
                      "session.add(", "data=json.dumps(data)"),
-        store._additional_events: (".count()", "itertools.islice("),
     }
     for method, markers in expected.items():
         if not all(m in inspect.getsource(method) for m in markers):
@@ -191,11 +190,6 @@ def _patch_sql_tracker_store() -> None:
             if self.domain and len(events) > 0:
                 return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
             return None
-
-    def _additional_events(self: Any, session: Any, tracker: Any) -> Any:
-        stored = (self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False)
-                  .order_by(None).with_entities(sa.func.count(self.SQLEvent.id)).scalar())
-        return itertools.islice(tracker.events, stored, len(tracker.events))
 
     def _compaction(self: Any, tracker: Any, in_session: int) -> list[Any]:
         """The events of a compacted session for ``tracker`` (whose latest session holds
@@ -262,7 +256,6 @@ def _patch_sql_tracker_store() -> None:
             tracker._loive_saved = len(tracker.events)
 
     store._retrieve = _retrieve  # type: ignore[method-assign]
-    store._additional_events = _additional_events  # type: ignore[method-assign]
     store.save = save  # type: ignore[method-assign]
 
 

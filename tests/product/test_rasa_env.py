@@ -248,15 +248,16 @@ def test_rasa_side_patch_validates_as_rasa_does_and_file_locks_serialise_process
 
 
 TABLES_RACE = r'''
-import io, logging, sys, time
+import io, logging, os, sys, time
 stream = io.StringIO()
 logging.basicConfig(stream=stream, level=logging.WARNING)
 from bot.runtime import rasa_server
 rasa_server._patch_tracker_table_creation()
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-target, start = sys.argv[1], float(sys.argv[2])
-while time.time() < start:       # every process creates its store at the same instant
+target, go = sys.argv[1], sys.argv[2]
+print("ready", flush=True)        # Rasa imported; every process creates its store at the same moment
+while not os.path.exists(go):
     time.sleep(0.0005)
 if target.endswith(".db"):
     SQLTrackerStore(Domain.empty(), dialect="sqlite", db=target)
@@ -272,7 +273,6 @@ def test_workers_starting_together_create_the_tracker_tables_without_logging_the
     database: unpatched, the losers of the race log the CREATE TABLE statement
     (column names, seen 2 of 4 on PostgreSQL and 1 of 4 on SQLite); patched, none."""
     import subprocess
-    import time
 
     from harness.helpers import private_database
     from tests.conftest import PG_URL
@@ -284,10 +284,12 @@ def test_workers_starting_together_create_the_tracker_tables_without_logging_the
         if pg:
             from sqlalchemy.engine import make_url
             targets.append(make_url(pg).database)
-        for target in targets:
-            start = time.time() + 20     # after every process has imported Rasa
-            procs = [subprocess.Popen([str(rasa_env.rasa_python()), str(script), target, str(start)],
+        for i, target in enumerate(targets):
+            go = tmp_path / f"go{i}"
+            procs = [subprocess.Popen([str(rasa_env.rasa_python()), str(script), target, str(go)],
                                       cwd=rasa_env.PROJECT_ROOT, env=rasa_env.rasa_env(), stdout=subprocess.PIPE,
                                       stderr=subprocess.DEVNULL, text=True) for _ in range(4)]
+            assert [p.stdout.readline().strip() for p in procs] == ["ready"] * 4
+            go.touch()
             outs = [p.communicate(timeout=300)[0].strip().splitlines()[-1:] for p in procs]
             assert outs == [["clean"]] * 4, (target, outs)
