@@ -75,10 +75,14 @@ def question_confidence(tracker: Tracker) -> float:
 
 def chosen_question(tracker: Tracker, today: dt.date) -> Entry | None:
     """The question entry nlu.components.QuestionRetriever chose for the latest
-    message with enough confidence (it leaves ``id`` empty otherwise), if it is
-    valid today."""
-    question = (tracker.latest_message or {}).get("question") or {}
+    message with enough confidence (it leaves ``id`` empty otherwise), or the one
+    the English page named, if it is valid today."""
+    latest = tracker.latest_message or {}
+    question = latest.get("question") or {}
     qid = question.get("id") if isinstance(question, dict) else None
+    # The English page names the question itself (bot.conversation.english), as metadata
+    # the gateway sets: a person cannot type it.
+    qid = qid or (latest.get("metadata") or {}).get("question_id")
     if not qid:
         return None
     try:

@@ -21,7 +21,7 @@ from bot.config import Settings, load_settings
 from bot.supervision import enrollment
 from bot.conversation import offered, relay, staff
 from bot.conversation.rasa_client import RasaClient, RasaError, RasaUnavailable, Reply, parse_rest_output
-from bot.conversation.english import as_english_text
+from bot.conversation.english import english_turn
 from bot.i18n import N_, domain_text, gettext, normalize_locale
 from bot.outbox import wake_waiting
 from bot.supervision.people import ANONYMOUS_CHANNELS, ANONYMOUS_ONLY
@@ -343,7 +343,10 @@ class Core:
         try:
             text = as_rasa_text(msg.text)
             if locale == "en":
-                text = as_english_text(text)
+                english = english_turn(text)
+                text = english.text
+                if english.question_id:
+                    metadata["question_id"] = english.question_id   # answered by actions.answers.chosen_question
             items = await self.rasa.send_raw(conversation_id, text, metadata)
             replies = in_locale(parse_rest_output(items), locale)
         except (RasaUnavailable, RasaError) as exc:

@@ -1,24 +1,45 @@
 """English messages on the English page (locale ``en``).
 
-The NLU model is trained on Vietnamese. An English message that names a topic
-(data/normalization/english.yml) reaches Rasa as that topic's intent payload
-("/ask_loan"), so it is understood; the replies are English through the
-catalogs. A message with a crisis phrase (data/normalization/crisis.yml has
-English ones), a button payload, or no known phrase passes unchanged: the
-model's crisis override sees the words as typed.
+The NLU model is trained on Vietnamese. An English message is turned into
+something the Vietnamese product understands (data/normalization/english.yml):
+
+- a message that tells a person's case (a sentence, a completion date, an
+  age) becomes the same facts in Vietnamese ("2 years in prison, released on
+  5 March 2024" → "bị 2 năm tù, chấp hành xong ngày 05/03/2024"), so the
+  calculators answer it as they answer a Vietnamese story;
+- a message that names a topic reaches Rasa as that topic's intent payload
+  ("/ask_loan"), together with the specific question it asks when one of the
+  topic's cue phrases is found ("where", "interest"…: the entry's id goes in
+  the message metadata, ``question_id``, which the actions answer);
+- anything else passes as typed, with English dates and units of time written
+  as the model reads them ("5 March 2024" → "05/03/2024", "3 years" → "3 năm").
+
+A message with a crisis phrase (data/normalization/crisis.yml has English ones)
+or a button payload is never rerouted: the model's crisis override sees the
+words as typed. The replies are English through the catalogs.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import yaml
 
 from bot import PROJECT_ROOT
+from bot.domain.knowledge import KnowledgeBase
 from vietnamese.crisis import CrisisLexicon
 
 ENGLISH_FILE = PROJECT_ROOT / "data" / "normalization" / "english.yml"
+
+
+@dataclass(frozen=True)
+class EnglishTurn:
+    """What Rasa gets for an English message."""
+
+    text: str
+    question_id: str | None = None   # the entry the message asks, for the message metadata
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -26,17 +47,41 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
+def _doc() -> dict:
+    return yaml.safe_load(ENGLISH_FILE.read_text(encoding="utf-8")) or {}
+
+
+@lru_cache(maxsize=1)
 def _table() -> tuple[dict[tuple[str, ...], str], list[tuple[tuple[str, ...], str, int]]]:
-    doc = yaml.safe_load(ENGLISH_FILE.read_text(encoding="utf-8")) or {}
+    doc = _doc()
     whole = {_words(p): intent for intent, ps in (doc.get("whole_message") or {}).items() for p in ps}
     phrases = [(_words(p), intent, rank) for rank, (intent, ps) in enumerate((doc.get("phrases") or {}).items())
                for p in ps]
     return whole, phrases
 
 
+Cue = tuple[tuple[str, ...], ...]   # phrases that must all be found, in any order ("job creation + how much")
+
+
+@lru_cache(maxsize=1)
+def _question_cues() -> dict[str, list[tuple[Cue, str, int]]]:
+    return {topic: [(tuple(_words(part) for part in cue.split(" + ")), qid, rank)
+                    for rank, (qid, cues) in enumerate((entries or {}).items()) for cue in cues or []]
+            for topic, entries in (_doc().get("questions") or {}).items()}
+
+
 @lru_cache(maxsize=1)
 def _crisis() -> CrisisLexicon:
     return CrisisLexicon.load()
+
+
+def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    return bool(phrase) and any(words[i:i + len(phrase)] == phrase for i in range(len(words) - len(phrase) + 1))
+
+
+def _longest(words: tuple[str, ...], phrases: list[tuple[tuple[str, ...], str, int]]) -> str | None:
+    found = [(len(p), -rank, name) for p, name, rank in phrases if _contains(words, p)]
+    return max(found)[2] if found else None
 
 
 def english_intent(text: str) -> str | None:
@@ -47,26 +92,181 @@ def english_intent(text: str) -> str | None:
     whole, phrases = _table()
     if words in whole:
         return whole[words]
-    found = [(len(p), -rank, intent) for p, intent, rank in phrases
-             if any(words[i:i + len(p)] == p for i in range(len(words) - len(p) + 1))]
+    return _longest(words, phrases)
+
+
+def english_question(text: str) -> str | None:
+    """The question entry an English message asks: its topic named and one of
+    that topic's cue phrases found (the longest wins), or None."""
+    intent = english_intent(text)
+    if intent is None:
+        return None
+    words = _words(text)
+    found = [(sum(map(len, cue)), -rank, qid) for cue, qid, rank in _question_cues().get(intent, [])
+             if all(_contains(words, part) for part in cue)]
     return max(found)[2] if found else None
 
 
 @lru_cache(maxsize=1)
+def _question_topics() -> dict[str, str]:
+    """Each question entry's topic: the first of its intents (a check-in question is a support question)."""
+    return {e.id: e.intents[0] for e in KnowledgeBase.load().questions() if e.intents}
+
+
+# ---- dates, units and a person's facts -----------------------------------------------------------
+
+_MONTHS = {name: i for i, names in enumerate(
+    [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+     ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
+     ("november", "nov"), ("december", "dec")], start=1) for name in names}
+_MONTH = r"(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"((?:19|20)\d\d)"
+_DATES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}\s*,?\s*{_YEAR}\b", re.I), "dmy"),
+    (re.compile(rf"\b{_MONTH}\s+{_DAY}\s*,?\s*{_YEAR}\b", re.I), "mdy"),
+    (re.compile(rf"\b(?:in\s+|of\s+)?{_MONTH}\s*,?\s*(?:of\s+)?{_YEAR}\b", re.I), "my"),
+)
+_RELATIVE = ((re.compile(r"\blast year\b", re.I), "năm ngoái"), (re.compile(r"\bthis year\b", re.I), "năm nay"),
+             (re.compile(r"\blast month\b", re.I), "tháng trước"))
+_NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())} | {"a": 1, "an": 1}
+_N = r"(\d{1,2}(?:[.,]5)?|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + r")"
+_UNIT = r"(years?|yrs?|months?)"
+
+
+def _date_vi(match: re.Match[str], kind: str) -> str:
+    if kind == "dmy":
+        day, month, year = match.group(1), _MONTHS[match.group(2).lower()], match.group(3)
+    elif kind == "mdy":
+        month, day, year = _MONTHS[match.group(1).lower()], match.group(2), match.group(3)
+    else:
+        return f"tháng {_MONTHS[match.group(1).lower()]} năm {match.group(2)}"
+    return f"{int(day):02d}/{month:02d}/{year}"
+
+
+def _vietnamese_dates(text: str) -> str:
+    for pattern, kind in _DATES:
+        text = pattern.sub(lambda m, k=kind: _date_vi(m, k), text)
+    for pattern, words in _RELATIVE:
+        text = pattern.sub(words, text)
+    return re.sub(r"\b(?:in|since|during)\s+((?:19|20)\d\d)\b", r"năm \1", text, flags=re.I)
+
+
+@lru_cache(maxsize=1)
 def _units() -> tuple[tuple[re.Pattern[str], str], ...]:
-    doc = yaml.safe_load(ENGLISH_FILE.read_text(encoding="utf-8")) or {}
     return tuple((re.compile(rf"(\d+)\s*(?:{'|'.join(map(re.escape, sorted(words, key=len, reverse=True)))})\b",
-                             re.I), unit) for unit, words in (doc.get("units") or {}).items())
+                             re.I), unit) for unit, words in (_doc().get("units") or {}).items())
 
 
-def as_english_text(text: str) -> str:
-    """What Rasa gets for an English message: a topic's payload, or the text as
-    typed with English units of time in the words the model reads."""
-    intent = english_intent(text)
-    if intent:
-        return f"/{intent}"
-    if text.lstrip().startswith("/"):
-        return text
+def glossed(text: str) -> str:
+    """English dates and units of time written as the Vietnamese model reads them."""
+    text = _vietnamese_dates(text)
     for pattern, unit in _units():
         text = pattern.sub(rf"\1 {unit}", text)
     return text
+
+
+def _number(word: str) -> float:
+    word = word.lower()
+    return float(_NUMBERS[word]) if word in _NUMBERS else float(word.replace(",", "."))
+
+
+def _length_vi(number: str, unit: str) -> str:
+    n = _number(number)
+    if unit.lower().startswith("m"):
+        return f"{int(n)} tháng"
+    return f"{int(n)} năm" if n == int(n) else f"{int(n * 12)} tháng"
+
+
+_LIFE = re.compile(r"\blife (?:sentence|imprisonment|in prison)\b", re.I)
+_REDUCED = re.compile(rf"\b(?:reduced|commuted|cut)\s+to\s+{_N}\s+{_UNIT}", re.I)
+_SUSPENDED = re.compile(rf"\b(?:suspended sentence\s+(?:of\s+)?{_N}[\s-]+{_UNIT}|{_N}[\s-]+{_UNIT}\s+suspended)", re.I)
+_PROBATION = re.compile(rf"\bprobation(?:ary)?(?:\s+period)?\s+(?:of\s+)?{_N}[\s-]+{_UNIT}", re.I)
+_PRISON = re.compile(
+    rf"\b{_N}[\s-]+{_UNIT}(?:\s+and\s+{_N}\s+months?)?\s+(?:of\s+|in\s+)?(?:prison|jail|imprisonment|custody)"
+    rf"|\b(?:sentenced\s+to|got|served|serving|did|given)\s+{_N}[\s-]+{_UNIT}"
+    rf"|\b{_N}[\s-]+(year|month)\s+(?:prison|jail)\s+(?:sentence|term)", re.I)
+_AGE = re.compile(r"\b(?:i\s+was|aged|at\s+the\s+age\s+of|at\s+age)\s+(\d{1,2})\b(?!\s*(?:years?\s+(?:in|of)|months?))"
+                  r"|\b(\d{1,2})\s*(?:years?\s+old|yo)\b", re.I)
+_UNPAID = re.compile(r"\b(?:not|never|havent|haven't|have not|didnt|didn't|did not)\s+(?:\w+\s+){0,2}paid\b"
+                     r"|\bunpaid\b|\bstill owe\b", re.I)
+_PAID = re.compile(r"\b(?:paid|settled)\b", re.I)
+_NUMERIC_DATE = re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d\d\b")
+_VI_DATE = re.compile(r"\b\d{2}/\d{2}/\d{4}\b|tháng \d{1,2} năm \d{4}|năm \d{4}|năm ngoái|năm nay|tháng trước")
+
+
+_HALVES = (re.compile(rf"\b{_N}\s+and\s+a\s+half\s+{_UNIT}", re.I),   # "2 and a half years"
+           re.compile(rf"\b{_N}\s+{_UNIT}\s+and\s+a\s+half\b", re.I))   # "a year and a half"
+
+
+def _sentence_vi(text: str) -> str | None:
+    for pattern in _HALVES:
+        text = pattern.sub(lambda m: f"{int(_number(m.group(1)))}.5 {m.group(2)}", text)
+    if _LIFE.search(text):
+        reduced = _REDUCED.search(text)
+        return f"tù chung thân giảm xuống {_length_vi(*reduced.groups())}" if reduced else "tù chung thân"
+    suspended = _SUSPENDED.search(text)
+    if suspended:
+        number, unit = (suspended.group(1), suspended.group(2)) if suspended.group(1) else suspended.group(3, 4)
+        probation = _PROBATION.search(text)
+        tail = f" thử thách {_length_vi(*probation.groups())}" if probation else ""
+        return f"án treo {_length_vi(number, unit)}{tail}"
+    prison = _PRISON.search(text)
+    if not prison:
+        return None
+    groups = [g for g in prison.groups() if g is not None]
+    number, unit = groups[0], groups[1]
+    length = _length_vi(number, unit)
+    if len(groups) >= 3 and unit.lower().startswith("y"):
+        length = f"{int(_number(number) * 12 + _number(groups[2]))} tháng"
+    return f"bị {length} tù"
+
+
+def english_story(text: str) -> str | None:
+    """The facts of a person's case in an English message, written in Vietnamese
+    ("bị 2 năm tù, chấp hành xong ngày 05/03/2024, khi phạm tội 17 tuổi"), or
+    None when it tells neither a sentence, a date nor an age."""
+    sentence = _sentence_vi(text)
+    dated = _vietnamese_dates(text)
+    date = _VI_DATE.search(dated) or _NUMERIC_DATE.search(dated)
+    age = _AGE.search(text)
+    if sentence is None and date is None:
+        return f"lúc đó {age.group(1) or age.group(2)} tuổi" if age else None
+    parts = [sentence] if sentence else []
+    if date:
+        when = date.group(0)
+        prefix = "hết thử thách" if sentence and sentence.startswith("án treo") else "chấp hành xong"
+        parts.append(f"{prefix} ngày {when}" if re.match(r"\d", when) else f"{prefix} {when}")
+    if age:
+        parts.append(f"khi phạm tội {age.group(1) or age.group(2)} tuổi")
+    if _UNPAID.search(text):
+        parts.append("chưa nộp xong án phí, bồi thường")
+    elif _PAID.search(text):
+        parts.append("đã nộp xong án phí, bồi thường")
+    return ", ".join(parts)
+
+
+STORY_QUESTIONS = {"ask_expungement": "bao giờ được xóa án tích?", "ask_loan": "tôi có vay vốn được không?"}
+
+
+def english_turn(text: str) -> EnglishTurn:
+    """What Rasa gets for an English message (see the module's docstring)."""
+    if not text or text.lstrip().startswith("/"):
+        return EnglishTurn(text)
+    if _crisis().matches(text):
+        return EnglishTurn(glossed(text))
+    intent = english_intent(text)
+    story = english_story(text)
+    if story is not None and intent in STORY_QUESTIONS:
+        return EnglishTurn(f"{story}, {STORY_QUESTIONS[intent]}")
+    if story is not None and intent is None:
+        return EnglishTurn(story)   # an answer to a form's question, or facts with no question
+    question = english_question(text)
+    if question is not None:
+        return EnglishTurn(f"/{_question_topics().get(question, intent)}", question)
+    if intent is not None:
+        return EnglishTurn(f"/{intent}")
+    return EnglishTurn(glossed(text))
+

@@ -83,6 +83,15 @@ def test_the_english_page_is_english_from_greeting_to_crisis(product):
     assert "See details" in [b["title"] for b in loan[-1]["buttons"]]
     assert "Conditions:" in say("/show_details")[0]["text"]
 
+    # A specific question gets its own answer; a story in English gets the person's date.
+    where = say("Where do I apply for a loan?")
+    assert where[0]["text"].startswith("You apply through the savings and loan group"), where
+    jobs = say("How much is the job creation loan?")
+    assert jobs[0]["text"].startswith("Workers can borrow up to ₫200,000,000"), jobs
+    story = say("I was sentenced to 2 years in prison and released on 5 March 2024. When is my record cleared?")
+    assert "cleared automatically on 6 Mar 2026" in story[0]["text"], story
+    assert "I was under 18 then" in [b["title"] for b in story[-1]["buttons"]]
+
     # The expungement form, answered with its buttons and typed English.
     replies = say("/calc_expungement")
     typed = {"How long was the prison term": "3 years", "On what date did you finish": "01/06/2023"}

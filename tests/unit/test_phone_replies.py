@@ -16,7 +16,7 @@ from rasa_sdk.executor import ActionExecutor
 import actions
 from actions.answers import KNOWLEDGE, short_and_details
 from actions.common import FIRST_BUBBLE_MAX
-from bot.conversation.english import english_intent
+from bot.conversation.english import english_intent, english_question, english_turn
 from bot.i18n import domain_text, formatters, gettext
 
 DAYS = [dt.date(2024, 1, 1), dt.date(2025, 6, 1), dt.date(2026, 3, 1), dt.date(2026, 11, 30)]
@@ -126,6 +126,65 @@ def test_crisis_payloads_and_other_messages_pass_as_typed(text):
     assert english_intent(text) is None
 
 
+@pytest.mark.parametrize("text, question", [
+    ("Where do I apply for a loan?", "loan.qd22.where"),
+    ("Do I need collateral to borrow?", "loan.qd22.collateral"),
+    ("What is the interest rate on the loan?", "loan.qd22.rate"),
+    ("How much can I borrow after prison?", "loan.qd22.amount"),
+    ("How much is the job creation loan?", "loan.jobs.amount"),
+    ("What documents do I need for the loan?", "loan.qd22.documents"),
+    ("How long until I get the loan money?", "loan.qd22.time_to_money"),
+    ("Can I borrow for vocational training?", "loan.qd22.training_amount"),
+    ("What are the conditions to get my record cleared?", "xat.conditions"),
+    ("Do I need to apply to have my record cleared or is it automatic?", "xat.automatic_no_application"),
+    ("What is the difference between criminal record certificate no 1 and no 2?", "lltp.no1_vs_no2"),
+    ("Can I get a criminal record certificate online?", "lltp.online"),
+    ("How much is the fee for a criminal record certificate?", "lltp.fee"),
+    ("How long does a criminal record certificate take?", "lltp.processing_time"),
+    ("Can I leave my commune while on probation to work far away?", "duty.leave_commune"),
+    ("Can I go abroad during probation?", "duty.abroad"),
+    ("I lost my ID card, how do I get a new one?", "idcard.lost"),
+    ("How can I find a job?", "support.find_job"),
+])
+def test_english_questions_reach_their_entry(text, question):
+    assert english_question(text) == question
+    turn = english_turn(text)
+    assert turn.text.startswith("/") and turn.question_id == question
+
+
+@pytest.mark.parametrize("text, rasa_text", [
+    ("I was sentenced to 2 years in prison and released on 5 March 2024. When is my record cleared?",
+     "bị 2 năm tù, chấp hành xong ngày 05/03/2024, bao giờ được xóa án tích?"),
+    ("How long until my record is cleared? I got 3 years, got out in March 2023, all fees paid",
+     "bị 3 năm tù, chấp hành xong tháng 3 năm 2023, đã nộp xong án phí, bồi thường, bao giờ được xóa án tích?"),
+    ("I served 18 months in jail, released June 10, 2025, can I get a loan?",
+     "bị 18 tháng tù, chấp hành xong ngày 10/06/2025, tôi có vay vốn được không?"),
+    ("2 and a half years in prison, finished 01/02/2022, I was 17 then, when will my criminal record be cleared",
+     "bị 30 tháng tù, chấp hành xong ngày 01/02/2022, khi phạm tội 17 tuổi, bao giờ được xóa án tích?"),
+    ("suspended sentence of 2 years, probation 4 years, ended in 2024, record cleared when?",
+     "án treo 2 năm thử thách 4 năm, hết thử thách năm 2024, bao giờ được xóa án tích?"),
+    ("Life imprisonment reduced to 20 years, released last year. When is my record expunged?",
+     "tù chung thân giảm xuống 20 năm, chấp hành xong năm ngoái, bao giờ được xóa án tích?"),
+    ("3 years in prison, I have not paid the compensation yet. Will my record be cleared?",
+     "bị 3 năm tù, chưa nộp xong án phí, bồi thường, bao giờ được xóa án tích?"),
+    # Answers typed to the forms' questions, and facts with no question.
+    ("5 March 2024", "chấp hành xong ngày 05/03/2024"),
+    ("I was 17", "lúc đó 17 tuổi"),
+    ("3 years", "3 năm"),
+    ("01/06/2023", "chấp hành xong ngày 01/06/2023"),
+])
+def test_an_english_story_reaches_the_model_as_the_same_facts_in_vietnamese(text, rasa_text):
+    assert english_turn(text).text == rasa_text
+    assert english_turn(text).question_id is None
+
+
+@pytest.mark.parametrize("text", ["I want to kill myself", "/ask_loan", '/inform{"choice": "same"}', "yes"])
+def test_crisis_payloads_and_short_answers_are_not_rewritten(text):
+    turn = english_turn(text)
+    assert turn.question_id is None
+    assert turn.text == text or turn.text == f"/{english_intent(text)}"
+
+
 def test_english_replies_name_english_words_to_type():
     """What an English reply tells people to write is understood on the English page."""
     registered = gettext('Thank you. This chat is now registered: you will get reminders here and can report by '
@@ -144,3 +203,14 @@ def test_rasa_responses_are_translated_on_the_english_page():
                                          "(it is written in the judgment)")
     assert domain_text("Có", "en") == "Yes" and domain_text("Tù có thời hạn", "en") == "Prison term"
     assert domain_text("Some English text from an action", "en") == "Some English text from an action"
+
+
+def test_english_question_cues_name_question_entries_of_their_topic():
+    """Every entry english.yml names is a question entry, under a topic it belongs to."""
+    from bot.conversation.english import _doc
+    from bot.domain.knowledge import KnowledgeBase
+
+    intents = {e.id: e.intents for e in KnowledgeBase.load().questions()}
+    named = {(topic, qid) for topic, entries in _doc()["questions"].items() for qid in entries}
+    assert len(named) > 60
+    assert [(t, q) for t, q in named if t not in intents.get(q, ())] == []
