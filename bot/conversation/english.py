@@ -52,12 +52,15 @@ def _doc() -> dict:
 
 
 @lru_cache(maxsize=1)
-def _table() -> tuple[dict[tuple[str, ...], str], list[tuple[tuple[str, ...], str, int]]]:
+def _table() -> tuple[dict[tuple[str, ...], str], list[tuple[tuple[str, ...], str, int]],
+                      list[tuple[tuple[str, ...], str, int]]]:
     doc = _doc()
     whole = {_words(p): intent for intent, ps in (doc.get("whole_message") or {}).items() for p in ps}
-    phrases = [(_words(p), intent, rank) for rank, (intent, ps) in enumerate((doc.get("phrases") or {}).items())
-               for p in ps]
-    return whole, phrases
+    return whole, _ranked(doc.get("phrases")), _ranked(doc.get("context_phrases"))
+
+
+def _ranked(table: dict | None) -> list[tuple[tuple[str, ...], str, int]]:
+    return [(_words(p), intent, rank) for rank, (intent, ps) in enumerate((table or {}).items()) for p in ps]
 
 
 Cue = tuple[tuple[str, ...], ...]   # phrases that must all be found, in any order ("job creation + how much")
@@ -89,10 +92,10 @@ def english_intent(text: str) -> str | None:
     if not text or text.lstrip().startswith("/") or _crisis().matches(text):
         return None
     words = _words(text)
-    whole, phrases = _table()
+    whole, phrases, context = _table()
     if words in whole:
         return whole[words]
-    return _longest(words, phrases)
+    return _longest(words, phrases) or _longest(words, context)
 
 
 def english_question(text: str) -> str | None:
@@ -151,6 +154,8 @@ def _vietnamese_dates(text: str) -> str:
         text = pattern.sub(lambda m, k=kind: _date_vi(m, k), text)
     for pattern, words in _RELATIVE:
         text = pattern.sub(words, text)
+    text = re.sub(r"\b(released|finished|completed|ended|out|left prison)\s+((?:19|20)\d\d)\b",
+                  lambda m: f"{m.group(1)} năm {m.group(2)}", text, flags=re.I)
     return re.sub(r"\b(?:in|since|during)\s+((?:19|20)\d\d)\b", r"năm \1", text, flags=re.I)
 
 

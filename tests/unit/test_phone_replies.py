@@ -115,6 +115,8 @@ def test_the_loan_answer_on_the_english_page_is_english_with_its_buttons(clock):
     ("Hello", "greet"),
     ("thank you", "thank"),
     ("erase my data", "erase_my_data"),
+    ("I feel very sad and can't sleep", "distress"),
+    ("Who is my mentor?", "request_human"),
 ])
 def test_english_questions_reach_their_topic(text, intent):
     assert english_intent(text) == intent
@@ -145,11 +147,18 @@ def test_crisis_payloads_and_other_messages_pass_as_typed(text):
     ("Can I go abroad during probation?", "duty.abroad"),
     ("I lost my ID card, how do I get a new one?", "idcard.lost"),
     ("How can I find a job?", "support.find_job"),
+    ("Can I get a loan if I was on a suspended sentence?", "loan.qd22.suspended"),   # the loan, not the duties
+    ("What is the interest rate?", "loan.qd22.rate"),
+    ("Can I travel to another province while on probation?", "duty.leave_commune"),
+    ("Do I have to report to the police after I finish my sentence?", "duty.completed_no_report"),
+    ("What happens if I miss a check-in?", "ci.missed"),
+    ("Is this chat private?", "bot.privacy"),
 ])
 def test_english_questions_reach_their_entry(text, question):
     assert english_question(text) == question
     turn = english_turn(text)
     assert turn.text.startswith("/") and turn.question_id == question
+    assert english_turn("I want to check in") == english_turn("/checkin")   # a request is not a question
 
 
 @pytest.mark.parametrize("text, rasa_text", [
@@ -169,6 +178,8 @@ def test_english_questions_reach_their_entry(text, question):
      "bị 3 năm tù, chưa nộp xong án phí, bồi thường, bao giờ được xóa án tích?"),
     # Answers typed to the forms' questions, and facts with no question.
     ("5 March 2024", "chấp hành xong ngày 05/03/2024"),
+    ("I was 16 when I committed the crime, 1 year prison, released 2020. Is my record cleared?",
+     "bị 1 năm tù, chấp hành xong năm 2020, khi phạm tội 16 tuổi, bao giờ được xóa án tích?"),
     ("I was 17", "lúc đó 17 tuổi"),
     ("3 years", "3 năm"),
     ("01/06/2023", "chấp hành xong ngày 01/06/2023"),
