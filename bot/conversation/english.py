@@ -11,8 +11,10 @@ something the Vietnamese product understands (data/normalization/english.yml):
   ("/ask_loan"), together with the specific question it asks when one of the
   topic's cue phrases is found ("where", "interest"…: the entry's id goes in
   the message metadata, ``question_id``, which the actions answer);
-- anything else passes as typed, with English dates and units of time written
-  as the model reads them ("5 March 2024" → "05/03/2024", "3 years" → "3 năm").
+- an answer typed to a form's question becomes the Vietnamese words it holds
+  ("prison" → "tù", "I want to open a small shop" → "kinh doanh");
+- anything else passes as typed, with English dates and units written as the
+  model reads them ("5 March 2024" → "05/03/2024", "3 years" → "3 năm").
 
 A message with a crisis phrase (data/normalization/crisis.yml has English ones)
 or a button payload is never rerouted: the model's crisis override sees the
@@ -95,7 +97,16 @@ def english_intent(text: str) -> str | None:
     whole, phrases, context = _table()
     if words in whole:
         return whole[words]
-    return _longest(words, phrases) or _longest(words, context)
+    return _longest(words, phrases) or (_longest(words, context) if _asks(text, words) else None)
+
+
+_QUESTION_WORDS = frozenset("what how can could do does did is are am must should will when where who which why may "
+                            "need".split())
+
+
+def _asks(text: str, words: tuple[str, ...]) -> bool:
+    """A question, not an answer to one ("suspended sentence" typed to "what was your sentence?")."""
+    return "?" in text or bool(words) and words[0] in _QUESTION_WORDS
 
 
 def english_question(text: str) -> str | None:
@@ -108,6 +119,27 @@ def english_question(text: str) -> str | None:
     found = [(sum(map(len, cue)), -rank, qid) for cue, qid, rank in _question_cues().get(intent, [])
              if all(_contains(words, part) for part in cue)]
     return max(found)[2] if found else None
+
+
+@lru_cache(maxsize=1)
+def _answer_words() -> list[tuple[tuple[str, ...], str]]:
+    """Longest phrases first, so "suspended sentence" is read before "sentence"."""
+    pairs = [(_words(p), vi) for vi, ps in (_doc().get("answers") or {}).items() for p in ps]
+    return sorted(pairs, key=lambda pair: -len(pair[0]))
+
+
+def english_answer(text: str) -> str | None:
+    """The Vietnamese words of an answer typed to a form's question ("I want to open
+    a small shop" → "kinh doanh"), in the order typed, or None."""
+    words = list(_words(text))
+    found: list[tuple[int, str]] = []
+    for phrase, vi in _answer_words():
+        for i in range(len(words) - len(phrase) + 1):
+            if tuple(words[i:i + len(phrase)]) == phrase:
+                found.append((i, vi))
+                words[i:i + len(phrase)] = [""] * len(phrase)   # each word is read once
+    said = list(dict.fromkeys(vi for _, vi in sorted(found)))
+    return ", ".join(said) if said else None
 
 
 @lru_cache(maxsize=1)
@@ -271,7 +303,13 @@ def english_turn(text: str) -> EnglishTurn:
     question = english_question(text)
     if question is not None:
         return EnglishTurn(f"/{_question_topics().get(question, intent)}", question)
+    answer = english_answer(text)
+    money = re.findall(r"\d+\s*triệu", glossed(text))
+    if intent == "ask_loan" and (answer or money):   # "I want to borrow 50 million to raise pigs"
+        return EnglishTurn(" ".join(["tôi muốn vay", *money, *([f"để {answer}"] if answer else [])]))
     if intent is not None:
         return EnglishTurn(f"/{intent}")
+    if answer is not None:
+        return EnglishTurn(", ".join([answer, *money]))
     return EnglishTurn(glossed(text))
 

@@ -91,6 +91,10 @@ def test_the_english_page_is_english_from_greeting_to_crisis(product):
     story = say("I was sentenced to 2 years in prison and released on 5 March 2024. When is my record cleared?")
     assert "cleared automatically on 6 Mar 2026" in story[0]["text"], story
     assert "I was under 18 then" in [b["title"] for b in story[-1]["buttons"]]
+    loan_story = say("I want to borrow 50 million to raise pigs")
+    assert loan_story[-1]["text"].startswith("On what date did you finish your prison sentence?"), loan_story
+    dated = say("I got out in March 2025")
+    assert "Borrow by 1 Mar 2030" in dated[0]["text"] and "you left prison on the 1st of that month" in dated[0]["text"]
 
     # The expungement form, answered with its buttons and typed English.
     replies = say("/calc_expungement")

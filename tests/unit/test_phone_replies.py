@@ -181,10 +181,16 @@ def test_english_questions_reach_their_entry(text, question):
     ("I was 16 when I committed the crime, 1 year prison, released 2020. Is my record cleared?",
      "bị 1 năm tù, chấp hành xong năm 2020, khi phạm tội 16 tuổi, bao giờ được xóa án tích?"),
     ("I was 17", "lúc đó 17 tuổi"),
+    ("prison", "tù"),
+    ("suspended sentence", "án treo"),   # an answer to "what was your sentence?", not a question about it
+    ("I want to open a small shop", "kinh doanh"),
+    ("50 million", "50 triệu"),
+    ("I want to borrow 50 million to raise pigs", "tôi muốn vay 50 triệu để chăn nuôi"),
+    ("Can I get a loan to open a shop?", "tôi muốn vay để kinh doanh"),
     ("3 years", "3 năm"),
     ("01/06/2023", "chấp hành xong ngày 01/06/2023"),
 ])
-def test_an_english_story_reaches_the_model_as_the_same_facts_in_vietnamese(text, rasa_text):
+def test_an_english_story_or_answer_reaches_the_model_as_the_same_facts_in_vietnamese(text, rasa_text):
     assert english_turn(text).text == rasa_text
     assert english_turn(text).question_id is None
 
