@@ -134,6 +134,7 @@ class ValidateLoanForm(ExtractingForm):
 
     def corrections(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         locale = tracker_locale(tracker)
+        amount_said(dispatcher, tracker, locale)
         if tracker.get_slot("loan_early_release"):
             return []  # the release day and the end of probation: the end may be ahead
         value = tracker.get_slot("loan_completed_on")
@@ -145,6 +146,31 @@ class ValidateLoanForm(ExtractingForm):
             dispatcher.utter_message(text=gettext("That date is in the future. Please check it.", locale))
             return [SlotSet("loan_completed_on", None)]
         return []
+
+
+def amount_said(dispatcher: CollectingDispatcher, tracker: Tracker, locale: str) -> None:
+    """An amount typed while the pre-check waits for another answer ("vay 150tr dc ko" to "ra tù
+    ngày nào?") is a question too: say at once whether it is within this loan's maximum, then the
+    form asks its question again (issue 14 point 3)."""
+    latest = tracker.latest_message or {}
+    amounts = entities_of(latest).get("money") or []
+    if not amounts or not tracker.get_slot("requested_slot"):
+        return
+    today = today_in_vietnam()
+    slots = {**dict(tracker.slots), "loan_has_certificate": True, "loan_completed_on": today.isoformat(),
+             "loan_probation_end": None, "loan_early_release": None, "loan_penalty": None}
+    slots["loan_purpose"] = slots.get("loan_purpose") or ASSUMED["loan_purpose"]
+    try:
+        qd22 = precheck(case_from_slots(slots), KNOWLEDGE, today).programmes[0]
+    except ValueError:
+        return
+    if not qd22.max_amount or qd22.per_month:
+        return
+    wanted = int(amounts[-1])
+    key = (N_("%(wanted)s is more than this loan gives: at most %(amount)s.") if wanted > qd22.max_amount
+           else N_("%(wanted)s is within this loan's maximum of %(amount)s."))
+    dispatcher.utter_message(text=gettext(key, locale) % {"wanted": format_money(wanted, locale),
+                                                          "amount": format_money(qd22.max_amount, locale)})
 
 
 # Answer first: what the pre-check assumes when the message does not say it (stated with the
@@ -254,6 +280,8 @@ def rule_answer(dispatcher: CollectingDispatcher, said: dict[str, Any], today: d
                                 "amount": amount, "rate": format_rate(qd22.rate, locale)}]
     if qd22.collateral == "none":
         lines.append(gettext("No collateral is needed.", locale))
+    if qd22.term and not qd22.per_month:  # "vay 100tr thì trả trong mấy năm": the term is part of the answer
+        lines.append(gettext("Longest term: %(term)s.", locale) % {"term": format_period(Period.parse(qd22.term), locale)})
     phrase = ASSUMPTION_PHRASES["loan_purpose"]
     if purpose != "training":
         lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)

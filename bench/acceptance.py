@@ -27,6 +27,7 @@ from vietnamese.text import fold  # noqa: E402
 
 SET = Path(__file__).with_name("acceptance.yml")
 BRAND = "Lối Về"
+LONG = 500  # characters: a first bubble longer than this is reported (issue 14 point 4)
 VIETNAMESE_LETTERS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.I)
 
 
@@ -39,13 +40,18 @@ def main(url: str, verbose: bool = False, path: Path = SET, only: str | None = N
     if only:
         conversations = [c for c in conversations if re.search(only, c["id"])]
     total = passed = 0
+    long_bubbles: list[tuple[int, str]] = []
     for variant in ("diacritics", "folded"):
         for conv in conversations:
             chat = WebChat(url)   # a new browser per conversation
             extra = {"locale": conv["locale"]} if conv.get("locale") else {}
             for i, turn in enumerate(conv["turns"]):
                 text = turn["say"] if variant == "diacritics" else folded(turn["say"])
-                raw = "\n".join(r.get("text") or "" for r in chat.say(text, **extra))
+                replies = chat.say(text, **extra)
+                raw = "\n".join(r.get("text") or "" for r in replies)
+                first = len(replies[0].get("text") or "") if replies else 0
+                if first > LONG:
+                    long_bubbles.append((first, f"{conv['id']}#{i} [{variant}]"))
                 body = folded(raw)
                 ok = any(all(folded(x) in body for x in alt) for alt in turn["expect"])
                 ok = ok and not any(folded(r) in body for r in turn.get("reject", []))
@@ -55,6 +61,9 @@ def main(url: str, verbose: bool = False, path: Path = SET, only: str | None = N
                 passed += ok
                 if verbose or not ok:
                     print(f"{'PASS' if ok else 'FAIL'} {conv['id']}#{i} [{variant}] {text!r}\n    -> {body[:240]!r}")
+    for length, where in sorted(long_bubbles, reverse=True):
+        print(f"LONG first bubble {length} chars: {where}")
+    print(f"first bubbles over {LONG} characters: {len(long_bubbles)}")
     print(f"passed {passed}/{total} = {100 * passed / total:.0f}%")
     return passed / total
 

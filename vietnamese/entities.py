@@ -19,8 +19,9 @@ period) and ``penalty_type`` (str). Conventions:
   1 200 000 000. Vietnamese number words are read up to 999 per unit ("ba
   mươi lăm triệu"). A bare number ("vay 50", a phone number) is not money.
 * date: "YYYY-MM-DD" when a day is given, "YYYY-MM" for month + year, "YYYY"
-  for a year. Numeric dates are day first. Without a year (or with a two-digit
-  year) a day or month is not a date. Years 1900-2099. Relative forms ("hôm
+  for a year. Numeric dates are day first. Without a year a day or month is not
+  a date; a two-digit year counts only in a whole day/month/year date ("15/7/24":
+  2024, or the 1900s when 20yy is more than 10 years ahead). Years 1900-2099. Relative forms ("hôm
   qua", "năm ngoái", "3 tháng trước", "cách đây 2 năm") resolve against
   ``today``; "N năm trước" gives a year, "N tháng trước" a month, "N ngày/tuần
   trước" a day; "ra tù được 2 năm rưỡi" (time since the release) a month.
@@ -342,6 +343,11 @@ _DMY_RE = re.compile(
     rf"{_B}{_DAY_PREFIX}?(?<![\w/.\-])(?P<d>\d{{1,2}})(?P<sep>[/.\-])(?P<m>\d{{1,2}})(?P=sep)"
     rf"(?P<y>\d{{4}}){_NUMERIC_END}"
 )
+# "15/7/24", "3.5.24": a two-digit year in a full day/month/year date, as people text it.
+_DMY_SHORT_RE = re.compile(
+    rf"{_B}{_DAY_PREFIX}?(?<![\w/.\-])(?P<d>\d{{1,2}})(?P<sep>[/.\-])(?P<m>\d{{1,2}})(?P=sep)"
+    rf"(?P<y>\d{{2}}){_NUMERIC_END}"
+)
 _DMY_WORDS_RE = re.compile(
     rf"{_B}{_DAY_PREFIX}(?P<d>\d{{1,2}})\s+thang\s+{_MONTH}(?:{_YEAR_SEP}{_YEAR}|{_REL_YEAR})"
 )
@@ -393,6 +399,13 @@ def _ymd(year: int, month: int, day: int) -> str | None:
         return None
 
 
+def _short_year(yy: int, today: _dt.date) -> int:
+    """A two-digit year: this century unless that lies more than 10 years ahead ("15/7/24" → 2024,
+    "3/4/98" → 1998)."""
+    year = 2000 + yy
+    return year if year <= today.year + 10 else year - 100
+
+
 def _ym(year: int, month: int) -> str | None:
     return f"{year:04d}-{month:02d}" if _valid_year(year) and 1 <= month <= 12 else None
 
@@ -438,6 +451,8 @@ def _find_dates(ft: str, orig: str, today: _dt.date) -> list[_Candidate]:
         add(m.start(), m.end(), _ymd(int(m["y"]), int(m["m"]), int(m["d"])))
     for m in _DMY_RE.finditer(ft):
         add(m.start(), m.end(), _ymd(int(m["y"]), int(m["m"]), int(m["d"])))
+    for m in _DMY_SHORT_RE.finditer(ft):
+        add(m.start(), m.end(), _ymd(_short_year(int(m["y"]), today), int(m["m"]), int(m["d"])))
     for m in _DMY_WORDS_RE.finditer(ft):
         add(m.start(), m.end(), _ymd(_year_of(m, today), _month_of(m), int(m["d"])))
     for m in _MY_WORDS_RE.finditer(ft):
