@@ -281,7 +281,7 @@ def rule_answer(dispatcher: CollectingDispatcher, said: dict[str, Any], today: d
     if qd22.collateral == "none":
         lines.append(gettext("No collateral is needed.", locale))
     if qd22.term and not qd22.per_month:  # "vay 100tr thì trả trong mấy năm": the term is part of the answer
-        lines.append(gettext("Longest term: %(term)s.", locale) % {"term": format_period(Period.parse(qd22.term), locale)})
+        lines.append(gettext("Longest term: %(term)s.", locale) % {"term": format_period(qd22.term, locale)})
     phrase = ASSUMPTION_PHRASES["loan_purpose"]
     if purpose != "training":
         lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
@@ -348,10 +348,14 @@ def short_result(programmes: list[Programme], assumed: list[str], locale: str) -
         lines[0] = gettext("Yes.", locale) + " " + lines[0]
         lines += ["• " + gettext(REASONS[r], locale) for r in qd22.reasons if r in ("deadline_close", "amount_over_cap")]
     else:
-        lines += ["• " + gettext(REASONS[r], locale) for r in qd22.reasons if r in REASONS][:1]
+        # "deadline_passed" is already said by the line giving the date it passed
+        lines += ["• " + gettext(REASONS[r], locale) for r in qd22.reasons if r in REASONS
+                  and not (r == "deadline_passed" and qd22.deadline)][:1]
     hint = None
+    jobs_line = None
     if jobs and jobs.status not in ("not_applicable", "not_eligible"):
         if qd22.status == "not_eligible":
+            jobs_line = len(lines)
             lines += _programme_lines(jobs, locale)[:1]
         else:
             hint = gettext("The job-creation loan may also fit (see the details).", locale)
@@ -367,6 +371,12 @@ def short_result(programmes: list[Programme], assumed: list[str], locale: str) -
     with_hint = "\n".join([*lines, hint, *tail]) if hint else None
     if with_hint and len(with_hint) <= FIRST_BUBBLE_MAX:
         return with_hint
+    if jobs_line is not None and len("\n".join([*lines, *tail])) > FIRST_BUBBLE_MAX:
+        # the other programme in one short line; its rate and conditions wait behind "Xem chi tiết"
+        lines[jobs_line] = (gettext("The job-creation loan may fit instead: up to %(amount)s, for up to %(term)s "
+                                    "(see the details).", locale)
+                            % {"amount": format_money(jobs.max_amount, locale),
+                               "term": format_period(jobs.term, locale)})
     return "\n".join([*lines, *tail])
 
 
