@@ -218,6 +218,9 @@ class ActionLoanStart(Action):
         today = today_in_vietnam()
         latest = tracker.latest_message or {}
         locale = tracker_locale(tracker)
+        facts = purpose_after_loan_answer(tracker)
+        if facts is not None:  # "chăn nuôi" right after a loan answer: the answer to "vay để làm gì"
+            return rule_answer(dispatcher, facts, today, locale)
         entries = KNOWLEDGE.entries_for("ask_loan", today, latest.get("text") or "")
         named_rules = any(e.keywords for e in entries)  # "Nghị định 61 …": answer about those rules
         ents = entities_of(latest)

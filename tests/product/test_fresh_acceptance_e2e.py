@@ -20,7 +20,7 @@ def chat(product, *turns: str, **extra: str) -> list[list[dict]]:
 
 
 def text(replies: list[dict]) -> str:
-    return "\n".join(r["text"] for r in replies)
+    return "\n".join(r["text"] for r in replies).replace("\xa0", " ")
 
 
 def payloads(replies: list[dict]) -> list[str]:
