@@ -138,6 +138,9 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             if regex.search(folded):
                 out[f"{prefix}penalty"] = kind
                 break
+        else:
+            if ents.get("duration") and not ents.get("date"):
+                out[f"{prefix}penalty"] = "prison"  # "3 năm" typed to "which penalty?": a prison term
     durations = ents.get("duration") or []
     if durations and (requested in ("exp_prison_term", "exp_new_prison_term")
                       or out.get(f"{prefix}penalty") == "prison"

@@ -356,6 +356,10 @@ _MY_RE = re.compile(rf"(?<![\w/.\-])(?P<m>\d{{1,2}})/(?P<y>\d{{4}}){_NUMERIC_END
 # Texting shorthand for "tháng": "t5/2025", "t6-2024", "t3 năm ngoái".
 _MY_SHORT_RE = re.compile(rf"{_B}t(?P<m>\d{{1,2}})(?:{_YEAR_SEP}{_YEAR}|{_REL_YEAR})")
 _YEAR_RE = re.compile(rf"{_B}nam\s+(?P<y>\d{{4}})(?!\w|[.,/\-]\d)")
+# A bare year right after a release: "ra tù 2021", "mãn hạn tù 2019", "ra trại từ 2018" (the year alone).
+_RELEASE_YEAR_RE = re.compile(
+    rf"{_B}(?:ra\s+(?:tu|trai)|man\s+han(?:\s+tu)?|chap\s+hanh\s+xong(?:\s+an)?)(?:\s+(?:tu|vao|hoi|tu))?"
+    rf"\s+(?P<y>(?:19|20)\d{{2}})(?!\w|[.,/\-]\d|\s*(?:trieu|tr|k|d|dong|ngay|thang|nam|tuan)\b)")
 _AGO_RE = re.compile(
     rf"(?P<n>{_COUNT})\s*(?P<u>nam|thang|tuan|ngay)\s+(?:ve\s+)?truoc(?![a-z])"
 )
@@ -463,6 +467,8 @@ def _find_dates(ft: str, orig: str, today: _dt.date) -> list[_Candidate]:
         add(m.start(), m.end(), _ym(_year_of(m, today), _month_of(m)))
     for m in _YEAR_RE.finditer(ft):
         add(m.start(), m.end(), m["y"] if _valid_year(int(m["y"])) else None)
+    for m in _RELEASE_YEAR_RE.finditer(ft):
+        add(m.start("y"), m.end(), m["y"] if _valid_year(int(m["y"])) else None)
     for m in _AGO_RE.finditer(ft):
         if count := _count(ft, orig, m, "n"):
             add(count[1], m.end(), _ago(today, count[0], m["u"]))
