@@ -94,12 +94,23 @@ _SUPPLEMENTARY_RE = re.compile(r"\b(quan che|cam cu tru|cam hanh nghe|cam dam nh
 _SUPPLEMENTARY_NONE_RE = re.compile(r"\b(khong|ko|k|chua|het|xong|da xong)\s+(co\s+)?(bi\s+)?"
                                     r"(quan che|cam cu tru|hinh phat bo sung)\b|"
                                     r"\b(quan che|cam cu tru|hinh phat bo sung)\s+(cung\s+)?(da\s+)?(xong|het)\b")
-# "quản chế"/"cấm cư trú" run from the completion of the prison term (BLHS Điều 42–43):
-# "3 năm tù và 3 năm quản chế, ra tù 01/04/2023" ends on 01/04/2026.
-_AFTER_PRISON_RE = re.compile(r"(?P<n>\d{1,2})\s*(?P<u>nam|thang)\s+(quan che|cam cu tru)\b"
-                              r"|\b(quan che|cam cu tru)\s+(?P<n2>\d{1,2})\s*(?P<u2>nam|thang)\b")
-# "án 4 năm", "bị án 18 tháng": a term with "án" and no other penalty named is a prison term.
-_AN_TERM_RE = re.compile(r"\ban\s+(\d{1,2}|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)\s*(nam|thang)\b")
+# "quản chế"/"cấm cư trú" run from the completion of the prison term (BLHS Điều 42–43), and so do
+# "cấm đảm nhiệm chức vụ, cấm hành nghề…" and "tước một số quyền công dân" after a prison term
+# (Điều 41 khoản 3, Điều 44 khoản 2): "3 năm tù và 3 năm quản chế, ra tù 01/04/2023" ends on
+# 01/04/2026; "3 năm tù, cấm hành nghề 5 năm, ra tù 01/01/2022" on 01/01/2027.
+_AFTER_PRISON_NAMES = (r"(?P<w>quan che|cam cu tru|cam hanh nghe|cam dam nhiem(?: chuc vu)?|cam lam cong viec"
+                       r"|tuoc (?:mot so )?quyen(?: cong dan)?)")
+_AFTER_PRISON_RE = re.compile(r"(?P<n>\d{1,2})\s*(?P<u>nam|thang)\s+" + _AFTER_PRISON_NAMES + r"\b"
+                              r"|\b" + _AFTER_PRISON_NAMES.replace("?P<w>", "?P<w2>")
+                              + r"(?:\s+\w+){0,3}?\s+(?P<n2>\d{1,2})\s*(?P<u2>nam|thang)\b")
+# Only quản chế and cấm cư trú always follow a prison term; the bans follow it when the main penalty was prison.
+_ALWAYS_AFTER_PRISON = ("quan che", "cam cu tru")
+# "án 4 năm", "bị án 18 tháng", "em bị 8 năm", "tòa xử 5 năm", "lãnh 3 năm": a term said with "án",
+# "bị", "xử", "tuyên", "lãnh" and no other penalty named is a prison term ("bị 1 năm cải tạo", "bị 2 năm
+# thử thách" are not).
+_AN_TERM_RE = re.compile(r"\b(an|bi|bi xu|bi tuyen|bi phat|xu|tuyen|lanh|linh|dinh|kep)\s+(an\s+)?"
+                         r"(\d{1,2}|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)\s*(nam|thang)\b"
+                         r"(?!\s+(cai tao|thu thach|treo|quan che|cam|tuoc))")
 # "tính giúp em ngày xóa án tích": the person wants the calculation, not the counting rule.
 _CALC_RE = re.compile(r"\btinh\s+(giup|ho|dum|gium|cho|xem|thu|ngay)\b|\btinh\s+\w+\s+ngay\b")
 _PAID_RE = re.compile(r"(da|xong)\s+(nop|tra|boi thuong|thi hanh)|(nop|tra|boi thuong)\s+(du|xong|het)")
@@ -127,6 +138,9 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             if regex.search(folded):
                 out[f"{prefix}penalty"] = kind
                 break
+        else:
+            if ents.get("duration") and not ents.get("date"):
+                out[f"{prefix}penalty"] = "prison"  # "3 năm" typed to "which penalty?": a prison term
     durations = ents.get("duration") or []
     if durations and (requested in ("exp_prison_term", "exp_new_prison_term")
                       or out.get(f"{prefix}penalty") == "prison"
@@ -178,8 +192,10 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
     if requested is None and _SUPPLEMENTARY_RE.search(folded):
         out["exp_supplementary"] = "none" if _SUPPLEMENTARY_NONE_RE.search(folded) else "yes"
         released = completion_day(out.get("exp_completed_on"))
-        if (out["exp_supplementary"] == "yes" and released and not out.get("exp_early_release")
-                and (m := _AFTER_PRISON_RE.search(folded))):
+        m = _AFTER_PRISON_RE.search(folded)
+        after_prison = m is not None and ((m["w"] or m["w2"]) in _ALWAYS_AFTER_PRISON
+                                          or out.get("exp_penalty") in ("prison", "life"))
+        if out["exp_supplementary"] == "yes" and released and not out.get("exp_early_release") and after_prison:
             n, unit = int(m["n"] or m["n2"]), m["u"] or m["u2"]
             months = n * 12 if unit == "nam" else n
             out["exp_supplementary"] = "until"
@@ -469,6 +485,16 @@ class ActionExpungementStart(Action):
                 dispatcher.utter_message(text=text, buttons=[
                     {"title": gettext("Calculate my date", locale), "payload": "/calc_expungement"}])
                 return [SlotSet("exp_facts", facts), SlotSet("exp_assumed", None)]
+        young = (age == "child"
+                 or isinstance(age, int) and age < KNOWLEDGE.value("blhs.d107.no_record_below_age", today))
+        if facts.get("exp_penalty") and not dated and not wants_calculation and not no_record and minor and not young:
+            # "phạm tội lúc 17 tuổi, bị 3 năm tù thì bao lâu…": the Điều 107 rule first (it depends on the
+            # crime's class, which the answer states), then the date on request, with these facts kept.
+            question = chosen_question(tracker, today)
+            if question is not None and question.id.startswith("xat."):
+                offer = tuple(dict.fromkeys((*question.offer, "calc_expungement")))
+                return [*utter_question(dispatcher, replace(question, offer=offer), today, locale, tracker),
+                        SlotSet("exp_facts", facts), SlotSet("exp_assumed", None)]
         if facts.get("exp_penalty") or dated or (wants_calculation and kept):
             return answer_first_form(facts)
         question = chosen_question(tracker, today)  # a specific question, no case facts: its answer (issue 14)
@@ -477,12 +503,10 @@ class ActionExpungementStart(Action):
             offer = tuple(dict.fromkeys((*question.offer, "calc_expungement")))
             return [*utter_question(dispatcher, replace(question, offer=offer), today, locale, tracker),
                     SlotSet("exp_facts", None), SlotSet("exp_assumed", None)]
-        if pressed and not said:  # the button: the full interview, every question asked
-            return [*start_form(FORM, SLOTS, said)[:-1], SlotSet("exp_facts", None), SlotSet("exp_assumed", None),
-                    FollowupAction(FORM)]
         if said or wants_calculation:
-            # typed ("tính giúp em ngày xóa án tích") or with facts: the usual assumptions, stated with the
-            # answer; only the sentence and the date are asked
+            # the button, typed ("tính giúp em ngày xóa án tích") or with facts: the usual assumptions, stated
+            # with the answer (each with a button to correct it); only the sentence and the date are asked, in
+            # one message (issue 14 point 2: at most one question before the first useful answer)
             if not said:
                 dispatcher.utter_message(text=gettext(
                     "I will work out when your criminal record is cleared. You can tell me the sentence and the "

@@ -134,6 +134,7 @@ class ValidateLoanForm(ExtractingForm):
 
     def corrections(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         locale = tracker_locale(tracker)
+        amount_said(dispatcher, tracker, locale)
         if tracker.get_slot("loan_early_release"):
             return []  # the release day and the end of probation: the end may be ahead
         value = tracker.get_slot("loan_completed_on")
@@ -145,6 +146,31 @@ class ValidateLoanForm(ExtractingForm):
             dispatcher.utter_message(text=gettext("That date is in the future. Please check it.", locale))
             return [SlotSet("loan_completed_on", None)]
         return []
+
+
+def amount_said(dispatcher: CollectingDispatcher, tracker: Tracker, locale: str) -> None:
+    """An amount typed while the pre-check waits for another answer ("vay 150tr dc ko" to "ra tù
+    ngày nào?") is a question too: say at once whether it is within this loan's maximum, then the
+    form asks its question again (issue 14 point 3)."""
+    latest = tracker.latest_message or {}
+    amounts = entities_of(latest).get("money") or []
+    if not amounts or not tracker.get_slot("requested_slot"):
+        return
+    today = today_in_vietnam()
+    slots = {**dict(tracker.slots), "loan_has_certificate": True, "loan_completed_on": today.isoformat(),
+             "loan_probation_end": None, "loan_early_release": None, "loan_penalty": None}
+    slots["loan_purpose"] = slots.get("loan_purpose") or ASSUMED["loan_purpose"]
+    try:
+        qd22 = precheck(case_from_slots(slots), KNOWLEDGE, today).programmes[0]
+    except ValueError:
+        return
+    if not qd22.max_amount or qd22.per_month:
+        return
+    wanted = int(amounts[-1])
+    key = (N_("%(wanted)s is more than this loan gives: at most %(amount)s.") if wanted > qd22.max_amount
+           else N_("%(wanted)s is within this loan's maximum of %(amount)s."))
+    dispatcher.utter_message(text=gettext(key, locale) % {"wanted": format_money(wanted, locale),
+                                                          "amount": format_money(qd22.max_amount, locale)})
 
 
 # Answer first: what the pre-check assumes when the message does not say it (stated with the
@@ -192,6 +218,9 @@ class ActionLoanStart(Action):
         today = today_in_vietnam()
         latest = tracker.latest_message or {}
         locale = tracker_locale(tracker)
+        facts = purpose_after_loan_answer(tracker)
+        if facts is not None:  # "chăn nuôi" right after a loan answer: the answer to "vay để làm gì"
+            return rule_answer(dispatcher, facts, today, locale)
         entries = KNOWLEDGE.entries_for("ask_loan", today, latest.get("text") or "")
         named_rules = any(e.keywords for e in entries)  # "Nghị định 61 …": answer about those rules
         ents = entities_of(latest)
@@ -254,6 +283,8 @@ def rule_answer(dispatcher: CollectingDispatcher, said: dict[str, Any], today: d
                                 "amount": amount, "rate": format_rate(qd22.rate, locale)}]
     if qd22.collateral == "none":
         lines.append(gettext("No collateral is needed.", locale))
+    if qd22.term and not qd22.per_month:  # "vay 100tr thì trả trong mấy năm": the term is part of the answer
+        lines.append(gettext("Longest term: %(term)s.", locale) % {"term": format_period(qd22.term, locale)})
     phrase = ASSUMPTION_PHRASES["loan_purpose"]
     if purpose != "training":
         lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
@@ -320,10 +351,14 @@ def short_result(programmes: list[Programme], assumed: list[str], locale: str) -
         lines[0] = gettext("Yes.", locale) + " " + lines[0]
         lines += ["• " + gettext(REASONS[r], locale) for r in qd22.reasons if r in ("deadline_close", "amount_over_cap")]
     else:
-        lines += ["• " + gettext(REASONS[r], locale) for r in qd22.reasons if r in REASONS][:1]
+        # "deadline_passed" is already said by the line giving the date it passed
+        lines += ["• " + gettext(REASONS[r], locale) for r in qd22.reasons if r in REASONS
+                  and not (r == "deadline_passed" and qd22.deadline)][:1]
     hint = None
+    jobs_line = None
     if jobs and jobs.status not in ("not_applicable", "not_eligible"):
         if qd22.status == "not_eligible":
+            jobs_line = len(lines)
             lines += _programme_lines(jobs, locale)[:1]
         else:
             hint = gettext("The job-creation loan may also fit (see the details).", locale)
@@ -339,6 +374,12 @@ def short_result(programmes: list[Programme], assumed: list[str], locale: str) -
     with_hint = "\n".join([*lines, hint, *tail]) if hint else None
     if with_hint and len(with_hint) <= FIRST_BUBBLE_MAX:
         return with_hint
+    if jobs_line is not None and len("\n".join([*lines, *tail])) > FIRST_BUBBLE_MAX:
+        # the other programme in one short line; its rate and conditions wait behind "Xem chi tiết"
+        lines[jobs_line] = (gettext("The job-creation loan may fit instead: up to %(amount)s, for up to %(term)s "
+                                    "(see the details).", locale)
+                            % {"amount": format_money(jobs.max_amount, locale),
+                               "term": format_period(jobs.term, locale)})
     return "\n".join([*lines, *tail])
 
 

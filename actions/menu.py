@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from vietnamese.clock import today_in_vietnam
 from bot.i18n import N_, gettext, normalize_locale
 
 FALLBACK_ACTION = "action_fallback_topics"
@@ -121,6 +122,11 @@ class ActionFallbackTopics(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         locale = tracker_locale(tracker)
+        from actions.loans import purpose_after_loan_answer, rule_answer  # (loans builds on this module)
+
+        facts = purpose_after_loan_answer(tracker)
+        if facts is not None:  # "chăn nuôi" right after a loan answer: the answer to "vay để làm gì"
+            return rule_answer(dispatcher, facts, today_in_vietnam(), locale)
         if previous_turn_was_fallback(tracker):
             dispatcher.utter_message(
                 text=gettext(

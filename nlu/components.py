@@ -351,6 +351,10 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
     # the expungement case asks it; its action recomputes the answer with the facts kept.
     AGE_THEN = re.compile(r"^\W*(?:(?:nhung|ma|a|oi|da|vang|thi)\s+)*(?:luc do|khi do|hoi do|nam do|luc ay|khi ay|hoi ay|"
                           r"luc pham toi|khi pham toi)\b(?:\s+\w+){0,3}?\s+\d{1,2}\s*(?:t|tuoi)\b(?:\s+\w+){0,3}\W*$")
+    # …followed by more about the crime ("hồi đó e mới 16t, trộm khoản 1 thôi"), when it names no other topic.
+    AGE_THEN_MORE = re.compile(r"^\W*(?:(?:nhung|ma|a|oi|da|vang|thi)\s+)*(?:luc do|khi do|hoi do|nam do|luc ay|"
+                               r"khi ay|hoi ay|luc pham toi|khi pham toi)\b(?:\s+\w+){0,3}?\s+\d{1,2}\s*(?:t|tuoi)\b"
+                               r"(?:\W+\w+){0,8}\W*$")
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -379,6 +383,8 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
         completed = bool(cls.COMPLETED.search(folded))  # "ra tù 01/06/2023": the date the answer asked for
         if cls.OTHER_TOPIC.search(folded):
             return False
+        if cls.AGE_THEN_MORE.search(folded.strip()):
+            return True
         return (sentence or completed) and "date" in kinds or sentence and weak
 
     @classmethod

@@ -19,8 +19,9 @@ period) and ``penalty_type`` (str). Conventions:
   1 200 000 000. Vietnamese number words are read up to 999 per unit ("ba
   mươi lăm triệu"). A bare number ("vay 50", a phone number) is not money.
 * date: "YYYY-MM-DD" when a day is given, "YYYY-MM" for month + year, "YYYY"
-  for a year. Numeric dates are day first. Without a year (or with a two-digit
-  year) a day or month is not a date. Years 1900-2099. Relative forms ("hôm
+  for a year. Numeric dates are day first. Without a year a day or month is not
+  a date; a two-digit year counts only in a whole day/month/year date ("15/7/24":
+  2024, or the 1900s when 20yy is more than 10 years ahead). Years 1900-2099. Relative forms ("hôm
   qua", "năm ngoái", "3 tháng trước", "cách đây 2 năm") resolve against
   ``today``; "N năm trước" gives a year, "N tháng trước" a month, "N ngày/tuần
   trước" a day; "ra tù được 2 năm rưỡi" (time since the release) a month.
@@ -342,6 +343,11 @@ _DMY_RE = re.compile(
     rf"{_B}{_DAY_PREFIX}?(?<![\w/.\-])(?P<d>\d{{1,2}})(?P<sep>[/.\-])(?P<m>\d{{1,2}})(?P=sep)"
     rf"(?P<y>\d{{4}}){_NUMERIC_END}"
 )
+# "15/7/24", "3.5.24": a two-digit year in a full day/month/year date, as people text it.
+_DMY_SHORT_RE = re.compile(
+    rf"{_B}{_DAY_PREFIX}?(?<![\w/.\-])(?P<d>\d{{1,2}})(?P<sep>[/.\-])(?P<m>\d{{1,2}})(?P=sep)"
+    rf"(?P<y>\d{{2}}){_NUMERIC_END}"
+)
 _DMY_WORDS_RE = re.compile(
     rf"{_B}{_DAY_PREFIX}(?P<d>\d{{1,2}})\s+thang\s+{_MONTH}(?:{_YEAR_SEP}{_YEAR}|{_REL_YEAR})"
 )
@@ -350,6 +356,10 @@ _MY_RE = re.compile(rf"(?<![\w/.\-])(?P<m>\d{{1,2}})/(?P<y>\d{{4}}){_NUMERIC_END
 # Texting shorthand for "tháng": "t5/2025", "t6-2024", "t3 năm ngoái".
 _MY_SHORT_RE = re.compile(rf"{_B}t(?P<m>\d{{1,2}})(?:{_YEAR_SEP}{_YEAR}|{_REL_YEAR})")
 _YEAR_RE = re.compile(rf"{_B}nam\s+(?P<y>\d{{4}})(?!\w|[.,/\-]\d)")
+# A bare year right after a release: "ra tù 2021", "mãn hạn tù 2019", "ra trại từ 2018" (the year alone).
+_RELEASE_YEAR_RE = re.compile(
+    rf"{_B}(?:ra\s+(?:tu|trai)|man\s+han(?:\s+tu)?|chap\s+hanh\s+xong(?:\s+an)?)(?:\s+(?:tu|vao|hoi|tu))?"
+    rf"\s+(?P<y>(?:19|20)\d{{2}})(?!\w|[.,/\-]\d|\s*(?:trieu|tr|k|d|dong|ngay|thang|nam|tuan)\b)")
 _AGO_RE = re.compile(
     rf"(?P<n>{_COUNT})\s*(?P<u>nam|thang|tuan|ngay)\s+(?:ve\s+)?truoc(?![a-z])"
 )
@@ -391,6 +401,13 @@ def _ymd(year: int, month: int, day: int) -> str | None:
         return _dt.date(year, month, day).isoformat()
     except ValueError:
         return None
+
+
+def _short_year(yy: int, today: _dt.date) -> int:
+    """A two-digit year: this century unless that lies more than 10 years ahead ("15/7/24" → 2024,
+    "3/4/98" → 1998)."""
+    year = 2000 + yy
+    return year if year <= today.year + 10 else year - 100
 
 
 def _ym(year: int, month: int) -> str | None:
@@ -438,6 +455,8 @@ def _find_dates(ft: str, orig: str, today: _dt.date) -> list[_Candidate]:
         add(m.start(), m.end(), _ymd(int(m["y"]), int(m["m"]), int(m["d"])))
     for m in _DMY_RE.finditer(ft):
         add(m.start(), m.end(), _ymd(int(m["y"]), int(m["m"]), int(m["d"])))
+    for m in _DMY_SHORT_RE.finditer(ft):
+        add(m.start(), m.end(), _ymd(_short_year(int(m["y"]), today), int(m["m"]), int(m["d"])))
     for m in _DMY_WORDS_RE.finditer(ft):
         add(m.start(), m.end(), _ymd(_year_of(m, today), _month_of(m), int(m["d"])))
     for m in _MY_WORDS_RE.finditer(ft):
@@ -448,6 +467,8 @@ def _find_dates(ft: str, orig: str, today: _dt.date) -> list[_Candidate]:
         add(m.start(), m.end(), _ym(_year_of(m, today), _month_of(m)))
     for m in _YEAR_RE.finditer(ft):
         add(m.start(), m.end(), m["y"] if _valid_year(int(m["y"])) else None)
+    for m in _RELEASE_YEAR_RE.finditer(ft):
+        add(m.start("y"), m.end(), m["y"] if _valid_year(int(m["y"])) else None)
     for m in _AGO_RE.finditer(ft):
         if count := _count(ft, orig, m, "n"):
             add(count[1], m.end(), _ago(today, count[0], m["u"]))

@@ -50,7 +50,7 @@ def test_a_story_with_the_facts_gets_the_date_first(product, question):
     reply = text(first)
     assert "từ ngày 21/08/2024" in reply and "kết thúc hết ngày 20/08/2024" in reply
     assert "khi phạm tội anh/chị đã đủ 18 tuổi" in reply and "anh/chị không phạm tội mới" in reply
-    assert "không phải tội xâm phạm an ninh quốc gia" in reply
+    assert "không phải tội an ninh quốc gia" in reply
     assert "đã nộp xong án phí" not in reply  # said, not assumed
     assert len(first) == 1 and len(reply) <= 500
     assert {'/calc_expungement{"recheck": "exp_age_group"}', '/calc_expungement{"recheck": "exp_new_crime"}',
@@ -95,10 +95,12 @@ def test_a_purpose_in_words_answers_the_question(product, purpose):
 
 @pytest.mark.parametrize("age", ["luc do e 25t", "lúc đó e 25t"])
 def test_an_age_in_words_answers_the_question(product, age):
-    turns = chat(product, "/calc_expungement", "tù 2 năm", "01/06/2023", age)
-    assert "bao nhiêu tuổi" in text(turns[2])
-    assert "an ninh quốc gia" in text(turns[3])  # the next question
-    assert "Có phải anh/chị muốn hỏi" not in text(turns[3])
+    turns = chat(product, "/calc_expungement", "tù 2 năm", "01/06/2023",
+                 '/calc_expungement{"recheck": "exp_age_group"}', age)
+    assert "từ ngày 02/06/2025" in text(turns[2])  # answer first: the age is assumed and said
+    assert "bao nhiêu tuổi" in text(turns[3])  # asked when the person corrects it
+    assert "từ ngày 02/06/2025" in text(turns[4])  # 25: the same date, recomputed
+    assert "Có phải anh/chị muốn hỏi" not in text(turns[4])
 
 
 @pytest.mark.parametrize("story, expected", [
@@ -136,7 +138,7 @@ def test_a_question_in_the_middle_of_a_form_is_answered_and_the_form_goes_on(pro
     middle = text(turns[2])
     assert "công an xã" in middle and "Căn cứ" in middle  # the answer (where to register), cited
     assert "Để tiếp tục việc tính" in middle and "ngày nào" in turns[2][-1]["text"]  # then the same question
-    assert "bao nhiêu tuổi" in text(turns[3])  # the form went on
+    assert "từ ngày 02/06/2025" in text(turns[3])  # the form went on to the answer
 
 
 @pytest.mark.parametrize("question", ["xóa án tích mất bao lâu", "xoa an tich mat bao lau"])

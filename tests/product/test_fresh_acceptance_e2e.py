@@ -1,0 +1,116 @@
+"""Cases the fresh acceptance set (bench/acceptance_fresh.yml, written on 2026-12-01 before it was
+run) found wrong, through the running product (today pinned to 2026-11-22 as for the other product
+tests). Every Vietnamese example with and without diacritics."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+
+pytestmark = pytest.mark.stack
+_ids = itertools.count()
+VIETNAMESE_LETTERS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.I)
+
+
+def chat(product, *turns: str, **extra: str) -> list[list[dict]]:
+    user = f"fresh-{next(_ids)}"
+    return [product.say(user, t, **extra) for t in turns]
+
+
+def text(replies: list[dict]) -> str:
+    return "\n".join(r["text"] for r in replies).replace("\xa0", " ")
+
+
+def payloads(replies: list[dict]) -> list[str]:
+    return [b["payload"] for r in replies for b in r.get("buttons") or []]
+
+
+@pytest.mark.parametrize("story, expected", [
+    # a two-digit year, as people text it
+    ("án 1 năm tù, ra tù 15/7/24, bao giờ được xóa án tích", "từ ngày 16/07/2026"),
+    ("an 1 nam tu, ra tu 15/7/24, bao gio duoc xoa an tich", "từ ngày 16/07/2026"),
+    # "bị 8 năm" is a prison term
+    ("em bị 8 năm, ra tù vào ngày 25 tháng 12 năm 2021 thì bây giờ hết án tích chưa", "từ ngày 26/12/2024"),
+    ("em bi 8 nam, ra tu vao ngay 25 thang 12 nam 2021 thi bay gio het an tich chua", "từ ngày 26/12/2024"),
+    # a ban on a profession runs from the release (BLHS Điều 41 khoản 3) and outlasts the 2-year period
+    ("Tôi bị 3 năm tù, cấm hành nghề 5 năm, ra tù ngày 01/01/2022. Khi nào tôi được xóa án tích?", "02/01/2027"),
+    ("toi bi 3 nam tu, cam hanh nghe 5 nam, ra tu ngay 01/01/2022. khi nao toi duoc xoa an tich?", "02/01/2027"),
+])
+def test_a_story_is_answered_in_its_first_reply(product, story, expected):
+    [first] = chat(product, story)
+    assert expected in text(first), text(first)
+    assert len(first[0]["text"]) <= 500
+
+
+@pytest.mark.parametrize("story, age", [
+    ("em bị 1 năm tù tội trộm cắp, ra tù tháng 8/2025, khi nào hết án tích", "hồi đó e mới 16t, trộm khoản 1 thôi"),
+    ("em bi 1 nam tu toi trom cap, ra tu thang 8/2025, khi nao het an tich", "hoi do e moi 16t, trom khoan 1 thoi"),
+])
+def test_an_age_typed_with_more_about_the_crime_recomputes(product, story, age):
+    [first, again] = chat(product, story, age)
+    assert "2027" in text(first)
+    assert "không bị coi là có án tích" in text(again), text(again)  # at 16, theft under clause 1
+
+
+@pytest.mark.parametrize("question", [
+    "phạm tội cố ý rất nghiêm trọng lúc 17 tuổi, bị 3 năm tù thì bao lâu được xóa án tích",
+    "pham toi co y rat nghiem trong luc 17 tuoi, bi 3 nam tu thi bao lau duoc xoa an tich",
+])
+def test_an_under_18_rule_question_gets_the_rule_first(product, question):
+    [first] = chat(product, question)
+    assert "1 năm (tù đến 5 năm)" in text(first) and "vào ngày nào" not in text(first)
+    assert "/calc_expungement" in payloads(first)
+
+
+def test_the_calculate_button_asks_for_sentence_and_date_in_one_message(product):
+    """Issue 14 point 2: at most one question before the first useful answer."""
+    [rule, asked, answered] = chat(product, "thời hạn xóa án tích tính từ lúc nào", "/calc_expungement",
+                                   "3 năm tù ra tù 1/6/2023")
+    assert "/calc_expungement" in payloads(rule)
+    assert "trong một tin" in text(asked)
+    assert "từ ngày 02/06/2025" in text(answered) and "khi phạm tội anh/chị đã đủ 18 tuổi" in text(answered)
+    assert '/calc_expungement{"recheck": "exp_age_group"}' in payloads(answered)
+
+
+@pytest.mark.parametrize("amount", ["vay 150tr dc ko", "vay 150 triệu được không"])
+def test_an_amount_typed_during_the_loan_form_is_answered(product, amount):
+    [_, asked, answered] = chat(product, "e muốn vay vốn", "buôn bán rau", amount)
+    assert "ngày nào" in text(asked)
+    assert "150.000.000 ₫ vượt mức" in text(answered) and "100.000.000 ₫" in text(answered)
+    assert "ngày nào" in answered[-1]["text"]  # then the same question
+
+
+@pytest.mark.parametrize("question", ["vay 100tr thì được trả trong mấy năm", "vay 100tr thi duoc tra trong may nam"])
+def test_a_loan_question_with_an_amount_names_the_term(product, question):
+    [first] = chat(product, question)
+    assert "120 tháng" in text(first) and "100.000.000 ₫" in text(first)
+
+
+@pytest.mark.parametrize("purpose", ["chăn nuôi", "chan nuoi"])
+def test_a_purpose_typed_alone_after_a_loan_answer(product, purpose):
+    [_, answered] = chat(product, "e muốn vay vốn", purpose)
+    assert "100.000.000 ₫" in text(answered) and "Có phải anh/chị muốn hỏi" not in text(answered)
+
+
+@pytest.mark.parametrize("question", [
+    "đang thử thách tha tù trước thời hạn mà muốn chuyển hẳn nơi cư trú sang xã khác thì làm sao",
+    "dang thu thach tha tu truoc thoi han ma muon chuyen han noi cu tru sang xa khac thi lam sao",
+])
+def test_moving_residence_during_probation_is_asked_of_the_commune_police(product, question):
+    [first] = chat(product, question)
+    assert "công an xã" in text(first) and "xác nhận trước khi chuyển" not in text(first)
+
+
+def test_an_english_story_keeps_its_facts(product):
+    [first] = chat(product, "I was sentenced to 3 years in prison and released on 1 June 2023. "
+                            "When will my criminal record be cleared?", locale="en")
+    assert "2 Jun 2025" in text(first) and "waiting period 2 years" in text(first)
+    assert not VIETNAMESE_LETTERS.search(text(first).replace("Lối Về", ""))
+
+
+def test_an_english_purpose_answers_the_loan_question(product):
+    [_, answered] = chat(product, "I want to borrow money", "to raise pigs", locale="en")
+    assert "100,000,000" in text(answered)
+    assert not VIETNAMESE_LETTERS.search(text(answered).replace("Lối Về", ""))
