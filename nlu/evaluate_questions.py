@@ -3,6 +3,7 @@
     make eval-nlu        (after the intent evaluation)
     .venv-rasa/bin/python -m nlu.evaluate_questions [--model M] [--json out.json]
     .venv-rasa/bin/python -m nlu.evaluate_questions --dir tests/nlu/questions_dev   (the dev set)
+    .venv-rasa/bin/python -m nlu.evaluate_questions --dir tests/nlu/questions_dev2  (the second dev set)
 
 Scores the question entry the trained model chooses for every message of
 tests/nlu/questions_heldout/*.yml (written before the training examples and
@@ -189,11 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=str(ROOT / "models" / "loive.tar.gz"))
     ap.add_argument("--json")
     ap.add_argument("--dir", default=str(HELDOUT_DIR), help="directory of question sets (default: the held-out)")
-    ap.add_argument("--out", help="report file (default: reports/questions_heldout.md, or questions_dev.md)")
+    ap.add_argument("--out", help="report file (default: reports/questions_heldout.md, or <dir name>.md)")
     args = ap.parse_args(argv)
     directory = Path(args.dir).resolve()
+    # reports/questions_heldout.md, or one report per dev set (questions_dev.md, questions_dev2.md)
     out = args.out or str(ROOT / "reports" / ("questions_heldout.md" if directory == HELDOUT_DIR
-                                              else "questions_dev.md"))
+                                              else f"{directory.name}.md"))
     import logging
 
     import structlog
