@@ -349,12 +349,11 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
     COMPLETED = re.compile(r"\b(ra tu|ra trai|chap hanh xong|man han|het an|mang an)\b")
     # The age at the offence, said alone ("lúc đó e mới 15t", "luc do toi 25t", "hồi đó em 17 tuổi"): only
     # the expungement case asks it; its action recomputes the answer with the facts kept.
-    AGE_THEN = re.compile(r"^\W*(?:(?:nhung|ma|a|oi|da|vang|thi)\s+)*(?:luc do|khi do|hoi do|nam do|luc ay|khi ay|hoi ay|"
-                          r"luc pham toi|khi pham toi)\b(?:\s+\w+){0,3}?\s+\d{1,2}\s*(?:t|tuoi)\b(?:\s+\w+){0,3}\W*$")
+    _AGE_THEN = (r"^\W*(?:(?:nhung|ma|a|oi|da|vang|thi)\s+)*(?:luc do|khi do|hoi do|nam do|luc ay|khi ay|hoi ay|"
+                 r"luc pham toi|khi pham toi)\b(?:\s+\w+){0,3}?\s+\d{1,2}\s*(?:t|tuoi)\b")
+    AGE_THEN = re.compile(_AGE_THEN + r"(?:\s+\w+){0,3}\W*$")
     # …followed by more about the crime ("hồi đó e mới 16t, trộm khoản 1 thôi"), when it names no other topic.
-    AGE_THEN_MORE = re.compile(r"^\W*(?:(?:nhung|ma|a|oi|da|vang|thi)\s+)*(?:luc do|khi do|hoi do|nam do|luc ay|"
-                               r"khi ay|hoi ay|luc pham toi|khi pham toi)\b(?:\s+\w+){0,3}?\s+\d{1,2}\s*(?:t|tuoi)\b"
-                               r"(?:\W+\w+){0,8}\W*$")
+    AGE_THEN_MORE = re.compile(_AGE_THEN + r"(?:\W+\w+){0,8}\W*$")
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
