@@ -328,10 +328,20 @@ class ActionLoanResult(CalculationResult):
 
 
 def assumed_used(slots: dict[str, Any], today: dt.date) -> list[str]:
-    """The assumptions the answer rests on (those the pre-check would ask about)."""
-    return [slot for slot in slots.get("loan_assumed") or []
+    """The assumptions the answer rests on (those the pre-check would ask about),
+    leaving out those whose correction would not change a refusal ("án treo" is
+    refused whatever the purpose)."""
+    used = [slot for slot in slots.get("loan_assumed") or []
             if slot in ASSUMED and slots.get(slot) == ASSUMED[slot]
             and slot in still_needed({**slots, slot: None}, today)]
+    base = _statuses(slots, today)
+    if base.get("qd22") != "not_eligible":
+        return used
+    return [slot for slot in used if _statuses({**slots, slot: CORRECTED[slot]}, today) != base]
+
+
+def _statuses(slots: dict[str, Any], today: dt.date) -> dict[str, str]:
+    return {p.id: p.status for p in precheck(case_from_slots(slots), KNOWLEDGE, today).programmes}
 
 
 def short_result(programmes: list[Programme], assumed: list[str], locale: str) -> str:

@@ -172,6 +172,15 @@ def test_loan_answer_is_phone_sized_and_says_yes():
     assert "Giấy tờ cần chuẩn bị" in "\n".join(loans.result_messages(r.programmes, "vi"))
 
 
+def test_a_refusal_states_only_the_assumptions_that_could_change_it():
+    """Past the 5-year limit the loan is refused with or without the certificate: the
+    answer does not assume it (nor offer to correct it); an eligible answer does."""
+    late = {"loan_purpose": "production", "loan_completed_on": "2019-01-01", "loan_penalty": "prison",
+            "loan_has_certificate": True, "loan_assumed": ["loan_has_certificate"]}
+    assert loans.assumed_used(late, TODAY) == []
+    assert loans.assumed_used({**late, "loan_completed_on": "2026-10-01"}, TODAY) == ["loan_has_certificate"]
+
+
 @pytest.mark.parametrize("story", [
     "Năm 2015 em bị 2 năm tù, ra tù tháng 6/2017; năm 2019 lại bị 3 năm tù, ra tù 01/06/2022. Bao giờ em hết án tích?",
     "nam 2015 e bi 2 nam tu, ra tu thang 6/2017, nam 2019 bi 3 nam tu nua, ra tu 01/06/2022, bao gio het an tich",
