@@ -394,10 +394,12 @@ class SlowRasa:
     real product (``zproduct``), and "Rasa down" is a closed port, not a fake.
 
     ``POST /webhooks/rest/webhook`` records (sender, message) and answers
-    ``echo: <message>`` after ``delay_s``; ``GET /status`` says a model is loaded."""
+    ``echo: <message>`` only once ``release()`` is called (so a test can see the
+    webhook answered while the turn is still running, without timing it);
+    ``GET /status`` says a model is loaded."""
 
-    def __init__(self, delay_s: float) -> None:
-        self.delay_s = delay_s
+    def __init__(self) -> None:
+        self._released = threading.Event()
         self._lock = threading.Lock()
         self._turns: list[tuple[str, str]] = []
         self.app = Starlette(routes=[Route("/webhooks/rest/webhook", self._turn, methods=["POST"]),
@@ -419,8 +421,15 @@ class SlowRasa:
         body = await request.json()
         with self._lock:
             self._turns.append((body["sender"], body["message"]))
-        await asyncio.sleep(self.delay_s)
+        for _ in range(3000):   # at most 60 s
+            if self._released.is_set():
+                break
+            await asyncio.sleep(0.02)
         return JSONResponse([{"text": f"echo: {body['message']}"}])
+
+    def release(self) -> None:
+        """Let the turns held so far (and any later ones) answer."""
+        self._released.set()
 
     async def _status(self, request: Request) -> JSONResponse:
         return JSONResponse({"model_file": "slow.tar.gz"})
