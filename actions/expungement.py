@@ -22,6 +22,7 @@ from bot.supervision.checkins import person_for_identity
 from vietnamese.clock import today_in_vietnam
 from bot.domain.expungement import (ASSUMABLE, PENALTIES, Case, InvalidInput, Result, calculate, leaves_no_record,
                                    waiting_period)
+from bot.domain.knowledge import Entry
 from bot.domain.periods import Period, period_end
 from bot.i18n import N_, format_date, format_period, formatters, gettext
 from bot.storage.db import insert_for
@@ -446,6 +447,15 @@ def rule_answer(values: dict[str, Any], today: dt.date, locale: str) -> str | No
     return "\n".join(lines)
 
 
+def _question_answer(dispatcher: CollectingDispatcher, question: Entry, today: dt.date, locale: str,
+                     tracker: Tracker, facts: dict[str, Any] | None) -> list[EventType]:
+    """A question entry's answer; every answer about expungement offers to work out
+    the person's own date (with ``facts`` kept for it)."""
+    offer = tuple(dict.fromkeys((*question.offer, "calc_expungement")))
+    return [*utter_question(dispatcher, replace(question, offer=offer), today, locale, tracker),
+            SlotSet("exp_facts", facts), SlotSet("exp_assumed", None)]
+
+
 class ActionExpungementStart(Action):
     """ask_expungement / calc_expungement, answer first: with the sentence and the
     completion date in the message, the date at once (assumptions stated, each
@@ -480,6 +490,11 @@ class ActionExpungementStart(Action):
         age = facts.get("exp_age_group")
         minor = (age in ("minor", "child")
                  or isinstance(age, int) and age < KNOWLEDGE.value("blhs.adult_age", today))
+        question = chosen_question(tracker, today)
+        if (question is not None and question.named_in(latest.get("text") or "") and not term and not dated
+                and not wants_calculation and not minor):
+            # "bị phạt tù trên 15 năm thì bao lâu…": a range the law names, not the person's term
+            return _question_answer(dispatcher, question, today, locale, tracker, None)
         if facts.get("exp_penalty") and not dated and not wants_calculation and not no_record and not minor:
             if (text := rule_answer(facts, today, locale)) is not None:
                 dispatcher.utter_message(text=text, buttons=[
@@ -490,19 +505,13 @@ class ActionExpungementStart(Action):
         if facts.get("exp_penalty") and not dated and not wants_calculation and not no_record and minor and not young:
             # "phạm tội lúc 17 tuổi, bị 3 năm tù thì bao lâu…": the Điều 107 rule first (it depends on the
             # crime's class, which the answer states), then the date on request, with these facts kept.
-            question = chosen_question(tracker, today)
             if question is not None and question.id.startswith("xat."):
-                offer = tuple(dict.fromkeys((*question.offer, "calc_expungement")))
-                return [*utter_question(dispatcher, replace(question, offer=offer), today, locale, tracker),
-                        SlotSet("exp_facts", facts), SlotSet("exp_assumed", None)]
+                return _question_answer(dispatcher, question, today, locale, tracker, facts)
         if facts.get("exp_penalty") or dated or (wants_calculation and kept):
             return answer_first_form(facts)
-        question = chosen_question(tracker, today)  # a specific question, no case facts: its answer (issue 14)
+        # a specific question, no case facts: its answer (issue 14)
         if question is not None and not said and not wants_calculation:
-            # every answer about expungement offers to work out the person's own date
-            offer = tuple(dict.fromkeys((*question.offer, "calc_expungement")))
-            return [*utter_question(dispatcher, replace(question, offer=offer), today, locale, tracker),
-                    SlotSet("exp_facts", None), SlotSet("exp_assumed", None)]
+            return _question_answer(dispatcher, question, today, locale, tracker, None)
         if said or wants_calculation:
             # the button, typed ("tính giúp em ngày xóa án tích") or with facts: the usual assumptions, stated
             # with the answer (each with a button to correct it); only the sentence and the date are asked, in

@@ -487,8 +487,9 @@ class QuestionRetriever(GraphComponent, IntentClassifier):
             if not text or self.model is None:
                 continue
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            folded = self.model.fold(text)
             choice = nq.choose(self.model.predict(text), intent, self.questions,
-                               words=len(self.model.fold(text).split()))
+                               words=len(folded.split()), folded=folded)
             message.set("question", {"id": choice.id, "confidence": round(choice.confidence, 4),
                                      "ranking": [{"id": q, "confidence": round(c, 4)} for q, c in choice.ranking]},
                         add_to_output=True)

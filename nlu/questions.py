@@ -37,7 +37,8 @@ def question_examples(directory: Path = KNOWLEDGE_DIR) -> dict[str, dict]:
     """id → {"intents": [...], "examples": [...]} for every question entry (any date)."""
     out: dict[str, dict] = {}
     for e in KnowledgeBase.load(directory).questions():
-        q = out.setdefault(e.id, {"intents": list(e.intents), "topic": e.topic, "examples": []})
+        q = out.setdefault(e.id, {"intents": list(e.intents), "topic": e.topic, "examples": [], "keywords": []})
+        q["keywords"] += [k for k in e.keywords if k not in q["keywords"]]
         for x in e.examples:
             if x not in q["examples"]:
                 q["examples"].append(x)
@@ -48,7 +49,8 @@ def examples_digest(questions: Mapping[str, dict]) -> str:
     h = hashlib.sha256()
     for qid in sorted(questions):
         q = questions[qid]
-        h.update(f"{qid}|{','.join(q['intents'])}|{'|'.join(q['examples'])}\n".encode())
+        h.update(f"{qid}|{','.join(q['intents'])}|{'|'.join(q['examples'])}|{'|'.join(q.get('keywords', []))}\n"
+                 .encode())
     return h.hexdigest()
 
 
@@ -185,14 +187,32 @@ class Choice:
     ranking: list[tuple[str, float]]
 
 
+# A question among the model's first few whose ``keywords`` the message names is
+# chosen over the others, with the first one's probability: numbers the words
+# cannot tell apart ("tù trên 5 năm" is the 5–15 years entry, not the over-15 one).
+NAMED_AMONG = 5
+
+
+def _named_first(scored: list[tuple[str, float]], questions: Mapping[str, dict],
+                 folded: str) -> list[tuple[str, float]]:
+    text = f" {folded} "
+    top = scored[:NAMED_AMONG]
+    named = [q for q, _ in top if any(f" {k} " in text for k in questions.get(q, {}).get("keywords", ()))]
+    if len(named) != 1 or named[0] == scored[0][0]:
+        return scored
+    return [(named[0], scored[0][1]), *((q, c) for q, c in scored if q != named[0])]
+
+
 def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
-           accept: float = ACCEPT, override: float = OVERRIDE, words: int = MIN_WORDS) -> Choice:
+           accept: float = ACCEPT, override: float = OVERRIDE, words: int = MIN_WORDS,
+           folded: str = "") -> Choice:
     ranking = [(q, c) for q, c in pred.ranking if q != OTHER]
     if not intent or intent in NEVER or words < MIN_WORDS:
         return Choice(None, 0.0, None, ranking)
     scored = sorted(((q, c) for q, c in pred.all if q != OTHER), key=lambda p: -p[1])
     if not scored:
         return Choice(None, 0.0, None, ranking)
+    scored = _named_first(scored, questions, folded)
     qid, confidence = scored[0]
     runner_up = scored[1][1] if len(scored) > 1 else 0.0
     intents = questions[qid]["intents"]

@@ -520,6 +520,8 @@ _DURATION_PIECE_RE = re.compile(
 _DURATION_JOIN_RE = re.compile(r"\s+(?:va\s+)?")
 _HALF_OF = {"nam": ("thang", 6), "thang": ("ngay", 15)}  # "rưỡi", "nửa"
 _NOT_AFTER = {"thang", "ngay", "mung", "mong"}  # "tháng 13 năm 2023" is no duration
+# "tù trên 5 năm", "dưới 15 năm": a bound of a range the law names, not a person's term
+_BOUND_BEFORE = {"tren", "duoi"}
 
 
 def _iso_period(amounts: dict[str, int]) -> str:
@@ -549,7 +551,7 @@ def _find_durations(ft: str, orig: str) -> list[_Candidate]:
     while m := _DURATION_PIECE_RE.search(ft, pos):
         pos = m.start() + 1
         piece = _duration_piece(ft, orig, m)
-        if piece is None or _prev_word(ft, piece[0]) in _NOT_AFTER:
+        if piece is None or _prev_word(ft, piece[0]) in _NOT_AFTER | _BOUND_BEFORE:
             continue
         start, amounts = piece[0], dict(piece[1])
         end, last = m.end(), m

@@ -89,6 +89,11 @@ class Entry(Item):
     details: str = ""
     offer: tuple[str, ...] = ()
 
+    def named_in(self, text: str) -> bool:
+        """Whether the message names one of the entry's keywords (folded, whole words)."""
+        folded = f" {' '.join(re.findall(r'[0-9a-z/]+', fold(text)))} "
+        return any(f" {k} " in folded for k in self.keywords)
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -277,8 +282,7 @@ class KnowledgeBase:
         instead of the general ones ("Nghị định 61" → the job-creation loan)."""
         # Question entries answer only when the question is chosen (questions()).
         valid = [e for e in self.entries if intent in e.intents and e.valid_on(on) and not e.question]
-        folded = f" {' '.join(re.findall(r'[0-9a-z/]+', fold(text)))} "
-        named = [e for e in valid if any(f" {k} " in folded for k in e.keywords)]
+        named = [e for e in valid if e.named_in(text)]
         return named or [e for e in valid if not e.keywords]
 
     def questions(self, on: dt.date | None = None) -> list[Entry]:

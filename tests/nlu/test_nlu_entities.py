@@ -410,3 +410,11 @@ def test_parse_duration(text, value):
 def test_bare_tu_before_a_duration(text, penalty):
     found = [e.value for e in extract(text, TODAY) if e.entity == "penalty_type"]
     assert found == ([penalty] if penalty else [])
+
+
+@pytest.mark.parametrize("text", ["tù trên 5 năm thì bao lâu được xóa án tích", "tu duoi 15 nam thi sao",
+                                  "Án tù từ trên 5 năm đến 15 năm"])
+def test_a_bound_of_a_range_is_not_a_term(text):
+    """"trên 5 năm" names the law's range (more than 5 years), not a 5-year sentence."""
+    durations = [e.value for e in extract(text, TODAY) if e.entity == "duration"]
+    assert "P5Y" not in durations

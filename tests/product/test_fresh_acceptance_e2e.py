@@ -114,3 +114,16 @@ def test_an_english_purpose_answers_the_loan_question(product):
     [_, answered] = chat(product, "I want to borrow money", "to raise pigs", locale="en")
     assert "100,000,000" in text(answered)
     assert not VIETNAMESE_LETTERS.search(text(answered).replace("Lối Về", ""))
+
+
+@pytest.mark.parametrize("question, expected, wrong", [
+    # a range the law names is not a person's term: "trên 5 năm" is the 3-year class, not 2 or 5
+    ("tù trên 5 năm thì mấy năm mới xóa án tích", "sau 3 năm", "sau 5 năm"),
+    ("tu tren 5 nam thi may nam moi xoa an tich", "sau 3 năm", "sau 5 năm"),
+    ("Bị phạt tù trên 15 năm thì bao lâu được xóa án tích?", "sau 5 năm", "Tòa tuyên mức án tù là bao lâu"),
+    ("bi phat tu tren 15 nam thi bao lau duoc xoa an tich", "sau 5 năm", "Tòa tuyên mức án tù là bao lâu"),
+    ("Án tù từ trên 5 năm đến 15 năm thì thời hạn xóa án tích là mấy năm?", "sau 3 năm", "sau 2 năm"),
+])
+def test_a_range_in_words_gets_that_range_s_period(product, question, expected, wrong):
+    [first] = chat(product, question)
+    assert expected in text(first) and wrong not in text(first), text(first)

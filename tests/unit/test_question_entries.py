@@ -252,3 +252,19 @@ def test_an_entry_without_details_has_no_details_button(clock):
     [message], events = run_answer("residence.temporary_time", intent="ask_residence")
     # no button, and the details of an earlier answer are forgotten (the slot is emptied)
     assert message["buttons"] == [] and [(e["name"], e["value"]) for e in events] == [("details", None)]
+
+
+def test_a_range_named_in_words_picks_its_entry_among_the_first_few():
+    """The words cannot tell "trên 5 năm" from "trên 15 năm"; the entries' keywords
+    (folded, from the knowledge data) can, among the model's first few."""
+    prison = {q: {"intents": ["ask_expungement"], "keywords": list(KB.entry(q, dt.date(2026, 12, 1)).keywords)}
+              for q in ("xat.prison_up_to_5y", "xat.prison_5_15y", "xat.prison_over_15y")}
+    p = pred(**{"xat.prison_over_15y": 0.5, "xat.prison_5_15y": 0.3, "xat.prison_up_to_5y": 0.2})
+    assert choose(p, "ask_expungement", prison, folded="tu tren 5 nam thi may nam moi xoa an tich").id == \
+        "xat.prison_5_15y"
+    assert choose(p, "ask_expungement", prison, folded="tu tren 15 nam thi bao lau").id == "xat.prison_over_15y"
+    assert choose(p, "ask_expungement", prison, folded="bi phat tu duoi 5 nam thi bao lau").id == \
+        "xat.prison_up_to_5y"
+    # both ends named ("trên 5 năm đến 15 năm"): the same entry; nothing named: the model's choice
+    assert choose(p, "ask_expungement", prison, folded="tren 5 nam den 15 nam thi sao").id == "xat.prison_5_15y"
+    assert choose(p, "ask_expungement", prison, folded="tu bao lau thi xoa an tich").id == "xat.prison_over_15y"
