@@ -173,6 +173,11 @@ def amount_said(dispatcher: CollectingDispatcher, tracker: Tracker, locale: str)
                                                           "amount": format_money(qd22.max_amount, locale)})
 
 
+# "How much can I borrow?" with an amount said is the person's case: the pre-check
+# answers it against the maximum.
+AMOUNT_QUESTIONS = frozenset({"loan.qd22.amount", "loan.jobs.amount"})
+
+
 # Answer first: what the pre-check assumes when the message does not say it (stated with the
 # answer, each with a button that corrects it), and what the correction sets instead.
 ASSUMED = {"loan_purpose": "production", "loan_has_certificate": True}
@@ -238,8 +243,9 @@ class ActionLoanStart(Action):
         # unless the question is itself about the job-creation loan.
         if named_rules and question is not None and not question.id.startswith("loan.jobs."):
             question = None
-        if ents.get("money") and question_confidence(tracker) < CASE_QUESTION_CONFIDENCE:
-            question = None
+        if ents.get("money") and (question_confidence(tracker) < CASE_QUESTION_CONFIDENCE
+                                  or question is not None and question.id in AMOUNT_QUESTIONS):
+            question = None   # "muốn vay 50tr mở tiệm": the pre-check weighs that amount
         uncovered = said.get("loan_penalty") not in (None, "prison", "life", "amnesty")
         if uncovered and not named_rules and not wants_check:
             return answer_first_form({**kept, **said})  # án treo: QĐ 22 does not apply, the job-creation loan may
