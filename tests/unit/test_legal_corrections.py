@@ -109,6 +109,24 @@ def test_reporting_duty_only_for_community_sentences():
     assert "không phải trình báo định kỳ" in text("support.nd49")
 
 
+def test_community_sentence_duties_after_july_2026_point_to_the_commune_police():
+    """From 01/07/2026 Luật THAHS 2025 gives the operational work to the công an xã
+    (section 6): a duty answer valid then names the 2019 law for its list and
+    sends the person to the công an xã, unverified, never "báo cáo ... với UBND xã"
+    as today's rule."""
+    ids = ("duty.suspended_duties", "duty.early_release_duties", "duty.noncustodial_duties",
+           "duty.monthly_report", "duty.move_residence", "duty.leave_commune")
+    for entry_id in ids:
+        before, after = KB.entry(entry_id, D(2026, 6, 30)), KB.entry(entry_id, D(2026, 7, 1))
+        assert before is not after, entry_id
+        assert not after.verified and "công an xã" in after.confirm_with, entry_id
+        said = text(entry_id, D(2026, 7, 1))
+        assert "công an xã" in said, entry_id
+        for sentence in re.split(r"(?<=[.;])\s+", said):
+            if re.search(r"báo cáo.*với UBND xã", sentence):
+                assert sentence.startswith(("Trước đó", "Theo Luật Thi hành án hình sự 2019")), (entry_id, sentence)
+
+
 def test_decree_231_is_never_a_verified_source_nor_cited_for_absence_or_travel():
     for item in [*KB.facts, *KB.entries]:
         if any("231/2026" in s.document for s in item.sources):
