@@ -574,11 +574,13 @@ class ActionExpungementResult(CalculationResult):
 def month_only(slots: dict[str, Any]) -> list[str]:
     """A completion known to the month only counts as the month's last day (the later, safer
     date, actions.common.day_of): an assumption to state."""
+    # With a later conviction the date counts from the new sentence's completion (Điều 73
+    # khoản 2): how precisely the first one was said changes nothing.
     key = "exp_probation_end" if slots.get("exp_early_release") else "exp_completed_on"
-    dates = [slots.get(key), slots.get("exp_new_completed_on")]
-    if any(re.fullmatch(r"\d{4}", str(d or "")) for d in dates):
+    date = str(slots.get("exp_new_completed_on") or slots.get(key) or "")
+    if re.fullmatch(r"\d{4}", date):
         return ["year_only"]
-    return ["month_only"] if any(re.fullmatch(r"\d{4}-\d{2}", str(d or "")) for d in dates) else []
+    return ["month_only"] if re.fullmatch(r"\d{4}-\d{2}", date) else []
 
 
 def assumed_used(slots: dict[str, Any], today: dt.date) -> list[str]:
@@ -697,6 +699,7 @@ def _said(msgid: str, today: dt.date, locale: str) -> str:
 
 
 SHORT = 500  # characters: the first bubble on a phone (issue 14)
+CERTIFICATE_NOW_CLEAN = N_("A criminal record certificate no. 1 should now say \"no criminal record\".")
 
 
 def short_result_text(r: Result, assumed: list[str], today: dt.date, locale: str) -> str:
@@ -722,6 +725,9 @@ def short_result_text(r: Result, assumed: list[str], today: dt.date, locale: str
     if r.route != "no_record" and r.date is not None and r.date > today:
         optional.append(gettext("Until then you still have a criminal record: on forms, do not declare that "
                                 "you have none.", locale))
+    certificate = gettext(CERTIFICATE_NOW_CLEAN, locale)
+    if certificate in full:  # what the certificate says now: first among the notes, when it fits
+        optional.append(certificate)
     for line in optional:
         if len("\n".join([*lines, line, citation])) <= SHORT:
             lines.insert(1, line)
@@ -750,9 +756,9 @@ def result_text(r: Result, today: dt.date, locale: str) -> str:
             % {"date": d(r.date), "wait": format_period(r.wait, locale)})
     elif r.date and r.date <= today:
         lines.append(gettext(
-            "Your record was cleared automatically on %(date)s (waiting period %(wait)s, ended on %(end)s). "
-            "A criminal record certificate no. 1 should now say \"no criminal record\".", locale)
+            "Your record was cleared automatically on %(date)s (waiting period %(wait)s, ended on %(end)s).", locale)
             % {"date": d(r.date), "wait": format_period(r.wait, locale), "end": d(r.period_end)})
+        lines.append(gettext(CERTIFICATE_NOW_CLEAN, locale))
     else:
         lines.append(gettext(
             "Your record will be cleared automatically on %(date)s (waiting period %(wait)s, ending on "

@@ -217,3 +217,12 @@ def test_out_of_scope_elsewhere_is_still_out_of_scope(clock):
     out = call("action_out_of_scope", latest("bán đồ ăn sáng", "out_of_scope", []), events)
     assert out["responses"][0]["response"] == "utter_out_of_scope"
     assert out["responses"][1]["buttons"]  # the topics
+
+
+def test_with_a_second_conviction_only_the_new_completion_date_is_an_assumption():
+    # Điều 73 khoản 2: the date counts from the new sentence; "ra tù năm 2020" changes nothing
+    facts = said("năm 2019 em bị 2 năm tù, ra tù năm 2020, đến 2021 lại bị 1 năm tù tội trộm cắp, "
+                 "ra tù tháng 6/2022. Bao giờ em hết án tích?")
+    assert facts["exp_new_completed_on"] == "2022-06"
+    assert exp.month_only(facts) == ["month_only"]
+    assert answered(facts).period_end == dt.date(2024, 6, 30)
