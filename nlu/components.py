@@ -489,7 +489,8 @@ class QuestionRetriever(GraphComponent, IntentClassifier):
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             folded = self.model.fold(text)
             choice = nq.choose(self.model.predict(text), intent, self.questions,
-                               words=len(folded.split()), folded=folded)
+                               words=len(folded.split()), folded=folded,
+                               term_months=nq.prison_term_months(message.get(ENTITIES) or []))
             message.set("question", {"id": choice.id, "confidence": round(choice.confidence, 4),
                                      "ranking": [{"id": q, "confidence": round(c, 4)} for q, c in choice.ranking]},
                         add_to_output=True)

@@ -18,9 +18,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from bot.domain.knowledge import KNOWLEDGE_DIR, KnowledgeBase
+from bot.domain.periods import Period
 from vietnamese import text as vtext
 
 _WORD = re.compile(r"[0-9a-z]+")
@@ -37,7 +38,8 @@ def question_examples(directory: Path = KNOWLEDGE_DIR) -> dict[str, dict]:
     """id → {"intents": [...], "examples": [...]} for every question entry (any date)."""
     out: dict[str, dict] = {}
     for e in KnowledgeBase.load(directory).questions():
-        q = out.setdefault(e.id, {"intents": list(e.intents), "topic": e.topic, "examples": [], "keywords": []})
+        q = out.setdefault(e.id, {"intents": list(e.intents), "topic": e.topic, "examples": [], "keywords": [],
+                                  "prison_years": e.prison_years})
         q["keywords"] += [k for k in e.keywords if k not in q["keywords"]]
         for x in e.examples:
             if x not in q["examples"]:
@@ -49,7 +51,8 @@ def examples_digest(questions: Mapping[str, dict]) -> str:
     h = hashlib.sha256()
     for qid in sorted(questions):
         q = questions[qid]
-        h.update(f"{qid}|{','.join(q['intents'])}|{'|'.join(q['examples'])}|{'|'.join(q.get('keywords', []))}\n"
+        h.update(f"{qid}|{','.join(q['intents'])}|{'|'.join(q['examples'])}|{'|'.join(q.get('keywords', []))}"
+                 f"|{q.get('prison_years')}\n"
                  .encode())
     return h.hexdigest()
 
@@ -193,11 +196,39 @@ class Choice:
 NAMED_AMONG = 5
 
 
+def _holds(question: Mapping[str, Any], months: float | None) -> bool:
+    years = question.get("prison_years")
+    if months is None or not years:
+        return False
+    above, up_to = years
+    return months > 12 * above and (up_to is None or months <= 12 * up_to)
+
+
+def prison_term_months(entities: list[Mapping[str, Any]]) -> float | None:
+    """The prison sentence a message states, in months (life: infinite), from the
+    entity extractor's ``penalty_type`` and one ``duration``; None when it states
+    none, another penalty ("án treo 2 năm") or several terms."""
+    penalties = {e.get("value") for e in entities if e.get("entity") == "penalty_type"}
+    if "life" in penalties:
+        return float("inf")
+    if penalties - {"prison"}:
+        return None
+    durations = {str(e.get("value")) for e in entities if e.get("entity") == "duration"}
+    if len(durations) != 1:
+        return None
+    try:
+        period = Period.parse(durations.pop())
+    except ValueError:
+        return None
+    return period.months + period.days / 30.4375 if period else None
+
+
 def _named_first(scored: list[tuple[str, float]], questions: Mapping[str, dict],
-                 folded: str) -> list[tuple[str, float]]:
+                 folded: str, term_months: float | None = None) -> list[tuple[str, float]]:
     text = f" {folded} "
     top = scored[:NAMED_AMONG]
-    named = [q for q, _ in top if any(f" {k} " in text for k in questions.get(q, {}).get("keywords", ()))]
+    named = [q for q, _ in top if any(f" {k} " in text for k in questions.get(q, {}).get("keywords", ()))
+             or _holds(questions.get(q, {}), term_months)]
     if len(named) != 1 or named[0] == scored[0][0]:
         return scored
     return [(named[0], scored[0][1]), *((q, c) for q, c in scored if q != named[0])]
@@ -205,14 +236,14 @@ def _named_first(scored: list[tuple[str, float]], questions: Mapping[str, dict],
 
 def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
            accept: float = ACCEPT, override: float = OVERRIDE, words: int = MIN_WORDS,
-           folded: str = "") -> Choice:
+           folded: str = "", term_months: float | None = None) -> Choice:
     ranking = [(q, c) for q, c in pred.ranking if q != OTHER]
     if not intent or intent in NEVER or words < MIN_WORDS:
         return Choice(None, 0.0, None, ranking)
     scored = sorted(((q, c) for q, c in pred.all if q != OTHER), key=lambda p: -p[1])
     if not scored:
         return Choice(None, 0.0, None, ranking)
-    scored = _named_first(scored, questions, folded)
+    scored = _named_first(scored, questions, folded, term_months)
     qid, confidence = scored[0]
     runner_up = scored[1][1] if len(scored) > 1 else 0.0
     intents = questions[qid]["intents"]

@@ -88,6 +88,10 @@ class Entry(Item):
     examples: tuple[str, ...] = ()
     details: str = ""
     offer: tuple[str, ...] = ()
+    # A range of prison terms the question is about, in years: more than the
+    # first, at most the second (None: no upper bound). A message that says
+    # the sentence ("tù 9 năm") picks the entry whose range holds it.
+    prison_years: tuple[float, float | None] | None = None
 
     def named_in(self, text: str) -> bool:
         """Whether the message names one of the entry's keywords (folded, whole words)."""
@@ -229,6 +233,13 @@ class KnowledgeBase:
                 if question and len(examples) < MIN_EXAMPLES:
                     raise _err(name, item, "examples",
                                f"a question needs at least {MIN_EXAMPLES} ways of asking it, got {len(examples)}")
+                prison_years = raw.get("prison_years")
+                if prison_years is not None and not (
+                        isinstance(prison_years, list) and len(prison_years) == 2
+                        and isinstance(prison_years[0], (int, float))
+                        and (prison_years[1] is None or isinstance(prison_years[1], (int, float))
+                             and prison_years[1] > prison_years[0])):
+                    raise _err(name, item, "prison_years", "expected [more than, at most] years (at most may be null)")
                 offer = raw.get("offer") or []
                 if not isinstance(offer, list) or set(offer) - set(OFFERS):
                     raise _err(name, item, "offer", f"expected a list of {', '.join(OFFERS)}")
@@ -237,7 +248,8 @@ class KnowledgeBase:
                                      change_note=str(raw.get("change_note") or "").strip(),
                                      keywords=tuple(fold(k) for k in keywords),
                                      question=question, examples=tuple(x.strip() for x in examples),
-                                     details=str(raw.get("details") or "").strip(), offer=tuple(offer)))
+                                     details=str(raw.get("details") or "").strip(), offer=tuple(offer),
+                                     prison_years=tuple(prison_years) if prison_years is not None else None))
         kb = cls(facts, entries)
         kb._check_references()
         return kb

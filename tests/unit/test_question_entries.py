@@ -268,3 +268,32 @@ def test_a_range_named_in_words_picks_its_entry_among_the_first_few():
     # both ends named ("trên 5 năm đến 15 năm"): the same entry; nothing named: the model's choice
     assert choose(p, "ask_expungement", prison, folded="tren 5 nam den 15 nam thi sao").id == "xat.prison_5_15y"
     assert choose(p, "ask_expungement", prison, folded="tu bao lau thi xoa an tich").id == "xat.prison_over_15y"
+
+
+@pytest.mark.parametrize("entities, months", [
+    ([{"entity": "penalty_type", "value": "prison"}, {"entity": "duration", "value": "P9Y"}], 108),
+    ([{"entity": "duration", "value": "P18M"}], 18),                      # "án 18 tháng": prison by default
+    ([{"entity": "penalty_type", "value": "life"}, {"entity": "duration", "value": "P20Y"}], float("inf")),
+    ([{"entity": "penalty_type", "value": "suspended"}, {"entity": "duration", "value": "P2Y"}], None),
+    ([{"entity": "duration", "value": "P2Y"}, {"entity": "duration", "value": "P1Y"}], None),  # two terms
+    ([], None),
+])
+def test_the_prison_term_a_message_states(entities, months):
+    from nlu.questions import prison_term_months
+
+    assert prison_term_months(entities) == months
+
+
+def test_a_stated_prison_term_picks_the_range_entry_that_holds_it():
+    """'tù 9 năm mấy năm được xóa': the words look like the up-to-5-years question;
+    the term said is in the 5–15 years range (knowledge data: prison_years)."""
+    day = dt.date(2026, 12, 1)
+    prison = {q: {"intents": ["ask_expungement"], "keywords": [], "prison_years": KB.entry(q, day).prison_years}
+              for q in ("xat.prison_up_to_5y", "xat.prison_5_15y", "xat.prison_over_15y")}
+    p = pred(**{"xat.prison_up_to_5y": 0.5, "xat.prison_5_15y": 0.2, "xat.prison_over_15y": 0.1})
+    folded = "tu 9 nam may nam duoc xoa"
+    assert choose(p, "ask_expungement", prison, folded=folded, term_months=108).id == "xat.prison_5_15y"
+    assert choose(p, "ask_expungement", prison, folded=folded, term_months=60).id == "xat.prison_up_to_5y"
+    assert choose(p, "ask_expungement", prison, folded=folded, term_months=61).id == "xat.prison_5_15y"
+    assert choose(p, "ask_expungement", prison, folded=folded, term_months=float("inf")).id == "xat.prison_over_15y"
+    assert choose(p, "ask_expungement", prison, folded=folded, term_months=None).id == "xat.prison_up_to_5y"
