@@ -153,6 +153,12 @@ def test_crisis_payloads_and_other_messages_pass_as_typed(text):
     ("Do I have to report to the police after I finish my sentence?", "duty.completed_no_report"),
     ("What happens if I miss a check-in?", "ci.missed"),
     ("Is this chat private?", "bot.privacy"),
+    ("Can my employer ask for record number 2?", "lltp.who_may_ask_no2"),
+    ("who can request criminal record certificate number 2", "lltp.who_may_ask_no2"),
+    ("What is the difference between certificate 1 and 2?", "lltp.no1_vs_no2"),
+    ("what does record number 1 show", "lltp.no1_shows"),
+    ("I need record number 1 for a job", "lltp.for_job"),
+    ("Can I get a loan if I was on probation?", "loan.qd22.suspended"),
 ])
 def test_english_questions_reach_their_entry(text, question):
     assert english_question(text) == question
