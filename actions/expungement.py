@@ -505,6 +505,9 @@ class ActionExpungementStart(Action):
         if facts.get("exp_penalty") and not dated and not wants_calculation and not no_record and minor and not young:
             # "phạm tội lúc 17 tuổi, bị 3 năm tù thì bao lâu…": the Điều 107 rule first (it depends on the
             # crime's class, which the answer states), then the date on request, with these facts kept.
+            if question is not None and question.prison_years is not None:
+                # an adult range's rule would be wrong for an offence at 16–17 (Điều 107)
+                question = KNOWLEDGE.entry("xat.minor_16_17", today)
             if question is not None and question.id.startswith("xat."):
                 return _question_answer(dispatcher, question, today, locale, tracker, facts)
         if facts.get("exp_penalty") or dated or (wants_calculation and kept):

@@ -227,6 +227,10 @@ def _named_first(scored: list[tuple[str, float]], questions: Mapping[str, dict],
                  folded: str, term_months: float | None = None) -> list[tuple[str, float]]:
     text = f" {folded} "
     top = scored[:NAMED_AMONG]
+    # a stated term chooses among the ranges only when the model's choice is a range:
+    # "lúc 17 tuổi, bị 2 năm tù" asks the under-18 question, whatever the term
+    if not questions.get(scored[0][0], {}).get("prison_years"):
+        term_months = None
     named = [q for q, _ in top if any(f" {k} " in text for k in questions.get(q, {}).get("keywords", ()))
              or _holds(questions.get(q, {}), term_months)]
     if len(named) != 1 or named[0] == scored[0][0]:

@@ -64,6 +64,23 @@ def test_an_under_18_rule_question_gets_the_rule_first(product, question):
     assert "/calc_expungement" in payloads(first)
 
 
+@pytest.mark.parametrize("question, locale", [
+    ("lúc phạm tội em 17 tuổi, bị 2 năm tù, bao giờ được xóa án tích?", "vi"),
+    ("luc pham toi em 17 tuoi, bi 2 nam tu, bao gio duoc xoa an tich?", "vi"),
+    ("I was 17 when I committed the crime, 2 years prison. When is my record cleared?", "en"),
+])
+def test_a_term_said_with_an_age_under_18_gets_the_under_18_rule(product, question, locale):
+    """The term (2 years) is in the adult up-to-5-years range, but the offence at 17
+    follows Điều 107: the under-18 periods, never the adult 2 years of Điều 70."""
+    [first] = chat(product, question, locale=locale)
+    said = text(first)
+    if locale == "vi":
+        assert "1 năm (tù đến 5 năm)" in said and "Điều 70" not in said, said
+    else:
+        assert "1 year (prison up to 5 years)" in said and "Article 70" not in said, said
+        assert not VIETNAMESE_LETTERS.search(said.replace("Lối Về", "")), said
+
+
 def test_the_calculate_button_asks_for_sentence_and_date_in_one_message(product):
     """Issue 14 point 2: at most one question before the first useful answer."""
     [rule, asked, answered] = chat(product, "thời hạn xóa án tích tính từ lúc nào", "/calc_expungement",

@@ -297,3 +297,8 @@ def test_a_stated_prison_term_picks_the_range_entry_that_holds_it():
     assert choose(p, "ask_expungement", prison, folded=folded, term_months=61).id == "xat.prison_5_15y"
     assert choose(p, "ask_expungement", prison, folded=folded, term_months=float("inf")).id == "xat.prison_over_15y"
     assert choose(p, "ask_expungement", prison, folded=folded, term_months=None).id == "xat.prison_up_to_5y"
+    # the model's choice is another question (an offence under 18): the term changes nothing
+    minor = {**prison, "xat.minor_16_17": {"intents": ["ask_expungement"], "keywords": [], "prison_years": None}}
+    p = pred(**{"xat.minor_16_17": 0.9, "xat.prison_up_to_5y": 0.05, "xat.prison_5_15y": 0.03})
+    assert choose(p, "ask_expungement", minor, folded="luc 17 tuoi bi 2 nam tu bao gio duoc xoa an tich",
+                  term_months=24).id == "xat.minor_16_17"
