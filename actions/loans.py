@@ -16,6 +16,7 @@ from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_questio
                              utter_question)
 from actions.common import (FIRST_BUBBLE_MAX, CalculationResult, ExtractingForm, caution_and_citation, day_of,
                             entities_of, is_cancel, start_form)
+from actions.expungement import asks_about_record
 from actions.menu import ActionTopicMenu, last_bot_action, tracker_locale
 from vietnamese.clock import today_in_vietnam
 from bot.domain.loans import LOAN_PENALTIES, LoanCase, Programme, precheck
@@ -130,7 +131,13 @@ class ValidateLoanForm(ExtractingForm):
         return still_needed(dict(tracker.slots), today_in_vietnam())
 
     def extracted(self, tracker: Tracker) -> dict[str, Any]:
-        return extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"))
+        latest = tracker.latest_message or {}
+        if asks_about_record(latest):
+            # "em bị 3 năm tù, ra tù 01/06/2023, bao giờ được xóa án tích?": its date is not this
+            # form's answer. Nothing taken, the form gives way to the rule for a question asked in
+            # its middle (data/rules.yml): the question is answered, then the form asks again.
+            return {}
+        return extract(latest, tracker.get_slot("requested_slot"))
 
     def corrections(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         locale = tracker_locale(tracker)
