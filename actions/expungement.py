@@ -15,8 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.answers import KNOWLEDGE, chosen_question, utter_entries, utter_question
-from actions.common import (CalculationResult, ExtractingForm, answer_with_details, caution_and_citation, database, day_of,
-                            entities_of, is_cancel, start_form)
+from actions.common import (CalculationResult, ExtractingForm, answer_with_details, caution_and_citation, database,
+                            day_of, entities_of, is_cancel, start_form)
 from actions.menu import tracker_locale
 from bot.supervision.checkins import person_for_identity
 from vietnamese.clock import today_in_vietnam

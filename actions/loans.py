@@ -104,6 +104,12 @@ def vague_completion(value: Any) -> list[str]:
     return ["year_only"] if re.fullmatch(r"\d{4}", text) else ["month_only"] if re.fullmatch(r"\d{4}-\d{2}", text) else []
 
 
+def vague_used(slots: dict[str, Any]) -> list[str]:
+    """The first-day assumption the answer rests on: none on conditional early release, where
+    the time limit runs from the end of probation, not from the release day."""
+    return [] if slots.get("loan_early_release") else vague_completion(slots.get("loan_completed_on"))
+
+
 def case_from_slots(slots: dict[str, Any]) -> LoanCase:
     penalty = slots.get("loan_penalty")
     return LoanCase(purpose=slots.get("loan_purpose"), amount=slots.get("loan_amount"),
@@ -320,8 +326,7 @@ class ActionLoanResult(CalculationResult):
     def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
         slots = dict(tracker.slots)
         result = precheck(case_from_slots(slots), KNOWLEDGE, today)
-        vague = vague_completion(slots.get("loan_completed_on"))
-        return [short_result(result.programmes, assumed_used(slots, today) + vague, locale)]
+        return [short_result(result.programmes, assumed_used(slots, today) + vague_used(slots), locale)]
 
     def offer(self, tracker: Tracker, today: dt.date, locale: str) -> tuple[list[dict[str, str]], list[EventType]]:
         """Buttons to correct each assumption and to read the details (the other
@@ -414,8 +419,6 @@ def short_result(programmes: list[Programme], assumed: list[str], locale: str) -
         return "\n".join(line for line in [*lines, hint, *tail] if line)
 
     def short_reason() -> str:
-        if said[0] == "on_probation" and qd22.certificate_on:
-            return ""  # the line above says when the probation ends and that the time limit runs from then
         return "• " + gettext(SHORT_REASONS.get(said[0], REASONS[said[0]]), locale)
 
     shorter = [
@@ -484,6 +487,7 @@ SHORT_REASONS = {
     "qd22_prison_only": N_("It is only for people who served a prison term or were granted amnesty, not for "
                            "a suspended sentence or another penalty without prison."),
     "need_certificate": N_("You need the certificate of having completed the prison sentence (or of amnesty)."),
+    "on_probation": N_("You can apply only when the probation ends."),
 }
 
 def _programme_lines(p: Programme, locale: str) -> list[str]:

@@ -293,7 +293,7 @@ def test_a_loan_answer_fits_a_first_bubble_and_says_what_it_assumed(clock, story
     clock.now = dt.datetime(2026, 11, 22, 3, tzinfo=dt.timezone.utc)
     slots = _loan_case(**LOAN_STORIES[story])
     r = precheck(loans.case_from_slots(slots), KNOWLEDGE, TODAY)
-    assumed = loans.assumed_used(slots, TODAY) + loans.vague_completion(slots.get("loan_completed_on"))
+    assumed = loans.assumed_used(slots, TODAY) + loans.vague_used(slots)
     text = loans.short_result(r.programmes, assumed, locale)
     assert len(text) <= 500, (len(text), text)
     for a in assumed:
@@ -322,7 +322,7 @@ def test_every_loan_answer_fits_a_first_bubble(clock, locale):
         r = precheck(loans.case_from_slots(slots), KNOWLEDGE, TODAY)
         if r.missing:
             continue
-        assumed = loans.assumed_used(slots, TODAY) + loans.vague_completion(slots.get("loan_completed_on"))
+        assumed = loans.assumed_used(slots, TODAY) + loans.vague_used(slots)
         text = loans.short_result(r.programmes, assumed, locale)
         assert len(text) <= 500, (said, len(text), text)
         answered += 1
