@@ -15,8 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.answers import KNOWLEDGE, chosen_question, utter_entries, utter_question
-from actions.common import (CalculationResult, ExtractingForm, caution_and_citation, database, day_of, entities_of,
-                            is_cancel, start_form)
+from actions.common import (CalculationResult, ExtractingForm, answer_with_details, caution_and_citation, database,
+                            day_of, entities_of, is_cancel, start_form)
 from actions.menu import tracker_locale
 from bot.supervision.checkins import person_for_identity
 from vietnamese.clock import today_in_vietnam
@@ -798,3 +798,51 @@ def result_text(r: Result, today: dt.date, locale: str) -> str:
                                    tail=rule.entry.sources if r.route != "no_record" else ())
     lines += closing if rule.verified or r.route == "no_record" else closing[-1:]
     return "\n".join(lines)
+
+
+# --- an expungement question typed in the middle of another form (issue 14) -------------------
+# "em bị 3 năm tù, ra tù 01/06/2023, bao giờ được xóa án tích?" typed while the loan pre-check
+# waits for the completion date holds a date, but it asks about the criminal record: it is
+# answered as that question (computed when it carries the facts), and the form asks again.
+_RECORD_RE = re.compile(r"\ban tich\b|\bly lich tu phap\b")
+_LOAN_RE = re.compile(r"\b(vay|von vay|ngan hang)\b")
+RECORD_INTENTS = ("ask_expungement", "calc_expungement", "ask_criminal_record")
+
+
+def asks_about_record(message: dict) -> bool:
+    """Does this message ask about the criminal record (not about a loan)? A bare
+    date or "ra tù tháng 6 năm ngoái" does not: it answers the form's question."""
+    folded = fold(message.get("text") or "")
+    intent = (message.get("intent") or {}).get("name")
+    return intent in RECORD_INTENTS and bool(_RECORD_RE.search(folded)) and not _LOAN_RE.search(folded)
+
+
+def story_answer(dispatcher: CollectingDispatcher, tracker: Tracker, today: dt.date,
+                 locale: str) -> list[EventType] | None:
+    """The expungement date worked out from the facts in the latest message, said the
+    way the calculator says it after its form (assumptions stated, each correctable,
+    the details behind "Xem chi tiết"), without leaving the form that is running.
+    None when the message does not carry a whole story (the sentence and the date)
+    or the calculator would still need to ask something."""
+    said = extract(tracker.latest_message or {}, None, today)
+    said.pop("exp_cancelled", None)
+    if not (said.get("exp_penalty") and (said.get("exp_completed_on") or said.get("exp_probation_end"))):
+        return None
+    events = answer_first_form(said)[:-1]  # the slots the form would start with, not the form itself
+    values = {**dict(tracker.slots), **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
+    values["requested_slot"] = None
+    done = completion_day(values.get("exp_probation_end" if values.get("exp_early_release") else "exp_completed_on"))
+    if done is None or (done > today and values.get("exp_penalty") != "suspended"):
+        return None
+    try:
+        if still_needed(values, today):
+            return None
+        view = tracker.copy()
+        view.slots = values
+        result = ActionExpungementResult()
+        messages = result.messages(view, today, locale)
+        buttons, kept = result.offer(view, today, locale)
+        details = result.details(view, today, locale)
+    except (InvalidInput, ValueError):
+        return None
+    return [*kept, *answer_with_details(dispatcher, tracker, messages, details, buttons=buttons, locale=locale)]

@@ -16,11 +16,13 @@ from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_questio
                              utter_question)
 from actions.common import (FIRST_BUBBLE_MAX, CalculationResult, ExtractingForm, caution_and_citation, day_of,
                             entities_of, is_cancel, start_form)
+from actions.expungement import asks_about_record
 from actions.menu import ActionTopicMenu, last_bot_action, tracker_locale
 from vietnamese.clock import today_in_vietnam
 from bot.domain.loans import LOAN_PENALTIES, LoanCase, Programme, precheck
 from bot.domain.periods import Period
-from bot.i18n import N_, format_date, format_money, format_period, format_rate, gettext
+from bot.i18n import (N_, citation_line, format_date, format_money, format_period, format_rate, gettext,
+                      knowledge_text)
 from vietnamese.text import fold
 
 FORM = "loan_form"
@@ -102,6 +104,12 @@ def vague_completion(value: Any) -> list[str]:
     return ["year_only"] if re.fullmatch(r"\d{4}", text) else ["month_only"] if re.fullmatch(r"\d{4}-\d{2}", text) else []
 
 
+def vague_used(slots: dict[str, Any]) -> list[str]:
+    """The first-day assumption the answer rests on: none on conditional early release, where
+    the time limit runs from the end of probation, not from the release day."""
+    return [] if slots.get("loan_early_release") else vague_completion(slots.get("loan_completed_on"))
+
+
 def case_from_slots(slots: dict[str, Any]) -> LoanCase:
     penalty = slots.get("loan_penalty")
     return LoanCase(purpose=slots.get("loan_purpose"), amount=slots.get("loan_amount"),
@@ -130,7 +138,13 @@ class ValidateLoanForm(ExtractingForm):
         return still_needed(dict(tracker.slots), today_in_vietnam())
 
     def extracted(self, tracker: Tracker) -> dict[str, Any]:
-        return extract(tracker.latest_message or {}, tracker.get_slot("requested_slot"))
+        latest = tracker.latest_message or {}
+        if asks_about_record(latest):
+            # "em bị 3 năm tù, ra tù 01/06/2023, bao giờ được xóa án tích?": its date is not this
+            # form's answer. Nothing taken, the form gives way to the rule for a question asked in
+            # its middle (data/rules.yml): the question is answered, then the form asks again.
+            return {}
+        return extract(latest, tracker.get_slot("requested_slot"))
 
     def corrections(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         locale = tracker_locale(tracker)
@@ -312,8 +326,7 @@ class ActionLoanResult(CalculationResult):
     def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
         slots = dict(tracker.slots)
         result = precheck(case_from_slots(slots), KNOWLEDGE, today)
-        vague = vague_completion(slots.get("loan_completed_on"))
-        return [short_result(result.programmes, assumed_used(slots, today) + vague, locale)]
+        return [short_result(result.programmes, assumed_used(slots, today) + vague_used(slots), locale)]
 
     def offer(self, tracker: Tracker, today: dt.date, locale: str) -> tuple[list[dict[str, str]], list[EventType]]:
         """Buttons to correct each assumption and to read the details (the other
@@ -352,24 +365,39 @@ def _statuses(slots: dict[str, Any], today: dt.date) -> dict[str, str]:
 
 def short_result(programmes: list[Programme], assumed: list[str], locale: str) -> str:
     """The answer for a phone: can the person borrow, how much, by when, what it
-    assumes, the basis in one line; the rest goes behind "Xem chi tiết"."""
+    assumes, the basis in one line; the rest goes behind "Xem chi tiết".
+
+    Within FIRST_BUBBLE_MAX characters: the answer and every assumption always stay;
+    what a phone can do without waits behind the button (result_messages says it all
+    there), in this order, until the bubble fits: the pointer to the other programme,
+    the other programme's terms, the sources after the decision's own (as a knowledge
+    answer cites its first source only), "no collateral", the advice on when to apply,
+    the long wording of a refusal's reason, then the other programme's amount and term."""
     by_id = {p.id: p for p in programmes}
     qd22, jobs = by_id["qd22"], by_id.get("jobs")
     every = _programme_lines(qd22, locale)
     term = gettext("Longest term: %(term)s.", locale) % {"term": format_period(qd22.term, locale)} if qd22.term else None
     lines = [line for line in every if not line.startswith("• ") and line != term]  # those go to the details
+    deadline = None
     if qd22.deadline and qd22.status != "not_eligible":
-        lines = [line if format_date(qd22.deadline, locale) not in line else
-                 gettext("Borrow by %(date)s (apply by about %(apply_by)s).", locale)
-                 % {"date": format_date(qd22.deadline, locale),
-                    "apply_by": format_date(qd22.apply_by or qd22.deadline, locale)} for line in lines]
+        deadline = next((i for i, line in enumerate(lines) if format_date(qd22.deadline, locale) in line), None)
+        if deadline is not None:
+            lines[deadline] = (gettext("Borrow by %(date)s (apply by about %(apply_by)s).", locale)
+                               % {"date": format_date(qd22.deadline, locale),
+                                  "apply_by": format_date(qd22.apply_by or qd22.deadline, locale)})
+    over_cap = "amount_over_cap" in qd22.reasons
     if qd22.status != "not_eligible":
-        lines[0] = gettext("Yes.", locale) + " " + lines[0]
-        lines += ["• " + gettext(REASONS[r], locale) for r in qd22.reasons if r in ("deadline_close", "amount_over_cap")]
-    else:
+        # "muốn vay 200 triệu …" over the maximum: the answer to the amount asked comes first
+        answer = gettext("Not the amount you asked for.", locale) if over_cap else gettext("Yes.", locale)
+        lines[0] = answer + " " + lines[0]
+        lines += ["• " + gettext(REASONS[r], locale) for r in qd22.reasons if r == "deadline_close"]
+    reason = None
+    if qd22.status == "not_eligible":
         # "deadline_passed" is already said by the line giving the date it passed
-        lines += ["• " + gettext(REASONS[r], locale) for r in qd22.reasons if r in REASONS
-                  and not (r == "deadline_passed" and qd22.deadline)][:1]
+        said = [r for r in qd22.reasons if r in REASONS and not (r == "deadline_passed" and qd22.deadline)][:1]
+        if said:
+            reason = len(lines)
+            lines.append("• " + gettext(REASONS[said[0]], locale))
     hint = None
     jobs_line = None
     if jobs and jobs.status not in ("not_applicable", "not_eligible"):
@@ -383,20 +411,51 @@ def short_result(programmes: list[Programme], assumed: list[str], locale: str) -
         tail.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
                     % {"assumptions": "; ".join(gettext(ASSUMPTION_PHRASES[a], locale) for a in assumed)})
     day = qd22.rules_on or today_in_vietnam()
-    tail += caution_and_citation(["poor_household_rate"], day, locale,
-                                 lead=KNOWLEDGE.entry("loan.qd22", day).sources)[-1:]
-    # The pointer to the other programme is the one line that may wait behind "See details"
-    # (the details describe it): the first bubble stays phone-sized with every assumption said.
-    with_hint = "\n".join([*lines, hint, *tail]) if hint else None
-    if with_hint and len(with_hint) <= FIRST_BUBBLE_MAX:
-        return with_hint
-    if jobs_line is not None and len("\n".join([*lines, *tail])) > FIRST_BUBBLE_MAX:
-        # the other programme in one short line; its rate and conditions wait behind "Xem chi tiết"
-        lines[jobs_line] = (gettext("The job-creation loan may fit instead: up to %(amount)s, for up to %(term)s "
-                                    "(see the details).", locale)
-                            % {"amount": format_money(jobs.max_amount, locale),
-                               "term": format_period(jobs.term, locale)})
-    return "\n".join([*lines, *tail])
+    lead = KNOWLEDGE.entry("loan.qd22", day).sources
+    cited = caution_and_citation(["poor_household_rate"], day, locale, lead=lead)[-1:]
+    tail += cited
+
+    def bubble() -> str:
+        return "\n".join(line for line in [*lines, hint, *tail] if line)
+
+    def short_reason() -> str:
+        return "• " + gettext(SHORT_REASONS.get(said[0], REASONS[said[0]]), locale)
+
+    shorter = [
+        lambda: hint is not None and (_set_hint(None) or True),
+        lambda: jobs_line is not None and _replace(lines, jobs_line, gettext(
+            "The job-creation loan may fit instead: up to %(amount)s, for up to %(term)s (see the details).", locale)
+            % {"amount": format_money(jobs.max_amount, locale), "term": format_period(jobs.term, locale)}),
+        lambda: _replace(tail, len(tail) - 1, citation_line("; ".join(
+            s.cite(lambda t: knowledge_text(t, locale)) for s in lead[:1]), locale)),
+        lambda: _drop(lines, gettext("No collateral is needed.", locale)),
+        lambda: deadline is not None and _replace(lines, deadline, gettext(
+            "Borrow by %(date)s.", locale) % {"date": format_date(qd22.deadline, locale)}),
+        lambda: reason is not None and _replace(lines, reason, short_reason()),
+        lambda: jobs_line is not None and _replace(lines, jobs_line, gettext(
+            "The job-creation loan may fit instead (see the details).", locale)),
+    ]
+
+    def _set_hint(value: str | None) -> None:
+        nonlocal hint
+        hint = value
+
+    for step in shorter:
+        if len(bubble()) <= FIRST_BUBBLE_MAX:
+            break
+        step()
+    return bubble()
+
+
+def _replace(lines: list[str], index: int, text: str) -> bool:
+    lines[index] = text
+    return True
+
+
+def _drop(lines: list[str], text: str) -> bool:
+    """Empty the line (the bubble leaves out empty lines; the others keep their places)."""
+    lines[:] = ["" if line == text else line for line in lines]
+    return True
 
 
 REASONS = {
@@ -421,6 +480,15 @@ REASONS = {
     "jobs_full_capacity": N_("The job-creation loan needs full civil capacity (adults only)."),
 }
 
+
+# A refusal's reason in a phone's first bubble when the whole wording does not fit
+# (the whole wording is in the details).
+SHORT_REASONS = {
+    "qd22_prison_only": N_("It is only for people who served a prison term or were granted amnesty, not for "
+                           "a suspended sentence or another penalty without prison."),
+    "need_certificate": N_("You need the certificate of having completed the prison sentence (or of amnesty)."),
+    "on_probation": N_("You can apply only when the probation ends."),
+}
 
 def _programme_lines(p: Programme, locale: str) -> list[str]:
     if p.id == "qd22":

@@ -165,3 +165,24 @@ def test_the_date_typed_after_the_rule_computes(product, question, date):
     [rule, answer] = chat(product, question, date)
     assert "cho tôi biết ngày chấp hành xong" in text(rule)
     assert "từ ngày 02/06/2025" in text(answer)
+
+
+@pytest.mark.parametrize("start, story, date", [
+    ("mún vay 30tr nuôi heo dc ko", "em bị 3 năm tù, ra tù 01/06/2023, bao giờ được xóa án tích?", "01/06/2023"),
+    ("mun vay 30tr nuoi heo dc ko", "em bi 3 nam tu, ra tu 01/06/2023, bao gio duoc xoa an tich?", "01/06/2023"),
+    ("/check_loan", "bị 4 năm tù ra tù 20/8/2022 khi nào hết án tích", "ra tù tháng 6 năm ngoái"),
+    ("/check_loan", "bi 4 nam tu ra tu 20/8/2022 khi nao het an tich", "ra tu thang 6 nam ngoai"),
+])
+def test_an_expungement_story_in_the_loan_form_is_answered_as_asked(product, start, story, date):
+    turns = chat(product, start, *(["bán đồ ăn sáng", "có"] if start == "/check_loan" else []), story, date)
+    asked, middle, answer = turns[-3], turns[-2], turns[-1]
+    assert "ngày nào" in asked[-1]["text"]  # the loan form waits for the completion date
+    # the question asked: its date, computed from the story's facts, with what it assumed
+    expected = "từ ngày 02/06/2025" if "01/06/2023" in story else "từ ngày 21/08/2024"
+    assert expected in text(middle) and "đã đủ 18 tuổi" in text(middle), text(middle)
+    assert len(middle[0]["text"]) <= 500 and "/show_details" in payloads(middle)
+    assert "vay" not in middle[0]["text"]  # not a loan answer
+    # then the loan form offers to go on, with the same question
+    assert "Để tiếp tục việc tính" in text(middle) and "ngày nào" in middle[-1]["text"]
+    # a plain date still fills the loan form
+    assert "Được." in text(answer) and "Phải vay trước hết ngày" in text(answer), text(answer)

@@ -146,3 +146,38 @@ def test_an_english_purpose_answers_the_loan_question(product):
 def test_a_range_in_words_gets_that_range_s_period(product, question, expected, wrong):
     [first] = chat(product, question)
     assert expected in text(first) and wrong not in text(first), text(first)
+
+
+@pytest.mark.parametrize("question, expected", [
+    # over the maximum: 588 characters before, and it began "Được."
+    ("tôi chấp hành xong án tù năm ngoái, muốn vay 200 triệu mua máy cày theo diện người ra tù được không",
+     ["Không vay được số tiền đó", "100.000.000", "chấp hành xong án từ đầu năm đó"]),
+    ("toi chap hanh xong an tu nam ngoai, muon vay 200 trieu mua may cay theo dien nguoi ra tu duoc khong",
+     ["Không vay được số tiền đó", "100.000.000", "chấp hành xong án từ đầu năm đó"]),
+    # past the 5-year limit: 548
+    ("ra tù từ 2018 rồi thì giờ còn vay ưu đãi cho người chấp hành xong án được ko",
+     ["chưa đủ điều kiện", "5 năm", "01/01/2023", "hỗ trợ tạo việc làm"]),
+    ("ra tu tu 2018 roi thi gio con vay uu dai cho nguoi chap hanh xong an duoc ko",
+     ["chưa đủ điều kiện", "5 năm", "01/01/2023", "hỗ trợ tạo việc làm"]),
+    # a suspended sentence and QĐ 22: 547
+    ("Em bị án treo thì có được vay vốn theo quyết định 22 không?", ["chưa đủ điều kiện", "án treo", "việc làm"]),
+    ("Em bi an treo thi co duoc vay von theo quyet dinh 22 khong?", ["chưa đủ điều kiện", "án treo", "việc làm"]),
+    # the deadline asked: 501
+    ("tôi ra tù tháng 6/2022 thì hạn chót vay theo QĐ 22 là khi nào", ["01/06/2027", "ngày 1 của tháng đó"]),
+    ("toi ra tu thang 6/2022 thi han chot vay theo QD 22 la khi nao", ["01/06/2027", "ngày 1 của tháng đó"]),
+])
+def test_a_loan_answer_fits_the_first_bubble_and_the_rest_is_behind_the_button(product, question, expected):
+    [first, details] = chat(product, question, "/show_details")
+    for part in expected:
+        assert part in first[0]["text"], first[0]["text"]
+    assert len(first[0]["text"]) <= 500, len(first[0]["text"])
+    assert "/show_details" in payloads(first)
+    assert "Căn cứ:" in first[0]["text"] and "Quyết định 2553/QĐ-TTg" in text(details)  # the whole citation
+
+
+def test_an_english_loan_refusal_fits_the_first_bubble(product):
+    [first] = chat(product, "I left prison in 2018, can I still get the loan for people who completed a prison "
+                            "sentence?", locale="en")
+    assert "does not fit now" in first[0]["text"] and "1 Jan 2023" in first[0]["text"]
+    assert len(first[0]["text"]) <= 500 and "/show_details" in payloads(first)
+    assert not VIETNAMESE_LETTERS.search(text(first).replace("Lối Về", ""))

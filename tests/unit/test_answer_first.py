@@ -14,6 +14,7 @@ from actions.answers import KNOWLEDGE
 from bot.domain.expungement import Conviction, assess, waiting_period
 from bot.domain.loans import precheck
 from bot.domain.periods import Period
+from bot.i18n import gettext
 from tests.unit.test_actions import call
 
 TODAY = dt.date(2026, 11, 22)
@@ -257,3 +258,72 @@ def test_a_negligent_light_crime_gets_no_waiting_period_but_no_record(clock):
     assert slots["exp_article"] == "260" and exp.still_needed(slots, TODAY) == []
     result = exp.calculate(exp.case_from_slots(slots, TODAY), KNOWLEDGE, TODAY)
     assert result.route == "no_record"
+
+
+def _loan_case(**said) -> dict:
+    """The slots the pre-check answers with after answer_first_form: what was said, and the usual
+    assumptions for the rest (actions.loans.answer_first_form)."""
+    events = loans.answer_first_form(said)[:-1]
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+LOAN_STORIES = {
+    # "tôi chấp hành xong án tù năm ngoái, muốn vay 200 triệu mua máy cày …": 588 characters before
+    "over_cap_year_only": dict(loan_completed_on="2025", loan_amount=200_000_000, loan_penalty="prison"),
+    # "ra tù từ 2018 rồi thì giờ còn vay ưu đãi … được ko": 548
+    "too_late_year_only": dict(loan_completed_on="2018", loan_penalty="prison"),
+    # "bị án treo thì vay vốn theo chương trình nào", "Em bị án treo … quyết định 22": 547
+    "suspended": dict(loan_penalty="suspended"),
+    # "tôi ra tù tháng 6/2022 thì hạn chót vay theo QĐ 22 là khi nào": 501
+    "month_only": dict(loan_completed_on="2022-06", loan_penalty="prison"),
+    "over_cap_month_only_close": dict(loan_completed_on="2021-12", loan_amount=150_000_000, loan_penalty="prison"),
+    "no_certificate_too_late": dict(loan_completed_on="2019", loan_has_certificate=False, loan_amount=200_000_000),
+    "on_probation": dict(loan_early_release=True, loan_penalty="prison", loan_completed_on="2026-03-01",
+                         loan_probation_end="2027-03-01"),
+    "non_custodial": dict(loan_penalty="non_custodial", loan_amount=300_000_000),
+    "training_over_cap": dict(loan_purpose="training", loan_completed_on="2025", loan_amount=50_000_000),
+}
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+@pytest.mark.parametrize("story", LOAN_STORIES, ids=str)
+def test_a_loan_answer_fits_a_first_bubble_and_says_what_it_assumed(clock, story, locale):
+    """Issue 14 point 4: the first bubble of a loan answer is at most FIRST_BUBBLE_MAX characters,
+    with the answer first and every assumption it made; the rest is behind "Xem chi tiết"."""
+    clock.now = dt.datetime(2026, 11, 22, 3, tzinfo=dt.timezone.utc)
+    slots = _loan_case(**LOAN_STORIES[story])
+    r = precheck(loans.case_from_slots(slots), KNOWLEDGE, TODAY)
+    assumed = loans.assumed_used(slots, TODAY) + loans.vague_used(slots)
+    text = loans.short_result(r.programmes, assumed, locale)
+    assert len(text) <= 500, (len(text), text)
+    for a in assumed:
+        assert gettext(loans.ASSUMPTION_PHRASES[a], locale) in text
+    assert text.splitlines()[-1].startswith(gettext("Based on: %(citation)s", locale).split("%")[0])
+    details = "\n".join(loans.result_messages(r.programmes, locale))
+    assert "2553" in details  # the whole citation (the rate's decision too) behind the button
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_every_loan_answer_fits_a_first_bubble(clock, locale):
+    """Every combination of what a person may say (penalty, completion, amount, certificate,
+    purpose, early release): the first bubble stays within FIRST_BUBBLE_MAX characters."""
+    import itertools
+    clock.now = dt.datetime(2026, 11, 22, 3, tzinfo=dt.timezone.utc)
+    answered = 0
+    for penalty, done, amount, cert, purpose, early in itertools.product(
+            [None, "prison", "amnesty", "life", "suspended", "non_custodial"],
+            [None, "2018", "2021-12", "2021-12-15", "2022-06", "2025", "2026-10-01"],
+            [None, 30_000_000, 150_000_000], [None, True, False], [None, "production", "training"], [False, True]):
+        said = {k: v for k, v in dict(loan_penalty=penalty, loan_completed_on=done, loan_amount=amount,
+                                      loan_has_certificate=cert, loan_purpose=purpose).items() if v is not None}
+        if early:
+            said.update(loan_early_release=True, loan_penalty="prison", loan_probation_end="2027-03-01")
+        slots = _loan_case(**said)
+        r = precheck(loans.case_from_slots(slots), KNOWLEDGE, TODAY)
+        if r.missing:
+            continue
+        assumed = loans.assumed_used(slots, TODAY) + loans.vague_used(slots)
+        text = loans.short_result(r.programmes, assumed, locale)
+        assert len(text) <= 500, (said, len(text), text)
+        answered += 1
+    assert answered > 500
