@@ -78,6 +78,13 @@ _CRIME_WORDS = (
     (re.compile(r"\bmua ban (trai phep )?(chat )?ma tuy\b"), "251"),
     (re.compile(r"\bcho vay lai nang\b"), "201"),
 )
+# Crimes of Chương XIII (an ninh quốc gia, Điều 108–121) and XXVI (Điều 421–425), said in words or by
+# article: the court decides on expungement (Điều 71), never automatic, so the story's own words
+# settle the question instead of the "not a national-security crime" assumption.
+_SECURITY_RE = re.compile(r"\b(chong (pha )?(nha nuoc|chinh quyen)|an ninh quoc gia|lat do chinh quyen|gian diep"
+                          r"|phan boi to quoc|bao loan|pha roi an ninh|chong pha co so giam giu"
+                          r"|toi (pham )?chien tranh|chong loai nguoi|pha hoai hoa binh)\b")
+_SECURITY_ARTICLES = (range(108, 122), range(421, 426))
 # A short answer to "which penalty?" ("tù", "án treo", "miễn hình phạt") that the entity
 # extractor leaves alone because no duration or verb is next to it.
 _PENALTY_WORDS = (
@@ -182,6 +189,13 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
                 if regex.search(folded):
                     out["exp_article"] = number
                     break
+        security = _SECURITY_RE.search(folded)
+        if security and re.search(r"\b(khong|ko|k|chang|deo)( phai)?( la)?( toi)?( xam pham)?\s*$",
+                                  folded[:security.start()]):
+            security = None  # "không phải tội an ninh quốc gia"
+        if security or any(
+                int(out.get("exp_article") or 0) in r for r in _SECURITY_ARTICLES):
+            out["exp_special_chapter"] = True
         if m := _CLAUSE_RE.search(folded):
             out["exp_clause"] = m.group(1)
         elif requested == "exp_clause" and (ents.get("clause") or re.fullmatch(r"\d", folded)):
@@ -456,6 +470,10 @@ def _question_answer(dispatcher: CollectingDispatcher, question: Entry, today: d
             SlotSet("exp_facts", facts), SlotSet("exp_assumed", None)]
 
 
+# Facts that alone are a question about a condition of the rule, not a story to calculate.
+_CONDITION_ONLY = {"exp_other_done", "exp_special_chapter", "exp_intent"}
+
+
 class ActionExpungementStart(Action):
     """ask_expungement / calc_expungement, answer first: with the sentence and the
     completion date in the message, the date at once (assumptions stated, each
@@ -485,9 +503,11 @@ class ActionExpungementStart(Action):
             return answer_first_form(facts, correct)
         dated = facts.get("exp_completed_on") or facts.get("exp_probation_end")
         term = facts.get("exp_prison_term")
-        no_record = bool(facts.get("exp_article")) and leaves_no_record(
-            KNOWLEDGE, str(facts["exp_article"]), facts.get("exp_clause"), Period.parse(term) if term else None, today)
         age = facts.get("exp_age_group")
+        age_years = age if isinstance(age, int) else _age_years(age, today) if age is not None else None
+        no_record = bool(facts.get("exp_article")) and leaves_no_record(
+            KNOWLEDGE, str(facts["exp_article"]), facts.get("exp_clause"), Period.parse(term) if term else None,
+            today, age_years)
         minor = (age in ("minor", "child")
                  or isinstance(age, int) and age < KNOWLEDGE.value("blhs.adult_age", today))
         question = chosen_question(tracker, today)
@@ -509,6 +529,10 @@ class ActionExpungementStart(Action):
                 return _question_answer(dispatcher, question, today, locale, tracker, facts)
         if facts.get("exp_penalty") or dated or (wants_calculation and kept):
             return answer_first_form(facts)
+        if question is not None and said and not wants_calculation and set(said) <= _CONDITION_ONLY:
+            # "chưa bồi thường xong thì có được xóa án tích ko": a condition asked about, not a case to
+            # calculate; the rule first, the condition kept for the calculation offered with it
+            return _question_answer(dispatcher, question, today, locale, tracker, said)
         # a specific question, no case facts: its answer (issue 14)
         if question is not None and not said and not wants_calculation:
             return _question_answer(dispatcher, question, today, locale, tracker, None)
