@@ -39,6 +39,19 @@ _NO_CERT = re.compile(r"\b(chua co|khong co|mat|chua nhan)\s+giay\b")
 _PRISON = re.compile(r"\b(ra tu|man han( tu)?|chap hanh xong an phat tu|het an tu|o tu ve)\b")
 _AMNESTY = re.compile(r"\bdac xa\b")
 _EARLY = re.compile(r"\btha (tu )?truoc (thoi )?han\b|\btha tu som\b|\btha co dieu kien\b")
+# Words that make a date the day the sentence ended ("ra trại tháng 2/2022", "đặc xá năm 2021").
+_RELEASE = re.compile(r"\b(ra (tu|trai)|man han|chap hanh xong|het an|xong an|tu ve|trai ve|duoc tha|tha tu|"
+                      r"dac xa|het thu thach|ra)\b")
+
+
+def release_dates(ents: dict[str, list], folded: str) -> list[str]:
+    """The dates of a message that can be the completion: a bare year with no word of release
+    ("vay vốn giải quyết việc làm năm 2026 tối đa bao nhiêu") names the rules' year, not the
+    day the person came out, so it is not a personal case."""
+    dates = sorted(str(d) for d in ents.get("date") or [])
+    if _RELEASE.search(folded):
+        return dates
+    return [d for d in dates if not re.fullmatch(r"\d{4}", d)]
 
 
 def extract(message: dict, requested: str | None) -> dict[str, Any]:
@@ -56,7 +69,7 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
         out["loan_purpose"] = "production"
     if ents.get("money"):
         out["loan_amount"] = int(ents["money"][-1])
-    dates = sorted(str(d) for d in ents.get("date") or [])
+    dates = release_dates(ents, folded) if requested is None else sorted(str(d) for d in ents.get("date") or [])
     early = bool(_EARLY.search(folded)) or "early_release" in (ents.get("penalty_type") or [])
     if dates:
         out["loan_completed_on"] = dates[-1]
@@ -234,6 +247,7 @@ class ActionLoanStart(Action):
         kept = dict(tracker.get_slot("loan_facts") or {}) if wants_check else {}
         said = extract(latest, None)
         said.pop("loan_cancelled", None)
+        dated = bool(release_dates(ents, fold(latest.get("text") or "")))
         if correct in CORRECTED and kept:
             return answer_first_form({**kept, **said}, correct)
         # A specific question about the rules ("có phải thế chấp không") gets its
@@ -249,13 +263,13 @@ class ActionLoanStart(Action):
         uncovered = said.get("loan_penalty") not in (None, "prison", "life", "amnesty")
         if uncovered and not named_rules and not wants_check:
             return answer_first_form({**kept, **said})  # án treo: QĐ 22 does not apply, the job-creation loan may
-        if (not named_rules and not wants_check and not ents.get("date")
+        if (not named_rules and not wants_check and not dated
                 and (ents.get("money") or said.get("loan_purpose")) and question is None):
             return rule_answer(dispatcher, {**kept, **said}, today, locale)
-        if question is not None and not wants_check and not ents.get("date"):
+        if question is not None and not wants_check and not dated:
             return [*utter_question(dispatcher, question, today, locale, tracker),
                     SlotSet("loan_facts", None), SlotSet("loan_assumed", None)]
-        if not named_rules and (ents.get("money") or ents.get("date")):
+        if not named_rules and (ents.get("money") or dated):
             return answer_first_form({**kept, **said})
         if wants_check:
             return [*start_form(FORM, SLOTS, said)[:-1], SlotSet("loan_facts", None), SlotSet("loan_assumed", None),
