@@ -121,8 +121,11 @@ _AN_TERM_RE = re.compile(r"\b(an|bi|bi xu|bi tuyen|bi phat|xu|tuyen|lanh|linh|di
                          r"(?!\s+(cai tao|thu thach|treo|quan che|cam|tuoc))")
 # "tính giúp em ngày xóa án tích": the person wants the calculation, not the counting rule.
 _CALC_RE = re.compile(r"\btinh\s+(giup|ho|dum|gium|cho|xem|thu|ngay)\b|\btinh\s+\w+\s+ngay\b")
-_PAID_RE = re.compile(r"(da|xong)\s+(nop|tra|boi thuong|thi hanh)|(nop|tra|boi thuong)\s+(du|xong|het)")
-_UNPAID_RE = re.compile(r"chua\s+(nop|tra|boi thuong|thi hanh|xong)")
+_PAID_RE = re.compile(r"(da|xong)\s+(nop|tra|boi thuong|thi hanh)|(nop|tra|boi thuong)\s+(du|xong|het)"
+                      r"|\b(khong con|het) (no|thieu)\b")
+# "chưa trả", and debts said as debts: "còn nợ tiền bồi thường", "nợ án phí", "còn thiếu tiền phạt"
+_UNPAID_RE = re.compile(r"chua\s+(nop|tra|boi thuong|thi hanh|xong|den)"
+                        r"|(?<!khong )\bcon (no|thieu)\b|\bno (tien )?(boi thuong|an phi|tien phat|phat)\b")
 
 
 def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, Any]:
@@ -215,7 +218,7 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             months = n * 12 if unit == "nam" else n
             out["exp_supplementary"] = "until"
             out["exp_supplementary_until"] = period_end(released, Period(months=months)).isoformat()
-    if _UNPAID_RE.search(folded):
+    if _UNPAID_RE.search(folded) and not re.search(r"\b(khong con|het) (no|thieu)\b", folded):
         out["exp_other_done"] = False
     elif _PAID_RE.search(folded):
         out["exp_other_done"] = True

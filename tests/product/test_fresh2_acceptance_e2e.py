@@ -78,3 +78,13 @@ def test_a_hardship_with_a_question_gets_care_and_the_answer(product, message):
     [first] = chat(product, message)
     assert "không phải chịu đựng một mình" in text(first)
     assert "nghiêm cấm kỳ thị" in text(first), text(first)
+
+
+@pytest.mark.parametrize("story", [
+    "Tôi 25 tuổi, bị 18 tháng tù, ra trại tháng 3 năm 2025, còn nợ tiền bồi thường. Khi nào tôi được xóa án tích?",
+    "toi 25 tuoi, bi 18 thang tu, ra trai thang 3 nam 2025, con no tien boi thuong. khi nao toi duoc xoa an tich?",
+])
+def test_an_unpaid_compensation_said_as_a_debt_is_not_assumed_paid(product, story):
+    [first] = chat(product, story)
+    assert "đã nộp xong án phí, bồi thường" not in text(first), text(first)
+    assert "bồi thường" in text(first)

@@ -201,3 +201,15 @@ def test_a_bare_year_without_release_words_is_not_a_completion_date_for_the_loan
     assert release_dates(ents, fold("ra tù năm 2026 muốn vay vốn")) == ["2026"]
     assert release_dates({"date": ["2022-02"]}, fold("e mun vay von 2/2022")) == ["2022-02"]
     assert "loan_completed_on" not in loan_extract(msg("vay von tao viec lam nam 2026", [("date", "2026")]), None)
+
+
+@pytest.mark.parametrize("text, done", [
+    ("Tôi 25 tuổi, bị 18 tháng tù, ra trại tháng 3 năm 2025, còn nợ tiền bồi thường", False),
+    ("bị 2 năm tù, còn thiếu án phí", False),
+    ("nợ tiền bồi thường 20tr chưa trả", False),
+    ("đã trả hết, không còn nợ gì", True),
+    ("bồi thường xong rồi", True),
+])
+def test_a_debt_said_as_a_debt_is_unpaid(text, done):
+    """'còn nợ tiền bồi thường' was read as nothing and the answer assumed everything was paid."""
+    assert extract(msg(text), None, TODAY).get("exp_other_done") is done
