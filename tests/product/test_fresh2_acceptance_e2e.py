@@ -88,3 +88,10 @@ def test_an_unpaid_compensation_said_as_a_debt_is_not_assumed_paid(product, stor
     [first] = chat(product, story)
     assert "đã nộp xong án phí, bồi thường" not in text(first), text(first)
     assert "bồi thường" in text(first)
+
+
+def test_an_english_story_told_as_time_in_prison_is_answered_in_english(product):
+    [first] = chat(product, "I was in prison for 4 years and got out in January 2024. I still owe compensation. "
+                            "When will my record be cleared?", locale="en")
+    assert "What was your main sentence" not in text(first), text(first)
+    assert "compensation" in text(first).lower()
