@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from actions.answers import KNOWLEDGE, chosen_question, utter_entries, utter_question
 from actions.common import (CalculationResult, ExtractingForm, caution_and_citation, database, day_of, entities_of,
-                            is_cancel, start_form)
+                            is_cancel, probation_end_from_release, start_form)
 from actions.menu import tracker_locale
 from bot.supervision.checkins import person_for_identity
 from vietnamese.clock import today_in_vietnam
@@ -182,6 +182,8 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
     if dates and (requested == "exp_probation_end"
                   or (_EARLY_RE.search(folded) and (len(dates) > 1 or "thu thach" in folded))):
         out["exp_probation_end"] = dates[-1]
+        if requested != "exp_probation_end" and (end := probation_end_from_release(folded, dates)):
+            out["exp_probation_end"] = end  # "tha … tháng 5/2025, thử thách 1 năm 2 tháng": ends 07/2026
     if _EARLY_RE.search(folded):
         out["exp_early_release"] = True
     if not new_phase:

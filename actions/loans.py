@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, question_confidence, utter_entries,
                              utter_question)
 from actions.common import (FIRST_BUBBLE_MAX, CalculationResult, ExtractingForm, caution_and_citation, day_of,
-                            entities_of, is_cancel, start_form)
+                            entities_of, is_cancel, probation_end_from_release, start_form)
 from actions.menu import ActionTopicMenu, last_bot_action, tracker_locale
 from vietnamese.clock import today_in_vietnam
 from bot.domain.loans import LOAN_PENALTIES, LoanCase, Programme, precheck
@@ -75,6 +75,8 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
         out["loan_completed_on"] = dates[-1]
         if requested == "loan_probation_end" or (early and (len(dates) > 1 or "thu thach" in folded)):
             out["loan_probation_end"] = dates[-1]
+            if requested != "loan_probation_end" and (end := probation_end_from_release(folded, dates)):
+                out["loan_probation_end"] = end  # the release date and the probation's length
     penalties = [p for p in ents.get("penalty_type") or [] if p != "early_release"]
     if early:
         out["loan_early_release"] = True
@@ -122,7 +124,7 @@ def case_from_slots(slots: dict[str, Any]) -> LoanCase:
                     completed_on=completion_day(slots.get("loan_completed_on")),
                     penalty=penalty if penalty in LOAN_PENALTIES else None,
                     early_release=bool(slots.get("loan_early_release")),
-                    probation_end=day_of(slots.get("loan_probation_end")))
+                    probation_end=completion_day(slots.get("loan_probation_end")))  # a month: its first day
 
 
 def still_needed(slots: dict[str, Any], today: dt.date) -> list[str]:
@@ -326,7 +328,8 @@ class ActionLoanResult(CalculationResult):
     def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
         slots = dict(tracker.slots)
         result = precheck(case_from_slots(slots), KNOWLEDGE, today)
-        vague = vague_completion(slots.get("loan_completed_on"))
+        early = slots.get("loan_early_release") and slots.get("loan_probation_end")
+        vague = vague_completion(slots.get("loan_probation_end" if early else "loan_completed_on"))
         return [short_result(result.programmes, assumed_used(slots, today) + vague, locale)]
 
     def offer(self, tracker: Tracker, today: dt.date, locale: str) -> tuple[list[dict[str, str]], list[EventType]]:

@@ -95,3 +95,13 @@ def test_an_english_story_told_as_time_in_prison_is_answered_in_english(product)
                             "When will my record be cleared?", locale="en")
     assert "What was your main sentence" not in text(first), text(first)
     assert "compensation" in text(first).lower()
+
+
+@pytest.mark.parametrize("story", [
+    "bị 3 năm tù, được tha tù trước thời hạn có điều kiện tháng 5/2025, thử thách 1 năm 2 tháng, khi nào xóa án tích",
+    "bi 3 nam tu, duoc tha tu truoc thoi han co dieu kien thang 5/2025, thu thach 1 nam 2 thang, khi nao xoa an tich",
+])
+def test_early_release_counts_from_the_end_of_probation_worked_out_from_its_length(product, story):
+    """Probation 05/2025 + 14 months ends 07/2026; the 2-year period runs to 07/2028 (not 05/2027)."""
+    [first] = chat(product, story)
+    assert "2028" in text(first) and "2027" not in text(first), text(first)

@@ -213,3 +213,16 @@ def test_a_bare_year_without_release_words_is_not_a_completion_date_for_the_loan
 def test_a_debt_said_as_a_debt_is_unpaid(text, done):
     """'còn nợ tiền bồi thường' was read as nothing and the answer assumed everything was paid."""
     assert extract(msg(text), None, TODAY).get("exp_other_done") is done
+
+
+@pytest.mark.parametrize("text, end", [
+    ("bị 3 năm tù, được tha tù trước thời hạn có điều kiện tháng 5/2025, thử thách 1 năm 2 tháng", "2026-07"),
+    ("bi 3 nam tu, duoc tha tu truoc thoi han co dieu kien thang 5/2025, thu thach 1 nam 2 thang", "2026-07"),
+])
+def test_early_release_with_the_probation_length_counts_from_its_end(text, end):
+    """The date said was the release; probation ends 14 months later, and that is the completion
+    (BLHS Điều 66 khoản 3). Before, the release month was taken as the end of probation."""
+    from vietnamese.entities import extract as entities
+    m = msg(text, [(e.entity, e.value) for e in entities(text, TODAY)])
+    assert extract(m, None, TODAY)["exp_probation_end"] == end
+    assert loan_extract(m, None)["loan_probation_end"] == end
