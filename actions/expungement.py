@@ -490,6 +490,9 @@ class ActionExpungementStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        from actions.loans import answer_first_form as loan_answer_first, release_after_loan_answer
+        if (loan_facts := release_after_loan_answer(tracker)) is not None:
+            return loan_answer_first(loan_facts)  # "em ra tù 2023" right after a loan answer: the loan check
         today = today_in_vietnam()
         latest = tracker.latest_message or {}
         locale = tracker_locale(tracker)

@@ -526,6 +526,20 @@ def purpose_after_loan_answer(tracker: Tracker) -> dict[str, Any] | None:
     return {**dict(tracker.get_slot("loan_facts") or {}), **said}
 
 
+def release_after_loan_answer(tracker: Tracker) -> dict[str, Any] | None:
+    """The loan facts with the release date just typed, when this short message only tells when the
+    person came out ("em ra tù 2023") and the bot's last answer was about loans: the answer to the
+    pre-check's own question, not a new expungement story; else None."""
+    latest = tracker.latest_message or {}
+    text = fold(latest.get("text") or "")
+    if (len(text.split()) > 8 or _ASKS.search(text) or re.search(r"\b(an tich|xoa)\b", text)
+            or not _after_loan_answer(tracker) or not release_dates(entities_of(latest), text)):
+        return None
+    said = extract(latest, None)
+    said.pop("loan_cancelled", None)
+    return {**dict(tracker.get_slot("loan_facts") or {}), **said}
+
+
 class ActionOutOfScope(Action):
     """A message the classifier finds out of scope. Right after a loan answer, a purpose
     typed alone ("bán đồ ăn sáng", "để đi học nghề") is the answer to "vay để làm gì":

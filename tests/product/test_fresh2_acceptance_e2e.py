@@ -105,3 +105,14 @@ def test_early_release_counts_from_the_end_of_probation_worked_out_from_its_leng
     """Probation 05/2025 + 14 months ends 07/2026; the 2-year period runs to 07/2028 (not 05/2027)."""
     [first] = chat(product, story)
     assert "2028" in text(first) and "2027" not in text(first), text(first)
+
+
+@pytest.mark.parametrize("turns", [
+    ("vay vốn cho người chấp hành xong án", "em ra tù 2023"),
+    ("vay von cho nguoi chap hanh xong an", "em ra tu 2023"),
+])
+def test_a_release_year_typed_after_a_loan_answer_is_the_loan_check(product, turns):
+    """It was read as a new expungement story ('Anh/chị bị xử hình phạt chính là gì?')."""
+    _, second = chat(product, *turns)
+    assert "01/01/2028" in text(second), text(second)   # QĐ 22: the loan within 5 years (first day of 2023)
+    assert "hình phạt chính là gì" not in text(second)
