@@ -253,3 +253,34 @@ class ExtractingForm(FormValidationAction, ABC):
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: dict[str, Any]) -> list[EventType]:
         return [*(SlotSet(k, v) for k, v in self.extracted(tracker).items()), *self.corrections(dispatcher, tracker)]
+
+
+# "tha tù trước thời hạn có điều kiện tháng 5/2025, thử thách 1 năm 2 tháng": the date said is the
+# release, and probation ends that long after it; the end of probation is the completion (BLHS Điều 66
+# khoản 3, Luật THAHS 2019 Điều 59 khoản 4), so it is worked out rather than taken as the release date.
+_PROBATION_LENGTH = re.compile(r"\bthu thach\s+(?:la\s+|trong\s+|con\s+)?(?P<d>\d{1,2}\s*(?:nam|thang)"
+                               r"(?:\s*(?:va\s+)?\d{1,2}\s*thang)?)\b")
+_PROBATION_END_SAID = re.compile(r"\b(het|xong|ket thuc|man)\s+(thoi gian\s+|thoi han\s+)?thu thach\b")
+
+
+def probation_end_from_release(folded: str, dates: list[str]) -> str | None:
+    """The end of probation as a date value of the same precision, when the message gives the release
+    date (one date) and the probation's length, and does not itself say when probation ended."""
+    from bot.domain.periods import Period, add_months, period_end
+    from vietnamese.entities import parse_duration
+
+    if len(dates) != 1 or _PROBATION_END_SAID.search(folded):
+        return None
+    m = _PROBATION_LENGTH.search(folded)
+    iso = parse_duration(m["d"]) if m else None
+    if not iso:
+        return None
+    period = Period.parse(iso)
+    date = dates[0]
+    if re.fullmatch(r"\d{4}-\d{2}", date):
+        end = add_months(dt.date(int(date[:4]), int(date[5:7]), 1), period.months)
+        return f"{end.year:04d}-{end.month:02d}"
+    try:
+        return period_end(dt.date.fromisoformat(date), period).isoformat()
+    except ValueError:
+        return None

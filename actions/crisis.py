@@ -28,11 +28,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.answers import KNOWLEDGE
+from actions.answers import CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, question_confidence, utter_question
 from actions.common import prologue
 from bot.supervision import conversations, handover
 from bot.supervision.alerts import mentors_of
-from vietnamese.clock import utcnow, vietnam_date
+from vietnamese.clock import today_in_vietnam, utcnow, vietnam_date
 from bot.domain.knowledge import KnowledgeBase
 from bot.i18n import N_, gettext
 from bot.storage.models import Alert, Person
@@ -288,6 +288,12 @@ class ActionDistress(Action):
         p = prologue(dispatcher, tracker, anonymous_allowed=True)
         with p.sessions.begin() as s:
             _send(dispatcher, distress_reply(s, tracker.sender_id, utcnow(), p.locale))
+        # "bị kỳ thị ở chỗ làm thì làm sao": a hardship said with a question the knowledge answers;
+        # the caring reply, then the answer, so the question is not left unanswered (issue 14)
+        today = today_in_vietnam()
+        question = chosen_question(tracker, today)
+        if question is not None and question_confidence(tracker) >= CASE_QUESTION_CONFIDENCE:
+            return utter_question(dispatcher, question, today, p.locale, tracker)
         return []
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from actions.answers import KNOWLEDGE, chosen_question, utter_entries, utter_question
 from actions.common import (CalculationResult, ExtractingForm, answer_with_details, caution_and_citation, database,
-                            day_of, entities_of, is_cancel, start_form)
+                            day_of, entities_of, is_cancel, probation_end_from_release, start_form)
 from actions.menu import tracker_locale
 from bot.supervision.checkins import person_for_identity
 from vietnamese.clock import today_in_vietnam
@@ -78,6 +78,13 @@ _CRIME_WORDS = (
     (re.compile(r"\bmua ban (trai phep )?(chat )?ma tuy\b"), "251"),
     (re.compile(r"\bcho vay lai nang\b"), "201"),
 )
+# Crimes of Chương XIII (an ninh quốc gia, Điều 108–121) and XXVI (Điều 421–425), said in words or by
+# article: the court decides on expungement (Điều 71), never automatic, so the story's own words
+# settle the question instead of the "not a national-security crime" assumption.
+_SECURITY_RE = re.compile(r"\b(chong (pha )?(nha nuoc|chinh quyen)|an ninh quoc gia|lat do chinh quyen|gian diep"
+                          r"|phan boi to quoc|bao loan|pha roi an ninh|chong pha co so giam giu"
+                          r"|toi (pham )?chien tranh|chong loai nguoi|pha hoai hoa binh)\b")
+_SECURITY_ARTICLES = (range(108, 122), range(421, 426))
 # A short answer to "which penalty?" ("tù", "án treo", "miễn hình phạt") that the entity
 # extractor leaves alone because no duration or verb is next to it.
 _PENALTY_WORDS = (
@@ -114,8 +121,11 @@ _AN_TERM_RE = re.compile(r"\b(an|bi|bi xu|bi tuyen|bi phat|xu|tuyen|lanh|linh|di
                          r"(?!\s+(cai tao|thu thach|treo|quan che|cam|tuoc))")
 # "tính giúp em ngày xóa án tích": the person wants the calculation, not the counting rule.
 _CALC_RE = re.compile(r"\btinh\s+(giup|ho|dum|gium|cho|xem|thu|ngay)\b|\btinh\s+\w+\s+ngay\b")
-_PAID_RE = re.compile(r"(da|xong)\s+(nop|tra|boi thuong|thi hanh)|(nop|tra|boi thuong)\s+(du|xong|het)")
-_UNPAID_RE = re.compile(r"chua\s+(nop|tra|boi thuong|thi hanh|xong)")
+_PAID_RE = re.compile(r"(da|xong)\s+(nop|tra|boi thuong|thi hanh)|(nop|tra|boi thuong)\s+(du|xong|het)"
+                      r"|\b(khong con|het) (no|thieu)\b")
+# "chưa trả", and debts said as debts: "còn nợ tiền bồi thường", "nợ án phí", "còn thiếu tiền phạt"
+_UNPAID_RE = re.compile(r"chua\s+(nop|tra|boi thuong|thi hanh|xong|den)"
+                        r"|(?<!khong )\bcon (no|thieu)\b|\bno (tien )?(boi thuong|an phi|tien phat|phat)\b")
 
 
 def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, Any]:
@@ -172,6 +182,8 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
     if dates and (requested == "exp_probation_end"
                   or (_EARLY_RE.search(folded) and (len(dates) > 1 or "thu thach" in folded))):
         out["exp_probation_end"] = dates[-1]
+        if requested != "exp_probation_end" and (end := probation_end_from_release(folded, dates)):
+            out["exp_probation_end"] = end  # "tha … tháng 5/2025, thử thách 1 năm 2 tháng": ends 07/2026
     if _EARLY_RE.search(folded):
         out["exp_early_release"] = True
     if not new_phase:
@@ -182,6 +194,13 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
                 if regex.search(folded):
                     out["exp_article"] = number
                     break
+        security = _SECURITY_RE.search(folded)
+        if security and re.search(r"\b(khong|ko|k|chang|deo)( phai)?( la)?( toi)?( xam pham)?\s*$",
+                                  folded[:security.start()]):
+            security = None  # "không phải tội an ninh quốc gia"
+        if security or any(
+                int(out.get("exp_article") or 0) in r for r in _SECURITY_ARTICLES):
+            out["exp_special_chapter"] = True
         if m := _CLAUSE_RE.search(folded):
             out["exp_clause"] = m.group(1)
         elif requested == "exp_clause" and (ents.get("clause") or re.fullmatch(r"\d", folded)):
@@ -201,7 +220,7 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             months = n * 12 if unit == "nam" else n
             out["exp_supplementary"] = "until"
             out["exp_supplementary_until"] = period_end(released, Period(months=months)).isoformat()
-    if _UNPAID_RE.search(folded):
+    if _UNPAID_RE.search(folded) and not re.search(r"\b(khong con|het) (no|thieu)\b", folded):
         out["exp_other_done"] = False
     elif _PAID_RE.search(folded):
         out["exp_other_done"] = True
@@ -456,6 +475,10 @@ def _question_answer(dispatcher: CollectingDispatcher, question: Entry, today: d
             SlotSet("exp_facts", facts), SlotSet("exp_assumed", None)]
 
 
+# Facts that alone are a question about a condition of the rule, not a story to calculate.
+_CONDITION_ONLY = {"exp_other_done", "exp_special_chapter", "exp_intent"}
+
+
 class ActionExpungementStart(Action):
     """ask_expungement / calc_expungement, answer first: with the sentence and the
     completion date in the message, the date at once (assumptions stated, each
@@ -467,6 +490,9 @@ class ActionExpungementStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        from actions.loans import answer_first_form as loan_answer_first, release_after_loan_answer
+        if (loan_facts := release_after_loan_answer(tracker)) is not None:
+            return loan_answer_first(loan_facts)  # "em ra tù 2023" right after a loan answer: the loan check
         today = today_in_vietnam()
         latest = tracker.latest_message or {}
         locale = tracker_locale(tracker)
@@ -485,9 +511,11 @@ class ActionExpungementStart(Action):
             return answer_first_form(facts, correct)
         dated = facts.get("exp_completed_on") or facts.get("exp_probation_end")
         term = facts.get("exp_prison_term")
-        no_record = bool(facts.get("exp_article")) and leaves_no_record(
-            KNOWLEDGE, str(facts["exp_article"]), facts.get("exp_clause"), Period.parse(term) if term else None, today)
         age = facts.get("exp_age_group")
+        age_years = age if isinstance(age, int) else _age_years(age, today) if age is not None else None
+        no_record = bool(facts.get("exp_article")) and leaves_no_record(
+            KNOWLEDGE, str(facts["exp_article"]), facts.get("exp_clause"), Period.parse(term) if term else None,
+            today, age_years)
         minor = (age in ("minor", "child")
                  or isinstance(age, int) and age < KNOWLEDGE.value("blhs.adult_age", today))
         question = chosen_question(tracker, today)
@@ -512,6 +540,10 @@ class ActionExpungementStart(Action):
                 return _question_answer(dispatcher, question, today, locale, tracker, facts)
         if facts.get("exp_penalty") or dated or (wants_calculation and kept):
             return answer_first_form(facts)
+        if question is not None and said and not wants_calculation and set(said) <= _CONDITION_ONLY:
+            # "chưa bồi thường xong thì có được xóa án tích ko": a condition asked about, not a case to
+            # calculate; the rule first, the condition kept for the calculation offered with it
+            return _question_answer(dispatcher, question, today, locale, tracker, said)
         # a specific question, no case facts: its answer (issue 14)
         if question is not None and not said and not wants_calculation:
             return _question_answer(dispatcher, question, today, locale, tracker, None)

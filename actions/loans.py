@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, question_confidence, utter_entries,
                              utter_question)
 from actions.common import (FIRST_BUBBLE_MAX, CalculationResult, ExtractingForm, caution_and_citation, day_of,
-                            entities_of, is_cancel, start_form)
+                            entities_of, is_cancel, probation_end_from_release, start_form)
 from actions.expungement import asks_about_record
 from actions.menu import ActionTopicMenu, last_bot_action, tracker_locale
 from vietnamese.clock import today_in_vietnam
@@ -41,6 +41,19 @@ _NO_CERT = re.compile(r"\b(chua co|khong co|mat|chua nhan)\s+giay\b")
 _PRISON = re.compile(r"\b(ra tu|man han( tu)?|chap hanh xong an phat tu|het an tu|o tu ve)\b")
 _AMNESTY = re.compile(r"\bdac xa\b")
 _EARLY = re.compile(r"\btha (tu )?truoc (thoi )?han\b|\btha tu som\b|\btha co dieu kien\b")
+# Words that make a date the day the sentence ended ("ra trại tháng 2/2022", "đặc xá năm 2021").
+_RELEASE = re.compile(r"\b(ra (tu|trai)|man han|chap hanh xong|het an|xong an|tu ve|trai ve|duoc tha|tha tu|"
+                      r"dac xa|het thu thach|ra)\b")
+
+
+def release_dates(ents: dict[str, list], folded: str) -> list[str]:
+    """The dates of a message that can be the completion: a bare year with no word of release
+    ("vay vốn giải quyết việc làm năm 2026 tối đa bao nhiêu") names the rules' year, not the
+    day the person came out, so it is not a personal case."""
+    dates = sorted(str(d) for d in ents.get("date") or [])
+    if _RELEASE.search(folded):
+        return dates
+    return [d for d in dates if not re.fullmatch(r"\d{4}", d)]
 
 
 def extract(message: dict, requested: str | None) -> dict[str, Any]:
@@ -58,12 +71,14 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
         out["loan_purpose"] = "production"
     if ents.get("money"):
         out["loan_amount"] = int(ents["money"][-1])
-    dates = sorted(str(d) for d in ents.get("date") or [])
+    dates = release_dates(ents, folded) if requested is None else sorted(str(d) for d in ents.get("date") or [])
     early = bool(_EARLY.search(folded)) or "early_release" in (ents.get("penalty_type") or [])
     if dates:
         out["loan_completed_on"] = dates[-1]
         if requested == "loan_probation_end" or (early and (len(dates) > 1 or "thu thach" in folded)):
             out["loan_probation_end"] = dates[-1]
+            if requested != "loan_probation_end" and (end := probation_end_from_release(folded, dates)):
+                out["loan_probation_end"] = end  # the release date and the probation's length
     penalties = [p for p in ents.get("penalty_type") or [] if p != "early_release"]
     if early:
         out["loan_early_release"] = True
@@ -105,9 +120,12 @@ def vague_completion(value: Any) -> list[str]:
 
 
 def vague_used(slots: dict[str, Any]) -> list[str]:
-    """The first-day assumption the answer rests on: none on conditional early release, where
-    the time limit runs from the end of probation, not from the release day."""
-    return [] if slots.get("loan_early_release") else vague_completion(slots.get("loan_completed_on"))
+    """The first-day assumption the answer rests on: on conditional early release the time
+    limit runs from the end of probation (when it is known only to the month or year, that
+    is the assumption), never from the release day."""
+    if slots.get("loan_early_release"):
+        return vague_completion(slots.get("loan_probation_end"))
+    return vague_completion(slots.get("loan_completed_on"))
 
 
 def case_from_slots(slots: dict[str, Any]) -> LoanCase:
@@ -117,7 +135,7 @@ def case_from_slots(slots: dict[str, Any]) -> LoanCase:
                     completed_on=completion_day(slots.get("loan_completed_on")),
                     penalty=penalty if penalty in LOAN_PENALTIES else None,
                     early_release=bool(slots.get("loan_early_release")),
-                    probation_end=day_of(slots.get("loan_probation_end")))
+                    probation_end=completion_day(slots.get("loan_probation_end")))  # a month: its first day
 
 
 def still_needed(slots: dict[str, Any], today: dt.date) -> list[str]:
@@ -248,6 +266,7 @@ class ActionLoanStart(Action):
         kept = dict(tracker.get_slot("loan_facts") or {}) if wants_check else {}
         said = extract(latest, None)
         said.pop("loan_cancelled", None)
+        dated = bool(release_dates(ents, fold(latest.get("text") or "")))
         if correct in CORRECTED and kept:
             return answer_first_form({**kept, **said}, correct)
         # A specific question about the rules ("có phải thế chấp không") gets its
@@ -263,13 +282,13 @@ class ActionLoanStart(Action):
         uncovered = said.get("loan_penalty") not in (None, "prison", "life", "amnesty")
         if uncovered and not named_rules and not wants_check:
             return answer_first_form({**kept, **said})  # án treo: QĐ 22 does not apply, the job-creation loan may
-        if (not named_rules and not wants_check and not ents.get("date")
+        if (not named_rules and not wants_check and not dated
                 and (ents.get("money") or said.get("loan_purpose")) and question is None):
             return rule_answer(dispatcher, {**kept, **said}, today, locale)
-        if question is not None and not wants_check and not ents.get("date"):
+        if question is not None and not wants_check and not dated:
             return [*utter_question(dispatcher, question, today, locale, tracker),
                     SlotSet("loan_facts", None), SlotSet("loan_assumed", None)]
-        if not named_rules and (ents.get("money") or ents.get("date")):
+        if not named_rules and (ents.get("money") or dated):
             return answer_first_form({**kept, **said})
         if wants_check:
             return [*start_form(FORM, SLOTS, said)[:-1], SlotSet("loan_facts", None), SlotSet("loan_assumed", None),
@@ -574,6 +593,20 @@ def purpose_after_loan_answer(tracker: Tracker) -> dict[str, Any] | None:
     if not said.get("loan_purpose") or len(text.split()) > 6 or _ASKS.search(text) \
             or not _after_loan_answer(tracker):
         return None
+    return {**dict(tracker.get_slot("loan_facts") or {}), **said}
+
+
+def release_after_loan_answer(tracker: Tracker) -> dict[str, Any] | None:
+    """The loan facts with the release date just typed, when this short message only tells when the
+    person came out ("em ra tù 2023") and the bot's last answer was about loans: the answer to the
+    pre-check's own question, not a new expungement story; else None."""
+    latest = tracker.latest_message or {}
+    text = fold(latest.get("text") or "")
+    if (len(text.split()) > 8 or _ASKS.search(text) or re.search(r"\b(an tich|xoa)\b", text)
+            or not _after_loan_answer(tracker) or not release_dates(entities_of(latest), text)):
+        return None
+    said = extract(latest, None)
+    said.pop("loan_cancelled", None)
     return {**dict(tracker.get_slot("loan_facts") or {}), **said}
 
 

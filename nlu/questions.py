@@ -238,12 +238,12 @@ def _named_first(scored: list[tuple[str, float]], questions: Mapping[str, dict],
                  folded: str, term_months: float | None = None) -> list[tuple[str, float]]:
     text = f" {folded} "
     top = scored[:NAMED_AMONG]
-    # a stated term chooses among the ranges only when the model's choice is a range:
-    # "lúc 17 tuổi, bị 2 năm tù" asks the under-18 question, whatever the term
-    if not questions.get(scored[0][0], {}).get("prison_years"):
-        term_months = None
+    # The term said only chooses among the range entries, when the model's first choice is one of them:
+    # "lãi suất 1 tháng … người ra tù" is the loan rate, and "phạm tội lúc 17 tuổi, bị 3 năm tù…" the
+    # under-18 rule, not the adults' up-to-5-years entry that happens to be among the first few.
+    ranges = bool(questions.get(scored[0][0], {}).get("prison_years")) if scored else False
     named = [q for q, _ in top if any(f" {k} " in text for k in questions.get(q, {}).get("keywords", ()))
-             or _holds(questions.get(q, {}), term_months)]
+             or ranges and _holds(questions.get(q, {}), term_months)]
     if len(named) != 1 or named[0] == scored[0][0]:
         return scored
     return [(named[0], scored[0][1]), *((q, c) for q, c in scored if q != named[0])]

@@ -224,7 +224,10 @@ _PROBATION = re.compile(rf"\bprobation(?:ary)?(?:\s+period)?\s+(?:of\s+)?{_N}[\s
 _PRISON = re.compile(
     rf"\b{_N}[\s-]+{_UNIT}(?:\s+and\s+{_N}\s+months?)?\s+(?:of\s+|in\s+)?(?:prison|jail|imprisonment|custody)"
     rf"|\b(?:sentenced\s+to|got|served|serving|did|given)\s+{_N}[\s-]+{_UNIT}"
-    rf"|\b{_N}[\s-]+(year|month)\s+(?:prison|jail)\s+(?:sentence|term)", re.I)
+    rf"|\b{_N}[\s-]+(year|month)\s+(?:prison|jail)\s+(?:sentence|term)"
+    # "I was in prison for 4 years", "jailed for 18 months", "locked up for two years"
+    rf"|\b(?:in\s+(?:prison|jail)|imprisoned|jailed|locked\s+up|behind\s+bars|inside)\s+for\s+{_N}[\s-]+{_UNIT}",
+    re.I)
 _AGE = re.compile(r"\b(?:i\s+was|aged|at\s+the\s+age\s+of|at\s+age)\s+(\d{1,2})\b(?!\s*(?:years?\s+(?:in|of)|months?))"
                   r"|\b(\d{1,2})\s*(?:years?\s+old|yo)\b", re.I)
 _UNPAID = re.compile(r"\b(?:not|never|havent|haven't|have not|didnt|didn't|did not)\s+(?:\w+\s+){0,2}paid\b"

@@ -239,15 +239,33 @@ def _no_record_whenever(c: Conviction, kb: KnowledgeBase, today: dt.date) -> boo
     at any age (a light negligent crime), or an offence before the age of Điều 107
     khoản 1 ("hồi 15 tuổi bị 3 năm tù": no record at all)."""
     young = c.age_at_offence is not None and c.age_at_offence < kb.value("blhs.d107.no_record_below_age", today)
-    return young or _no_record_at_any_age(c, kb, today)
+    return young or _no_record_at_any_age(c, kb, today) or _minor_light(c, kb, today)
+
+
+def _minor_light(c: Conviction, kb: KnowledgeBase, today: dt.date) -> bool:
+    """Điều 107 khoản 1 from the article: an offence at 16–17 whose clause (or the sentence
+    pronounced) rules out rất nghiêm trọng cố ý and đặc biệt nghiêm trọng leaves no record,
+    so the date is not needed ("lúc đó 17 tuổi, trộm cắp khoản 1, 1 năm tù": no án tích)."""
+    age = c.age_at_offence
+    if age is None or age >= kb.value("blhs.adult_age", today):
+        return False
+    art = blhs.article(kb, c.article, today)
+    if art is None:
+        return False
+    severities = blhs.possible_severities(kb, art, c.clause, c.term, today)
+    heavy = {s for s in severities
+             if s == "especially_serious" or (s == "very_serious" and art.intent != "negligent")}
+    return bool(severities) and not heavy
 
 
 def leaves_no_record(kb: KnowledgeBase, article: str | None, clause: str | None, term: Period | None,
-                     today: dt.date) -> bool:
+                     today: dt.date, age_at_offence: int | None = None) -> bool:
     """Điều 69 khoản 2 from the article and clause alone: a negligent crime that is
     ít nghiêm trọng or nghiêm trọng leaves no record, so no waiting period applies
-    ("khoản 1 Điều 260, 2 năm tù": no án tích at all, not "2 năm")."""
-    return _no_record_at_any_age(Conviction(article=article, clause=clause, term=term), kb, today)
+    ("khoản 1 Điều 260, 2 năm tù": no án tích at all, not "2 năm"); with the age at the
+    offence, also Điều 107 khoản 1 for a 16–17-year-old's offence that is not heavy."""
+    c = Conviction(article=article, clause=clause, term=term, age_at_offence=age_at_offence)
+    return _no_record_at_any_age(c, kb, today) or _minor_light(c, kb, today)
 
 
 def _validate(c: Conviction, kb: KnowledgeBase, today: dt.date, prefix: str) -> list[str]:

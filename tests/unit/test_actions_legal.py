@@ -164,3 +164,65 @@ def test_every_question_asked_is_a_form_slot(slots):
 def test_a_short_answer_to_the_penalty_question(answer, penalty):
     assert extract(msg(answer), "exp_new_penalty", TODAY)["exp_new_penalty"] == penalty
     assert extract(msg(answer), "exp_penalty", TODAY)["exp_penalty"] == penalty
+
+
+# --- found by bench/acceptance_fresh2.yml ---------------------------------------------------
+
+def test_an_offence_at_17_that_is_not_heavy_leaves_no_record_without_a_date():
+    """Điều 107 khoản 1: theft under clause 1 (max 3 years, ít nghiêm trọng) at 17 leaves no record,
+    so the completion date is not needed before saying so."""
+    from bot.domain.expungement import leaves_no_record
+    from bot.domain.periods import Period
+    assert leaves_no_record(KNOWLEDGE, "173", "1", Period.parse("P1Y"), TODAY, 17)
+    assert not leaves_no_record(KNOWLEDGE, "173", "1", Period.parse("P1Y"), TODAY, 25)  # an adult: a record
+    assert not leaves_no_record(KNOWLEDGE, "168", "2", Period.parse("P6Y"), TODAY, 17)  # rất nghiêm trọng cố ý
+    slots = {"exp_penalty": "prison", "exp_prison_term": "P1Y", "exp_age_group": 17,
+             "exp_article": "173", "exp_clause": "1", "exp_new_crime": False}
+    r = calculate(case_from_slots(slots, TODAY), KNOWLEDGE, TODAY)
+    assert r.route == "no_record" and still_needed(slots, TODAY) == []
+
+
+@pytest.mark.parametrize("text, special", [
+    ("tôi bị 5 năm tù tội tuyên truyền chống nhà nước, ra tù 1/6/2023", True),
+    ("toi bi 5 nam tu toi tuyen truyen chong nha nuoc, ra tu 1/6/2023", True),
+    ("bị 3 năm tù theo điều 117", True),
+    ("ko phai toi an ninh quoc gia", None),
+    ("bị 3 năm tù tội trộm cắp", None),
+])
+def test_a_national_security_crime_in_the_story_goes_to_the_court(text, special):
+    assert extract(msg(text), None, TODAY).get("exp_special_chapter") is special
+
+
+def test_a_bare_year_without_release_words_is_not_a_completion_date_for_the_loan():
+    from actions.loans import release_dates
+    from vietnamese.text import fold
+    ents = {"date": ["2026"]}
+    assert release_dates(ents, fold("vay vốn giải quyết việc làm năm 2026 tối đa bao nhiêu")) == []
+    assert release_dates(ents, fold("ra tù năm 2026 muốn vay vốn")) == ["2026"]
+    assert release_dates({"date": ["2022-02"]}, fold("e mun vay von 2/2022")) == ["2022-02"]
+    assert "loan_completed_on" not in loan_extract(msg("vay von tao viec lam nam 2026", [("date", "2026")]), None)
+
+
+@pytest.mark.parametrize("text, done", [
+    ("Tôi 25 tuổi, bị 18 tháng tù, ra trại tháng 3 năm 2025, còn nợ tiền bồi thường", False),
+    ("bị 2 năm tù, còn thiếu án phí", False),
+    ("nợ tiền bồi thường 20tr chưa trả", False),
+    ("đã trả hết, không còn nợ gì", True),
+    ("bồi thường xong rồi", True),
+])
+def test_a_debt_said_as_a_debt_is_unpaid(text, done):
+    """'còn nợ tiền bồi thường' was read as nothing and the answer assumed everything was paid."""
+    assert extract(msg(text), None, TODAY).get("exp_other_done") is done
+
+
+@pytest.mark.parametrize("text, end", [
+    ("bị 3 năm tù, được tha tù trước thời hạn có điều kiện tháng 5/2025, thử thách 1 năm 2 tháng", "2026-07"),
+    ("bi 3 nam tu, duoc tha tu truoc thoi han co dieu kien thang 5/2025, thu thach 1 nam 2 thang", "2026-07"),
+])
+def test_early_release_with_the_probation_length_counts_from_its_end(text, end):
+    """The date said was the release; probation ends 14 months later, and that is the completion
+    (BLHS Điều 66 khoản 3). Before, the release month was taken as the end of probation."""
+    from vietnamese.entities import extract as entities
+    m = msg(text, [(e.entity, e.value) for e in entities(text, TODAY)])
+    assert extract(m, None, TODAY)["exp_probation_end"] == end
+    assert loan_extract(m, None)["loan_probation_end"] == end

@@ -237,3 +237,15 @@ def test_english_question_cues_name_question_entries_of_their_topic():
     named = {(topic, qid) for topic, entries in _doc()["questions"].items() for qid in entries}
     assert len(named) > 60
     assert [(t, q) for t, q in named if t not in intents.get(q, ())] == []
+
+
+@pytest.mark.parametrize("text, sentence", [
+    ("I was in prison for 4 years and got out in January 2024. I still owe compensation.", "bị 4 năm tù"),
+    ("I was jailed for 18 months, released 3 March 2025", "bị 18 tháng tù"),
+    ("locked up for two years, out since 2023", "bị 2 năm tù"),
+])
+def test_an_english_term_said_as_time_inside_is_the_sentence(text, sentence):
+    """'in prison for 4 years' was not read, and the English page asked 'What was your main sentence?'
+    after the person had told it (acceptance_fresh2 follow-up probe)."""
+    from bot.conversation.english import english_story
+    assert english_story(text).startswith(sentence)

@@ -322,3 +322,15 @@ def test_a_stated_prison_term_picks_the_range_entry_that_holds_it():
     p = pred(**{"xat.minor_16_17": 0.9, "xat.prison_up_to_5y": 0.05, "xat.prison_5_15y": 0.03})
     assert choose(p, "ask_expungement", minor, folded="luc 17 tuoi bi 2 nam tu bao gio duoc xoa an tich",
                   term_months=24).id == "xat.minor_16_17"
+
+
+def test_a_stated_term_does_not_take_a_message_away_from_another_question():
+    """A duration promotes a range entry only over another range entry: 'lãi suất 1 tháng bao nhiêu
+    vay vốn người ra tù' (1 month read as a term) stays the loan-rate question, and the under-18 rule
+    stays first for 'phạm tội … lúc 17 tuổi, bị 3 năm tù' (acceptance sets, after fcc387c)."""
+    day = dt.date(2026, 12, 1)
+    qs = {q: {"intents": ["ask_expungement"], "keywords": [], "prison_years": KB.entry(q, day).prison_years}
+          for q in ("xat.prison_up_to_5y", "xat.prison_5_15y", "xat.prison_over_15y")}
+    qs["loan.rate"] = {"intents": ["ask_expungement"], "keywords": [], "prison_years": None}
+    p = pred(**{"loan.rate": 0.6, "xat.prison_up_to_5y": 0.2, "xat.prison_5_15y": 0.1})
+    assert choose(p, "ask_expungement", qs, folded="lai suat 1 thang bao nhieu", term_months=1).id == "loan.rate"
