@@ -29,7 +29,7 @@ _ids = itertools.count()
         ("lam lltp o dau", "Phiếu lý lịch tư pháp do Công an tỉnh"),
         ("le phi xin ly lich tu phap bn", "200.000\u00a0₫"),
         ("phieu lltp so 1 va so 2 khac nhau the nao", "phiếu số 2"),
-        ("dang ky tam tru the nao", "đăng ký tạm trú"),
+        ("dang ky tam tru the nao", "VNeID"),   # where and online: the residence.where question
         ("ho khau cua toi con ko sau khi di tu", "không làm mất nơi thường trú"),
         ("mat cccd lam lai mat bao lau", "7 ngày làm việc"),
         ("dang an treo co dc di nuoc ngoai ko", "không được xuất cảnh"),
