@@ -22,6 +22,7 @@ from bot.supervision.checkins import person_for_identity
 from vietnamese.clock import today_in_vietnam
 from bot.domain.expungement import (ASSUMABLE, PENALTIES, Case, InvalidInput, Result, calculate, leaves_no_record,
                                    waiting_period)
+from bot.domain import blhs
 from bot.domain.knowledge import Entry
 from bot.domain.periods import Period, period_end
 from bot.i18n import N_, format_date, format_period, formatters, gettext
@@ -78,13 +79,13 @@ _CRIME_WORDS = (
     (re.compile(r"\bmua ban (trai phep )?(chat )?ma tuy\b"), "251"),
     (re.compile(r"\bcho vay lai nang\b"), "201"),
 )
-# Crimes of Chương XIII (an ninh quốc gia, Điều 108–121) and XXVI (Điều 421–425), said in words or by
-# article: the court decides on expungement (Điều 71), never automatic, so the story's own words
-# settle the question instead of the "not a national-security crime" assumption.
+# Crimes of the chapters the court clears (Chương XIII an ninh quốc gia, XXVI; knowledge data
+# blhs.chapter.*), said in words or by article: the court decides on expungement (Điều 71),
+# never automatic, so the story's own words settle the question instead of the
+# "not a national-security crime" assumption.
 _SECURITY_RE = re.compile(r"\b(chong (pha )?(nha nuoc|chinh quyen)|an ninh quoc gia|lat do chinh quyen|gian diep"
                           r"|phan boi to quoc|bao loan|pha roi an ninh|chong pha co so giam giu"
                           r"|toi (pham )?chien tranh|chong loai nguoi|pha hoai hoa binh)\b")
-_SECURITY_ARTICLES = (range(108, 122), range(421, 426))
 # A short answer to "which penalty?" ("tù", "án treo", "miễn hình phạt") that the entity
 # extractor leaves alone because no duration or verb is next to it.
 _PENALTY_WORDS = (
@@ -198,8 +199,7 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
         if security and re.search(r"\b(khong|ko|k|chang|deo)( phai)?( la)?( toi)?( xam pham)?\s*$",
                                   folded[:security.start()]):
             security = None  # "không phải tội an ninh quốc gia"
-        if security or any(
-                int(out.get("exp_article") or 0) in r for r in _SECURITY_ARTICLES):
+        if security or blhs.in_court_chapter(KNOWLEDGE, out.get("exp_article"), today):
             out["exp_special_chapter"] = True
         if m := _CLAUSE_RE.search(folded):
             out["exp_clause"] = m.group(1)

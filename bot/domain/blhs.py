@@ -63,6 +63,18 @@ def is_court_chapter(kb: KnowledgeBase, chapter: str, on: dt.date) -> bool:
     return chapter in kb.value("blhs.d71.chapters", on)
 
 
+def in_court_chapter(kb: KnowledgeBase, number: str | int | None, on: dt.date) -> bool:
+    """Whether an article number falls in a chapter whose records the court clears
+    (Điều 71: the chapters' first and last articles, from the knowledge data), even
+    when the article itself is not in the table."""
+    try:
+        n = int(str(number).strip())
+    except (TypeError, ValueError):
+        return False
+    chapters = (kb.value(f"blhs.chapter.{ch}", on) for ch in kb.value("blhs.d71.chapters", on))
+    return any(ch["first"] <= n <= ch["last"] for ch in chapters)
+
+
 def possible_severities(kb: KnowledgeBase, art: Article, clause: str | None, term: Period | None,
                         on: dt.date) -> set[str]:
     """The classes the crime may have: the clause's when it is known; otherwise

@@ -143,3 +143,16 @@ def test_period_end_month_arithmetic():
     assert Period.parse("P1Y6M") == Period(18) and Period.parse("P2W").days == 14
     with pytest.raises(ValueError):
         Period.parse("3 years")
+
+
+def test_an_article_in_a_court_chapter_is_known_from_the_chapter_ranges_in_the_data():
+    """Điều 71: Chương XIII (108–121) and XXVI (421–425), read from blhs.chapter.*, also for
+    articles the table does not list."""
+    import datetime as _dt
+
+    from bot.domain import blhs
+    from bot.domain.knowledge import KnowledgeBase
+
+    kb, day = KnowledgeBase.load(), _dt.date(2026, 12, 1)
+    assert [n for n in (107, 108, 117, 121, 122, 420, 421, 425, 426, "abc", None)
+            if blhs.in_court_chapter(kb, n, day)] == [108, 117, 121, 421, 425]
