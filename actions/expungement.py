@@ -457,10 +457,21 @@ def rule_answer(values: dict[str, Any], today: dt.date, locale: str) -> str | No
     except InvalidInput:
         return None
     what = gettext(PENALTY_NAMES[penalty], locale) % {"term": format_period(term, locale) if term else ""}
-    lines = [gettext("With %(penalty)s, the record is cleared automatically %(wait)s after the day you complete "
-                     "the sentence (out of prison; for a suspended sentence, the end of probation), if you commit "
-                     "no new crime in that time and the rest of the judgment (fees, compensation) is carried out.",
-                     locale) % {"penalty": what, "wait": format_period(wait, locale)},
+    # When the period starts, said for the sentence asked about (Điều 70 khoản 2: the
+    # end of probation for a suspended sentence, release for a prison term).
+    if penalty == "suspended":
+        rule = N_("With %(penalty)s, the record is cleared automatically %(wait)s after the end of probation, if "
+                  "you commit no new crime in that time and the rest of the judgment (fees, compensation) is "
+                  "carried out.")
+    elif penalty == "prison":
+        rule = N_("With %(penalty)s, the record is cleared automatically %(wait)s after the day you complete the "
+                  "sentence (leave prison), if you commit no new crime in that time and the rest of the judgment "
+                  "(fees, compensation) is carried out.")
+    else:
+        rule = N_("With %(penalty)s, the record is cleared automatically %(wait)s after the day you complete the "
+                  "sentence, if you commit no new crime in that time and the rest of the judgment (fees, "
+                  "compensation) is carried out.")
+    lines = [gettext(rule, locale) % {"penalty": what, "wait": format_period(wait, locale)},
              gettext("Tell me the day you completed it and I will work out your date.", locale)]
     lines += caution_and_citation([table], today, locale)[-1:]
     return "\n".join(lines)

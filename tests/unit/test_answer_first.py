@@ -48,6 +48,19 @@ def test_a_longer_sentence_never_waits_less(a, b):
     assert wa <= wb
 
 
+@pytest.mark.parametrize("values, starts, says, never", [
+    ({"exp_penalty": "suspended"}, "Bị án treo thì", "hết thời gian thử thách", "ra tù"),
+    ({"exp_penalty": "fine"}, "Bị phạt tiền thì", "chấp hành xong hình phạt", "ra tù"),
+    ({"exp_penalty": "non_custodial"}, "Bị cải tạo không giam giữ thì", "chấp hành xong hình phạt", "thử thách"),
+    ({"exp_penalty": "prison", "exp_prison_term": "P3Y"}, "Bị phạt tù 3 năm thì", "(ra tù)", "thử thách"),
+])
+def test_the_rule_answer_names_when_the_period_starts_for_that_sentence(values, starts, says, never):
+    """"Với mức án án treo…" once read badly, and told a person with a fine about leaving prison."""
+    answer = exp.rule_answer(values, TODAY, "vi")
+    assert answer.startswith(starts) and says in answer and never not in answer, answer
+    assert "mức án án" not in answer
+
+
 # --- the story in one message -----------------------------------------------------------------
 
 @pytest.mark.parametrize("text, requested, age", [
