@@ -60,6 +60,13 @@ OFFER_BUTTONS = {
 }
 
 
+# Questions about what the criminal record certificate shows: told with the sentence and
+# its completion, they are answered for that story (actions.expungement.story_answer).
+RECORD_STORY_INTENTS = ("ask_criminal_record",)
+CERTIFICATE_QUESTIONS = ("lltp.what_is", "lltp.no1_vs_no2", "lltp.no1_shows", "lltp.no1_after_expunged",
+                         "lltp.for_job")
+
+
 # With an amount in the message ("muốn vay 30tr làm ăn") it is a personal case
 # unless the question is this sure ("vay 50 triệu … có phải thế chấp không").
 CASE_QUESTION_CONFIDENCE = 0.5
@@ -119,6 +126,13 @@ class ActionAnswer(Action):
         if facts is not None:   # "để đi học nghề" right after a loan answer: that loan's answer
             return rule_answer(dispatcher, facts, today, locale)
         question = chosen_question(tracker, today)
+        if intent in RECORD_STORY_INTENTS and (question is None or question.id in CERTIFICATE_QUESTIONS):
+            # "anh tôi đi tù 7 năm, ra tù tháng 5/2020, giờ xin phiếu lý lịch tư pháp có ghi án không":
+            # what the certificate shows on the date worked out from the story
+            from actions.expungement import story_answer
+            events = story_answer(dispatcher, tracker, today, locale, certificate=True)
+            if events is not None:
+                return events
         if question is not None:
             return utter_question(dispatcher, question, today, locale, tracker)
         entries = KNOWLEDGE.entries_for(intent, today, latest.get("text") or "")

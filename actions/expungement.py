@@ -861,12 +861,14 @@ def asks_about_record(message: dict) -> bool:
 
 
 def story_answer(dispatcher: CollectingDispatcher, tracker: Tracker, today: dt.date,
-                 locale: str) -> list[EventType] | None:
+                 locale: str, certificate: bool = False) -> list[EventType] | None:
     """The expungement date worked out from the facts in the latest message, said the
     way the calculator says it after its form (assumptions stated, each correctable,
     the details behind "Xem chi tiết"), without leaving the form that is running.
     None when the message does not carry a whole story (the sentence and the date)
-    or the calculator would still need to ask something."""
+    or the calculator would still need to ask something. With ``certificate`` (a
+    question about the criminal record certificate), a first short bubble says what
+    certificate no. 1 shows, and from when, on that date."""
     said = extract(tracker.latest_message or {}, None, today)
     said.pop("exp_cancelled", None)
     if not (said.get("exp_penalty") and (said.get("exp_completed_on") or said.get("exp_probation_end"))):
@@ -886,6 +888,42 @@ def story_answer(dispatcher: CollectingDispatcher, tracker: Tracker, today: dt.d
         messages = result.messages(view, today, locale)
         buttons, kept = result.offer(view, today, locale)
         details = result.details(view, today, locale)
+        lead = certificate_line(calculate(case_from_slots(values, today), KNOWLEDGE, today), today, locale) \
+            if certificate else None
     except (InvalidInput, ValueError):
         return None
+    if lead is not None:   # said first; not again among the date's notes
+        said = gettext(CERTIFICATE_NOW_CLEAN, locale)
+        messages = [lead, *("\n".join(line for line in m.split("\n") if line != said) for m in messages)]
     return [*kept, *answer_with_details(dispatcher, tracker, messages, details, buttons=buttons, locale=locale)]
+
+
+# The certificate's rule: Luật LLTP 2009 Điều 42 (no. 1 shows only records not cleared), as the
+# knowledge entry on it says; its citation is taken from there.
+CERTIFICATE_ENTRY = "lltp.no1_after_expunged"
+
+
+def certificate_line(r: Result, today: dt.date, locale: str) -> str | None:
+    """What criminal record certificate no. 1 shows for this result: "không có án tích"
+    now, from a date to come, or until a court decides; None when the result needs more."""
+    try:
+        citation = caution_and_citation([], today, locale, lead=KNOWLEDGE.entry(CERTIFICATE_ENTRY, today).sources)[-1]
+    except KeyError:
+        citation = ""
+    if r.route == "no_record":
+        text = gettext("From what you told me, there is no criminal record to show: certificate no. 1 says "
+                       "\"no criminal record\".", locale)
+    elif r.route == "automatic" and r.date is not None and not r.blocking and r.date <= today:
+        text = gettext("From what you told me, the record was cleared on %(date)s, so certificate no. 1 now says "
+                       "\"no criminal record\" (certificate no. 2 still lists the judgment).", locale) \
+            % {"date": format_date(r.date, locale)}
+    elif r.route == "automatic" and r.date is not None and not r.blocking:
+        text = gettext("From what you told me, certificate no. 1 still shows the conviction until %(end)s; from "
+                       "%(date)s, if you commit no new crime, it says \"no criminal record\".", locale) \
+            % {"date": format_date(r.date, locale), "end": format_date(r.period_end or r.date, locale)}
+    elif r.route in ("automatic", "court", "not_yet"):
+        text = gettext("From what you told me, certificate no. 1 still shows the conviction until the record is "
+                       "cleared.", locale)
+    else:
+        return None
+    return f"{text}\n{citation}" if citation else text

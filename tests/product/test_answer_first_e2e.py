@@ -124,6 +124,26 @@ def test_a_whole_story_in_one_message_is_answered_in_one_turn(product, story, ex
     TURNS_TO_ANSWER[story] = 1
 
 
+@pytest.mark.parametrize("story, first_line", [
+    ("anh tôi đi tù 7 năm, ra tù tháng 5/2020, giờ xin phiếu lý lịch tư pháp có ghi án không",
+     "án tích đã được xóa từ ngày 01/06/2023, nên Phiếu lý lịch tư pháp số 1 bây giờ ghi \"không có án tích\""),
+    ("anh toi di tu 7 nam, ra tu thang 5/2020, gio xin phieu ly lich tu phap co ghi an khong",
+     "án tích đã được xóa từ ngày 01/06/2023, nên Phiếu lý lịch tư pháp số 1 bây giờ ghi \"không có án tích\""),
+    ("e bi 2 nam tu, ra trai thang 3/2025, xin phieu ly lich tu phap co bi ghi an ko",
+     "Phiếu lý lịch tư pháp số 1 còn ghi án tích đến hết ngày 31/03/2027; từ ngày 01/04/2027"),
+    ("em bị 2 năm tù, ra trại tháng 3/2025, xin phiếu lý lịch tư pháp có bị ghi án không",
+     "Phiếu lý lịch tư pháp số 1 còn ghi án tích đến hết ngày 31/03/2027; từ ngày 01/04/2027"),
+])
+def test_a_certificate_question_with_the_story_says_what_it_shows_on_that_date(product, story, first_line):
+    """What certificate no. 1 shows is the question; the computed date and its assumptions follow."""
+    [first] = chat(product, story)
+    assert first_line in first[0]["text"] and "Luật Lý lịch tư pháp" in first[0]["text"], text(first)
+    assert all(len(r["text"]) <= 500 for r in first)
+    assert "Tôi giả định" in text(first) and "/show_details" in payloads(first)
+    assert text(first).count("không có án tích") == 1   # said once, not again among the notes
+    TURNS_TO_ANSWER[story] = 1
+
+
 @pytest.mark.parametrize("story", ["bị 3 năm tù tội trộm cắp, lúc đó em 17 tuổi, ra tù 01/06/2023, bao giờ hết án tích",
                                    "bi 3 nam tu toi trom cap, luc do em 17 tuoi, ra tu 01/06/2023, bao gio het an tich"])
 def test_one_question_only_when_the_answer_depends_on_it(product, story):
