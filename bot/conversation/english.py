@@ -288,7 +288,8 @@ def english_story(text: str) -> str | None:
     return ", ".join(parts)
 
 
-STORY_QUESTIONS = {"ask_expungement": "bao giờ được xóa án tích?", "ask_loan": "tôi có vay vốn được không?"}
+STORY_QUESTIONS = {"ask_expungement": "bao giờ được xóa án tích?", "ask_loan": "tôi có vay vốn được không?",
+                   "ask_criminal_record": "xin phiếu lý lịch tư pháp có ghi án không?"}
 
 
 def english_turn(text: str) -> EnglishTurn:

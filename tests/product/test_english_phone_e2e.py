@@ -91,6 +91,10 @@ def test_the_english_page_is_english_from_greeting_to_crisis(product):
     story = say("I was sentenced to 2 years in prison and released on 5 March 2024. When is my record cleared?")
     assert "cleared automatically on 6 Mar 2026" in story[0]["text"], story
     assert "I was under 18 then" in [b["title"] for b in story[-1]["buttons"]]
+    certificate = say("I got 2 years in prison, released March 2025. Will my criminal record certificate show it?")
+    assert certificate[0]["text"].startswith("From what you told me, certificate no. 1 still shows the conviction "
+                                             "until 31 Mar 2027"), certificate
+    assert "cleared automatically on 1 Apr 2027" in certificate[1]["text"], certificate
     loan_story = say("I want to borrow 50 million to raise pigs")
     assert loan_story[-1]["text"].startswith("On what date did you finish your prison sentence?"), loan_story
     dated = say("I got out in March 2025")
