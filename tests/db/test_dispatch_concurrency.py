@@ -271,20 +271,53 @@ def test_a_429_holds_the_channel_and_retries_later_without_counting_a_failure(se
         assert final[key].last_error == "rate limited"
 
 
+class GatedSender(FakeSender):
+    """Lets the first ``let_through`` sends go and holds the others until ``gate`` opens,
+    so that a test can stop a dispatcher at a known point whatever the machine's load."""
+
+    def __init__(self, url: str, let_through: int) -> None:
+        super().__init__(url)
+        self.let_through, self.started, self.held = let_through, 0, 0
+        self.gate = asyncio.Event()
+
+    async def send(self, msg) -> None:  # noqa: ANN001
+        self.started += 1
+        if self.started > self.let_through:
+            self.held += 1
+            await self.gate.wait()
+        await super().send(msg)
+
+
 def test_stopping_gives_back_the_rows_not_yet_started(sessions):
     keys = due_rows(sessions, 60, "fake")
-    fake = FakeChannel(delay_s=0.2)
+    fake = FakeChannel()
     with fake.serve() as url:
-        # Batches of 10 overlap: at the stop, one is under way and the next is queued.
-        d = Dispatcher(sessions, {"fake": FakeSender(url)}, KB, clock=WallClock(), batch=10)
-        # Stop once a batch waits behind the one being sent (on a busy machine the
-        # next claim can lag the 15th delivery).
-        asyncio.run(run_until(d, lambda: fake.delivered_count(keys) >= 15
-                              and count_status(sessions, keys, "claimed") > 0, 60))
+        # Batches of 10, ten sends at a time. The first 15 sends go through; the next ten are
+        # held: five of the second batch and five of the third, which then fill every slot,
+        # so the third batch's other five rows wait, claimed, and the loop waits for the
+        # second batch. That is when the stop comes (a fixed point, not a moment in time).
+        sender = GatedSender(url, let_through=15)
+        d = Dispatcher(sessions, {"fake": sender}, KB, clock=WallClock(), batch=10, concurrency=10)
+
+        async def stop_while_rows_wait() -> None:
+            stop = asyncio.Event()
+            task = asyncio.create_task(d.run(stop, idle_s=0.1, watchdog_every_s=NO_WATCHDOG))
+            deadline = time.monotonic() + 60
+            while not (sender.held == 10
+                       and await anyio.to_thread.run_sync(count_status, sessions, keys, "claimed") == 5):
+                assert time.monotonic() < deadline and not task.done(), "timed out"
+                await asyncio.sleep(0.05)
+            assert fake.delivered_count(keys) == 15
+            stop.set()
+            sender.gate.set()      # the sends under way finish
+            await task
+            await sender.aclose()
+
+        asyncio.run(stop_while_rows_wait())
         with sessions() as s:
             left = Counter(statuses(s, keys).values())
-        assert set(left) == {"sent", "pending"}, left   # nothing stays claimed until its lease runs out
-        assert d.stats["released"] > 0
+        assert left == {"sent": 25, "pending": 35}, left   # nothing stays claimed until its lease runs out
+        assert d.stats["released"] == 5                     # the five that waited were given back
         d2 = Dispatcher(sessions, {"fake": FakeSender(url)}, KB, clock=WallClock())
         asyncio.run(run_until(d2, all_sent(sessions, keys), 60))
     assert fake.counts(keys) == {k: 1 for k in keys}
