@@ -24,13 +24,12 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.helpers import WebChat  # noqa: E402
+from harness.helpers import VIETNAMESE_LETTERS, WebChat  # noqa: E402
 from vietnamese.text import fold  # noqa: E402
 
 SET = Path(__file__).with_name("acceptance.yml")
 BRAND = "Lối Về"
 LONG = 500  # characters: a first bubble longer than this is reported (issue 14 point 4)
-VIETNAMESE_LETTERS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.I)
 
 
 def folded(text: str) -> str:
