@@ -10,6 +10,8 @@ was written before looking at how the product handles it: 67% → 100% on 2026-1
 simple set 97% → 100% on the same run).
 A conversation may say `locale: en`: it is sent from the English page, and a turn whose
 replies carry a Vietnamese letter (the product name aside) fails.
+A turn may say `max_first: N`: it fails when its first bubble is longer than N characters
+(issue 14 point 4; other turns only report long first bubbles).
 """
 
 from __future__ import annotations
@@ -22,13 +24,12 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.helpers import WebChat  # noqa: E402
+from harness.helpers import VIETNAMESE_LETTERS, WebChat  # noqa: E402
 from vietnamese.text import fold  # noqa: E402
 
 SET = Path(__file__).with_name("acceptance.yml")
 BRAND = "Lối Về"
 LONG = 500  # characters: a first bubble longer than this is reported (issue 14 point 4)
-VIETNAMESE_LETTERS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.I)
 
 
 def folded(text: str) -> str:
@@ -41,8 +42,11 @@ def main(url: str, verbose: bool = False, path: Path = SET, only: str | None = N
         conversations = [c for c in conversations if re.search(only, c["id"])]
     total = passed = 0
     long_bubbles: list[tuple[int, str]] = []
+    per_variant: dict[str, list[int]] = {}  # variant -> [turns passed, turns, conversations passed]
     for variant in ("diacritics", "folded"):
+        tally = per_variant.setdefault(variant, [0, 0, 0])
         for conv in conversations:
+            conv_ok = True
             chat = WebChat(url)   # a new browser per conversation
             extra = {"locale": conv["locale"]} if conv.get("locale") else {}
             for i, turn in enumerate(conv["turns"]):
@@ -57,13 +61,22 @@ def main(url: str, verbose: bool = False, path: Path = SET, only: str | None = N
                 ok = ok and not any(folded(r) in body for r in turn.get("reject", []))
                 if conv.get("locale") == "en" and VIETNAMESE_LETTERS.search(raw.replace(BRAND, "")):
                     ok = False
+                if turn.get("max_first") and first > turn["max_first"]:
+                    ok = False
                 total += 1
                 passed += ok
+                tally[0] += ok
+                tally[1] += 1
+                conv_ok = conv_ok and ok
                 if verbose or not ok:
-                    print(f"{'PASS' if ok else 'FAIL'} {conv['id']}#{i} [{variant}] {text!r}\n    -> {body[:240]!r}")
+                    print(f"{'PASS' if ok else 'FAIL'} {conv['id']}#{i} [{variant}] {text!r} (first bubble {first})"
+                          f"\n    -> {body[:240]!r}")
+            tally[2] += conv_ok
     for length, where in sorted(long_bubbles, reverse=True):
         print(f"LONG first bubble {length} chars: {where}")
     print(f"first bubbles over {LONG} characters: {len(long_bubbles)}")
+    for variant, (ok_turns, turns, ok_convs) in per_variant.items():
+        print(f"{variant}: turns {ok_turns}/{turns}, conversations {ok_convs}/{len(conversations)}")
     print(f"passed {passed}/{total} = {100 * passed / total:.0f}%")
     return passed / total
 

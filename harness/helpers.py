@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -189,6 +191,29 @@ class Product:
 
 
 CURRENT_TEST = None   # the pytest item being set up or run (tests/conftest.py keeps it)
+
+
+# Conversations with the running product (the acceptance sets' stack tests).
+_conversations = itertools.count()
+# A reply on the English page fails when it carries one of these (the product name "Lối Về" aside).
+VIETNAMESE_LETTERS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.I)
+
+
+def chat(product: Product, *turns: str, **extra: str) -> list[list[dict]]:
+    """A new anonymous conversation: each turn said in order, the replies to each
+    (``extra`` goes with every message, e.g. ``locale="en"``)."""
+    user = f"chat-{next(_conversations)}"
+    return [product.say(user, t, **extra) for t in turns]
+
+
+def text(replies: list[dict]) -> str:
+    """The texts of one turn's replies, one bubble a line, no-break spaces as spaces."""
+    return "\n".join(r["text"] for r in replies).replace("\xa0", " ")
+
+
+def payloads(replies: list[dict]) -> list[str]:
+    """The payloads of one turn's buttons, in order."""
+    return [b["payload"] for r in replies for b in r.get("buttons") or []]
 
 
 def require_stack_mark(what: str) -> None:

@@ -4,21 +4,11 @@ run, in the way people type on a phone) found wrong, through the running product
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
+from harness.helpers import chat, text
+
 pytestmark = pytest.mark.stack
-_ids = itertools.count()
-
-
-def chat(product, *turns: str, **extra: str) -> list[list[dict]]:
-    user = f"fresh2-{next(_ids)}"
-    return [product.say(user, t, **extra) for t in turns]
-
-
-def text(replies: list[dict]) -> str:
-    return "\n".join(r["text"] for r in replies).replace("\xa0", " ")
 
 
 @pytest.mark.parametrize("story", [

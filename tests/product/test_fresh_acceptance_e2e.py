@@ -4,27 +4,11 @@ tests). Every Vietnamese example with and without diacritics."""
 
 from __future__ import annotations
 
-import itertools
-import re
-
 import pytest
 
+from harness.helpers import VIETNAMESE_LETTERS, chat, payloads, text
+
 pytestmark = pytest.mark.stack
-_ids = itertools.count()
-VIETNAMESE_LETTERS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.I)
-
-
-def chat(product, *turns: str, **extra: str) -> list[list[dict]]:
-    user = f"fresh-{next(_ids)}"
-    return [product.say(user, t, **extra) for t in turns]
-
-
-def text(replies: list[dict]) -> str:
-    return "\n".join(r["text"] for r in replies).replace("\xa0", " ")
-
-
-def payloads(replies: list[dict]) -> list[str]:
-    return [b["payload"] for r in replies for b in r.get("buttons") or []]
 
 
 @pytest.mark.parametrize("story, expected", [
