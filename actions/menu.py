@@ -98,11 +98,38 @@ class ActionTopicMenu(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         locale = tracker_locale(tracker)
+        question = no_with_a_question(tracker)
+        if question is not None:
+            from actions.answers import utter_question  # (answers builds on this module)
+            return utter_question(dispatcher, question, today_in_vietnam(), locale, tracker)
         dispatcher.utter_message(
             text=gettext("What would you like to ask about?", locale),
             buttons=topic_buttons(locale),
         )
         return []
+
+
+def no_with_a_question(tracker: Tracker):  # noqa: ANN201 (an Entry or None)
+    """A "no" that says what it is about, with nothing asked ("chưa có giấy chứng nhận",
+    typed instead of the button "Tôi chưa có giấy chứng nhận" under a loan answer): the
+    question the question model is as sure of as it must be to take over another topic
+    (nlu.questions.OVERRIDE), when it has the words of a question (MIN_WORDS)."""
+    from actions.answers import KNOWLEDGE
+    from nlu.questions import MIN_WORDS, OVERRIDE
+    from vietnamese.text import fold
+
+    latest = tracker.latest_message or {}
+    ranking = (latest.get("question") or {}).get("ranking") or []
+    if (latest.get("intent") or {}).get("name") != "deny" or not ranking:
+        return None
+    top = ranking[0]
+    if float(top.get("confidence") or 0.0) < OVERRIDE or len(fold(latest.get("text") or "").split()) < MIN_WORDS:
+        return None
+    try:
+        entry = KNOWLEDGE.entry(str(top.get("id")), today_in_vietnam())
+    except KeyError:
+        return None
+    return entry if entry.question else None
 
 
 class ActionFallbackTopics(Action):

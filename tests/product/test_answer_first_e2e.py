@@ -206,3 +206,17 @@ def test_an_expungement_story_in_the_loan_form_is_answered_as_asked(product, sta
     assert "Để tiếp tục việc tính" in text(middle) and "ngày nào" in middle[-1]["text"]
     # a plain date still fills the loan form
     assert "Được." in text(answer) and "Phải vay trước hết ngày" in text(answer), text(answer)
+
+
+@pytest.mark.parametrize("story, typed", [
+    ("e mới ra tù tháng trước, muốn vay ít vốn để bán hàng ăn sáng được không", "chưa có giấy chứng nhận"),
+    ("e moi ra tu thang truoc, mun vay it von de ban hang an sang dc ko", "chua co giay chung nhan"),
+])
+def test_a_no_typed_instead_of_the_button_is_understood(product, story, typed):
+    """The loan answer's button "Tôi chưa có giấy chứng nhận", typed as a "no": its answer, not the menu."""
+    [first, no] = chat(product, story, typed)
+    assert "Tôi chưa có giấy chứng nhận" in [b["title"] for r in first for b in r.get("buttons") or []]
+    assert "chưa vay theo Quyết định 22 được" in text(no), text(no)
+    assert "Anh/chị muốn hỏi về việc gì?" not in text(no)
+    [bare] = chat(product, "không")
+    assert "Anh/chị muốn hỏi về việc gì?" in text(bare)   # a bare "no" with nothing asked: the menu
