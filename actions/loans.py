@@ -31,7 +31,8 @@ SLOT_FOR = {"purpose": "loan_purpose", "has_certificate": "loan_has_certificate"
 SLOTS = (*SLOT_FOR.values(), "loan_amount", "loan_penalty", "loan_early_release", "loan_cancelled")
 _TRAINING = re.compile(r"\b(hoc nghe|hoc lai|di hoc|dao tao|hoc phi)\b")
 _PRODUCTION = re.compile(r"\b(lam an|san xuat|kinh doanh|buon ban|mo (tiem|quan|cua hang|xuong|hang|sap|tap hoa)|"
-                         r"chan nuoi|trong trot|nuoi|lam nghe|tao viec lam|mua xe|"
+                         r"chan nuoi|trong trot|nuoi|lam nghe|tao viec lam|mua xe|trang trai|lam (vuon|ruong|rau)|trong (rau|cay|lua|hoa)|"
+                         r"sua (xe|dien|dien thoai)|may mac|lam may|"
                          r"ban (hang|do|com|pho|bun|chao|xoi|banh|nuoc|rau|trai cay|hoa qua|tap hoa|quan ao|"
                          r"an sang|an vat|ca phe|cafe|online|rong|le|thit|ca)|"
                          r"quan (an|com|pho|nuoc)|xe (day|om|ba gac)|chay (xe|grab)|mua ban|tieu thuong)\b")
@@ -308,7 +309,7 @@ def rule_answer(dispatcher: CollectingDispatcher, said: dict[str, Any], today: d
     purpose = said.get("loan_purpose") or ASSUMED["loan_purpose"]
     case = case_from_slots({**said, "loan_purpose": purpose, "loan_has_certificate": True,
                             "loan_completed_on": today.isoformat()})
-    qd22 = precheck(case, KNOWLEDGE, today).programmes[0]
+    qd22, jobs = precheck(case, KNOWLEDGE, today).programmes[:2]
     amount = format_money(qd22.max_amount, locale)
     if qd22.per_month:
         amount = gettext("%(amount)s a month", locale) % {"amount": amount}
@@ -320,17 +321,28 @@ def rule_answer(dispatcher: CollectingDispatcher, said: dict[str, Any], today: d
     lines = [gettext(head, locale) % {"limit": format_period(Period.parse(KNOWLEDGE.value("qd22.apply_within", today)),
                                                        locale),
                                 "amount": amount, "rate": format_rate(qd22.rate, locale)}]
-    if qd22.collateral == "none":
-        lines.append(gettext("No collateral is needed.", locale))
-    if qd22.term and not qd22.per_month:  # "vay 100tr thì trả trong mấy năm": the term is part of the answer
-        lines.append(gettext("Longest term: %(term)s.", locale) % {"term": format_period(qd22.term, locale)})
+    # "vay 200 triệu làm trang trại được không": more than QĐ 22 lends, but the job-creation
+    # loan may lend it (not both for one purpose, QĐ 22 Điều 3 khoản 3). Said instead of
+    # the collateral and the term, which were not asked.
+    other = ("amount_over_cap" in qd22.reasons and jobs.status not in ("not_applicable", "not_eligible")
+             and jobs.max_amount is not None and "amount_over_cap" not in jobs.reasons)
+    facts = ["poor_household_rate"]
+    if other:
+        lines.append(gettext("The job-creation loan lends up to %(amount)s, which covers it; the two cannot be "
+                             "taken together for one purpose.", locale)
+                     % {"amount": format_money(jobs.max_amount, locale)})
+        facts.append("jobs.individual_max")
+    else:
+        if qd22.collateral == "none":
+            lines.append(gettext("No collateral is needed.", locale))
+        if qd22.term and not qd22.per_month:  # "vay 100tr thì trả trong mấy năm": the term is part of the answer
+            lines.append(gettext("Longest term: %(term)s.", locale) % {"term": format_period(qd22.term, locale)})
     phrase = ASSUMPTION_PHRASES["loan_purpose"]
     if purpose != "training":
         lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
                      % {"assumptions": gettext(phrase, locale)}
                      if not said.get("loan_purpose") else "")
-    lines += caution_and_citation(["poor_household_rate"], today, locale,
-                                  lead=KNOWLEDGE.entry("loan.qd22", today).sources)[-1:]
+    lines += caution_and_citation(facts, today, locale, lead=KNOWLEDGE.entry("loan.qd22", today).sources)[-1:]
     dispatcher.utter_message(text="\n".join(line for line in lines if line))
     return answer_first_form(said)
 

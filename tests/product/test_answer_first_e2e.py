@@ -220,3 +220,14 @@ def test_a_no_typed_instead_of_the_button_is_understood(product, story, typed):
     assert "Anh/chị muốn hỏi về việc gì?" not in text(no)
     [bare] = chat(product, "không")
     assert "Anh/chị muốn hỏi về việc gì?" in text(bare)   # a bare "no" with nothing asked: the menu
+
+
+@pytest.mark.parametrize("question", ["vay vốn 200 triệu làm trang trại được không", "vay von 200 trieu lam trang trai duoc khong"])
+def test_more_than_qd22_lends_names_the_loan_that_covers_it(product, question):
+    """200 triệu is over QĐ 22's cap but within the job-creation loan's: both said, and that
+    the two cannot be taken for one purpose (QĐ 22 Điều 3 khoản 3); "trang trại" is a purpose."""
+    [first] = chat(product, question)
+    answer = first[0]["text"]
+    assert answer.startswith("Không vay được số tiền đó") and "tối đa 100.000.000" in answer, answer
+    assert "Vay hỗ trợ tạo việc làm cho vay tới 200.000.000" in answer and "Nghị định 338/2025" in answer
+    assert "Tôi giả định" not in answer and len(answer) <= 500
