@@ -27,6 +27,11 @@ DEV2 = PROJECT_ROOT / "tests" / "nlu" / "questions_dev2"
 # The third dev set (2026-12-01): written from each entry's question and answer
 # before the round of tuning on the intent gate; 1 clean, 2 no-diacritics, 3 teencode.
 DEV3 = PROJECT_ROOT / "tests" / "nlu" / "questions_dev3"
+# The fourth dev set (2026-12-01): written from each entry's question and answer
+# as people type on Zalo (context first, chat forms), before the round of tuning
+# that followed dev3; 1 clean, 1 no-diacritics, 2 teencode (which may keep a few
+# marks, "đc", "ạ", as typed).
+DEV4 = PROJECT_ROOT / "tests" / "nlu" / "questions_dev4"
 DAYS = (dt.date(2026, 1, 2), dt.date(2026, 7, 1), dt.date(2026, 11, 30))
 # A legal figure written as a literal: a number followed by a unit (the
 # placeholders {money:…}, {period:…} … are the only way figures get in).
@@ -106,7 +111,7 @@ def test_every_question_has_a_dev_set_with_two_per_slice():
             assert not re.search(r"[à-ỹđ]", text.lower()), (q["id"], text)
 
 
-@pytest.mark.parametrize("directory", [DEV, DEV2, DEV3], ids=["dev", "dev2", "dev3"])
+@pytest.mark.parametrize("directory", [DEV, DEV2, DEV3, DEV4], ids=["dev", "dev2", "dev3", "dev4"])
 def test_no_dev_message_is_a_training_example(directory):
     """The dev sets are tuned on, so they must stay apart from the examples too:
     a dev message copied into training would only measure memory."""
@@ -146,6 +151,23 @@ def test_the_third_dev_set_is_not_an_earlier_one():
     earlier = {folded(t) for d in (DEV, DEV2) for q in heldout(d) for s in ("clean", "nodiac", "teencode")
                for t in q[s]}
     assert not [t for q in heldout(DEV3) for s in ("clean", "nodiac", "teencode") for t in q[s]
+                if folded(t) in earlier]
+
+
+def test_every_question_has_a_fourth_dev_set():
+    ids = {e.id for e in KB.questions()}
+    qs = heldout(DEV4)
+    assert {q["id"] for q in qs} == ids and len(qs) == len(ids)
+    for q in qs:
+        assert (len(q["clean"]), len(q["nodiac"]), len(q["teencode"])) == (1, 1, 2), q["id"]
+        for text in q["nodiac"]:
+            assert not re.search(r"[à-ỹđ]", text.lower()), (q["id"], text)
+
+
+def test_the_fourth_dev_set_is_not_an_earlier_one():
+    earlier = {folded(t) for d in (DEV, DEV2, DEV3) for q in heldout(d) for s in ("clean", "nodiac", "teencode")
+               for t in q[s]}
+    assert not [t for q in heldout(DEV4) for s in ("clean", "nodiac", "teencode") for t in q[s]
                 if folded(t) in earlier]
 
 
