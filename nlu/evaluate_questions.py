@@ -5,6 +5,7 @@
     .venv-rasa/bin/python -m nlu.evaluate_questions --dir tests/nlu/questions_dev   (the dev set)
     .venv-rasa/bin/python -m nlu.evaluate_questions --dir tests/nlu/questions_dev2  (the second dev set)
     .venv-rasa/bin/python -m nlu.evaluate_questions --dir tests/nlu/questions_dev3  (the third dev set)
+    .venv-rasa/bin/python -m nlu.evaluate_questions --dir tests/nlu/questions_dev4  (the fourth dev set)
 
 Scores the question entry the trained model chooses for every message of
 tests/nlu/questions_heldout/*.yml (written before the training examples and

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -76,6 +76,16 @@ def _key(token: str) -> str:
     return lowered if len(lowered) < 2 else fold(lowered)
 
 
+def _phrase_table(path: Path, phrases: dict[str, str]) -> dict[str, dict[str, str]]:
+    table: dict[str, dict[str, str]] = {}
+    for key, value in phrases.items():
+        parts = fold(nfc(key)).split()
+        if len(parts) != 2:
+            raise ValueError(f"{path}: phrase '{key}' must be two words")
+        table.setdefault(parts[0], {})[parts[1]] = nfc(value)
+    return table
+
+
 @dataclass(frozen=True)
 class Abbreviations:
     """Whole-token replacements plus number-unit suffixes ("50tr" → "50 triệu").
@@ -88,6 +98,9 @@ class Abbreviations:
     words: dict[str, str]
     number_units: dict[str, str]
     digest: str
+    # Two-word forms read together ("nc ngoài" is nước ngoài, while "nc" alone is
+    # nói chuyện): folded first word → folded second word → expansion.
+    phrases: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | str = DEFAULT_ABBREVIATIONS) -> "Abbreviations":
@@ -96,7 +109,8 @@ class Abbreviations:
         data = yaml.safe_load(raw) or {}
         words = data.get("words") or {}
         units = data.get("number_units") or {}
-        for section, table in (("words", words), ("number_units", units)):
+        phrases = data.get("phrases") or {}
+        for section, table in (("words", words), ("number_units", units), ("phrases", phrases)):
             if not isinstance(table, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) and k and v for k, v in table.items()
             ):
@@ -105,6 +119,7 @@ class Abbreviations:
             words={_key(k): nfc(v) for k, v in words.items()},
             number_units={fold(k): nfc(v) for k, v in units.items()},
             digest=hashlib.sha256(raw).hexdigest(),
+            phrases=_phrase_table(path, phrases),
         )
 
     def _number_unit_re(self) -> re.Pattern[str]:
@@ -130,4 +145,17 @@ class Abbreviations:
         return token
 
     def expand(self, text: str) -> str:
-        return " ".join(self.expand_token(t) for t in text.split())
+        tokens = text.split()
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            if i + 1 < len(tokens) and self.phrases:
+                second = self.phrases.get(fold(tokens[i]))
+                m = _EDGE_PUNCT.match(tokens[i + 1])
+                if second and m and not _EDGE_PUNCT.match(tokens[i]).group(3) and fold(m.group(2)) in second:
+                    out.append(m.group(1) + second[fold(m.group(2))] + m.group(3))
+                    i += 2
+                    continue
+            out.append(self.expand_token(tokens[i]))
+            i += 1
+        return " ".join(out)

@@ -59,6 +59,11 @@ def abbr() -> Abbreviations:
         ("300K", "300 nghìn"),
         ("lam cccd", "lam căn cước công dân"),
         ("e mún hỏi", "em muốn hỏi"),
+        # two words read together: "nc" alone is nói chuyện, "nc ngoài" nước ngoài
+        ("di nc ngoai dc ko", "di nước ngoài được không"),
+        ("đi nc ngoài, dc ko", "đi nước ngoài, được không"),
+        ("nc vs ai z", "nói chuyện với ai vậy"),
+        ("nop hs xong bao h co kq", "nop hồ sơ xong bao giờ co kết quả"),
     ],
 )
 def test_abbreviations_expand(abbr, typed, expanded):
@@ -69,6 +74,13 @@ def test_one_letter_keys_match_exactly_only(abbr):
     # "à"/"á" fold to "a" but must not become "anh".
     assert abbr.expand("vậy à") == "vậy à"
     assert abbr.expand("a ơi") == "anh ơi"
+
+
+def test_a_phrase_must_be_two_words(tmp_path):
+    bad = tmp_path / "abbr.yml"
+    bad.write_text("words:\n  ko: không\nphrases:\n  nc: nước\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="two words"):
+        Abbreviations.load(bad)
 
 
 def test_malformed_table_names_the_file(tmp_path):
