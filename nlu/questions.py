@@ -191,6 +191,12 @@ FALLBACK_OVERRIDE = 0.7
 # none of the third dev set's erasure or enrollment questions (highest 0.980 and
 # 0.952); their flows answer those questions (what is erased, the code).
 GUARDED = {"checkin": 0.99, "request_human": 0.97}
+# ...but enrollment and erasure share a verb with papers ("đăng ký", "xóa"): a message routed
+# there that names a paper or a record (none of their NLU examples does) is a question about
+# that paper (2026-12-01: "giờ đăng ký tạm trú ở đâu" → enroll 0.83 had the enrollment reply).
+FLOWS_OF_THE_ASSISTANT = frozenset({"enroll", "erase_my_data"})
+NAMES_A_PAPER = re.compile(r"\b(tam tru|thuong tru|cu tru|ho khau|can cuoc|cccd|cmnd|ly lich|lltp|an tich|"
+                           r"giay chung nhan|khai sinh|ket hon|vay)\b")
 # A bare topic ("vay vốn", "tạm trú", "hỗ trợ") gets the topic answer, not a guess
 # at one question: a question needs at least this many words (folded, expanded).
 MIN_WORDS = 3
@@ -274,7 +280,8 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
            accept: float = ACCEPT, override: float = OVERRIDE, words: int = MIN_WORDS,
            folded: str = "", term_months: float | None = None) -> Choice:
     ranking = [(q, c) for q, c in pred.ranking if q != OTHER]
-    if not intent or intent in NEVER or words < MIN_WORDS:
+    named_paper = intent in FLOWS_OF_THE_ASSISTANT and bool(NAMES_A_PAPER.search(folded))
+    if not intent or intent in NEVER and not named_paper or words < MIN_WORDS:
         return Choice(None, 0.0, None, ranking)
     scored = sorted(((q, c) for q, c in pred.all if q != OTHER), key=lambda p: -p[1])
     if not scored:
@@ -283,6 +290,15 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
     qid, confidence = scored[0]
     runner_up = scored[1][1] if len(scored) > 1 else 0.0
     intents = questions[qid]["intents"]
+    if named_paper:
+        # "e ra tù mà nhà bán mất rồi, giờ đăng ký tạm trú ở đâu" is not enrollment: answered as a
+        # question of the paper's own topic, with that topic's thresholds; the assistant's own
+        # questions (its intents are those flows') keep the flow.
+        clear = confidence >= CLEAR and confidence >= CLEAR_RATIO * runner_up
+        own = next((i for i in intents if i not in NEVER and i not in GUARDED), None)
+        if own is None or not (confidence >= accept or clear):
+            return Choice(None, confidence, None, ranking)
+        return Choice(qid, confidence, own, ranking)
     if intent in GUARDED:
         if confidence < GUARDED[intent]:
             return Choice(None, confidence, None, ranking)

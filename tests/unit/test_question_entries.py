@@ -241,6 +241,17 @@ def test_crisis_forms_and_buttons_never_get_a_question(intent):
     assert choose(pred(**{"loan.a": 0.99}), intent, QUESTIONS).id is None
 
 
+@pytest.mark.parametrize("intent", ["enroll", "erase_my_data"])
+def test_enrollment_or_erasure_that_names_a_paper_is_a_question_of_that_paper(intent):
+    """"đăng ký tạm trú" is not enrolling with Lối Về: the paper's question, with its own thresholds."""
+    probs = pred(**{"residence.a": 0.33, "loan.a": 0.1, "loan.b": 0.05})
+    assert choose(probs, intent, QUESTIONS, words=9, folded="nha ban mat roi gio dang ky tam tru o dau") \
+        == Choice("residence.a", 0.33, "ask_residence", probs.ranking[:3])
+    assert choose(probs, intent, QUESTIONS, words=4, folded="toi muon dang ky").id is None      # the flow's own words
+    assert choose(pred(**{"residence.a": 0.2, "loan.a": 0.15, "loan.b": 0.1}), intent, QUESTIONS, words=6,
+                  folded="dang ky tam tru di").id is None                                     # not sure enough
+
+
 def test_a_clear_winner_of_the_routed_topic_is_chosen_below_the_threshold():
     c = choose(pred(**{"loan.a": 0.2, "loan.b": 0.06, "residence.a": 0.05}), "ask_loan", QUESTIONS)
     assert (c.id, c.intent) == ("loan.a", None)
