@@ -296,11 +296,14 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
 # Question words, folded and expanded (Folder): a clause without one is no question.
 # "không" and "chưa" ask only at the end ("vay được không", "có … chưa"), not as a negation
 # ("không có tài sản thế chấp", "cải tạo không giam giữ", "chưa có giấy").
+# "mấy" before people counts them ("nhận mấy người vào làm"), it does not ask.
 _QUESTION_WORDS = re.compile(
-    r"\b(bao nhieu|bao lau|bao gio|o dau|dau|gi|nao|may|sao|ai|co phai|the nao|ra sao)\b"
+    r"\b(bao nhieu|bao lau|bao gio|o dau|dau|gi|nao|may(?! (?:nguoi|anh|chi|em|ban|dua))|sao|ai|co phai|"
+    r"the nao|ra sao)\b"
     r"|\b(khong|chua)(?:\s+[a-z0-9]+){0,2}\s*$")
 _CUT_PUNCT = re.compile(r"[?;!\n]+|,")
-_CUT_WORDS = re.compile(r"\b(?:va|voi lai|voi|con|roi|them nua|ngoai ra|cho hoi them)\b")
+# "với" alone joins nouns ("báo cáo với UBND xã"); "với lại" joins questions.
+_CUT_WORDS = re.compile(r"\b(?:va|voi lai|con|roi|them nua|ngoai ra|cho hoi them)\b")
 # At most this many questions answered from one message.
 MAX_QUESTIONS = 3
 

@@ -37,6 +37,9 @@ def test_two_questions_are_cut_into_two_clauses(fold, message, expected):
     "e mới ra tù tháng trước, mún vay ít vốn để bán hàng ăn sáng dc ko",
     "vay 50 triệu để chăn nuôi và trồng trọt thì có phải thế chấp không",
     "Bị phạt tù 3 năm thì sau bao lâu được xóa án tích?",
+    # found on the dev sets (2026-12-01): "với" joins nouns, "mấy người" counts
+    "nguoi giup do co phai bao cao voi ubnd xa khong",
+    "Xưởng của tôi có nhận mấy người từng đi tù vào làm, vậy xưởng có được vay vốn ưu đãi không?",
 ])
 def test_one_question_stays_one_clause(fold, message):
     assert len(clauses(message, fold)) == 1, clauses(message, fold)
