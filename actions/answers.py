@@ -7,6 +7,7 @@ note, the full citation and the caution behind "Xem chi tiết"."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -16,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import answer_with_details
 from actions.knowledge import KNOWLEDGE
 from actions.menu import tracker_locale
+from vietnamese import text as vtext
 from vietnamese.clock import today_in_vietnam
 from bot.domain.knowledge import Answer, Entry
 from bot.i18n import N_, caution_text, citation_line, formatters, gettext
@@ -39,6 +41,8 @@ def utter_entries(dispatcher: CollectingDispatcher, entries: list, today, locale
     tiết" when there is more to say) go on the last one. Returns the events to
     keep (pass ``tracker``: without it, nothing is remembered for the button)."""
     fmt = formatters(locale)
+    if tracker is not None:   # the answer for the case the message names ("cải tạo không giam giữ")
+        entries = [KNOWLEDGE.variant(e, today, *message_texts(tracker)) for e in entries]
     answers = [KNOWLEDGE.render(entry, today, fmt) for entry in entries]
     parts = [short_and_details(a, locale) for a in answers]
     unverified = [a for a in answers if not a.verified]
@@ -51,6 +55,17 @@ def utter_entries(dispatcher: CollectingDispatcher, entries: list, today, locale
     details = "\n\n".join(d for _, d in parts if d)
     return answer_with_details(dispatcher, tracker, [s for s, _ in parts], details, caution=caution,
                                buttons=buttons, locale=locale)
+
+
+@lru_cache(maxsize=1)
+def _abbreviations() -> vtext.Abbreviations:
+    return vtext.Abbreviations.load()
+
+
+def message_texts(tracker: Tracker) -> tuple[str, ...]:
+    """The latest message as typed and with its abbreviations expanded ("ctkgg")."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    return (text, _abbreviations().expand(vtext.normalize(text))) if text else ()
 
 
 # Calculators a question entry may offer (``offer`` in the knowledge files).
@@ -104,9 +119,33 @@ def utter_question(dispatcher: CollectingDispatcher, entry: Entry, today: dt.dat
     """One bubble: the short answer and its one-line citation, the calculators it
     offers, and "Xem chi tiết" when there is more (the entry's details, the full
     citation), kept in the ``details`` slot for action_show_details."""
+    entries = asked_with(tracker, entry, today)
+    offers = dict.fromkeys(o for e in entries for o in e.offer)
     buttons = [{"title": gettext(OFFER_BUTTONS[o][0], locale), "payload": OFFER_BUTTONS[o][1]}
-               for o in entry.offer if o in OFFER_BUTTONS]
-    return utter_entries(dispatcher, [entry], today, locale, buttons, tracker=tracker)
+               for o in offers if o in OFFER_BUTTONS]
+    return utter_entries(dispatcher, entries, today, locale, buttons, tracker=tracker)
+
+
+def asked_with(tracker: Tracker, entry: Entry, today: dt.date) -> list[Entry]:
+    """``entry`` and the other questions the latest message asked with it ("làm ở đâu và
+    mất bao lâu": nlu.questions.choose_many), in the order asked, each valid today and
+    answered in a bubble of its own; just ``entry`` when it asked one."""
+    question = (tracker.latest_message or {}).get("question") or {}
+    several = question.get("several") if isinstance(question, dict) else None
+    if not several or question.get("id") != entry.id or entry.id not in several:
+        return [entry]
+    out = []
+    for qid in several:
+        if qid == entry.id:
+            out.append(entry)   # as the action gave it (its offer may have been widened)
+            continue
+        try:
+            other = KNOWLEDGE.entry(str(qid), today)
+        except KeyError:
+            continue
+        if other.question:
+            out.append(other)
+    return out
 
 
 class ActionAnswer(Action):

@@ -488,11 +488,18 @@ class QuestionRetriever(GraphComponent, IntentClassifier):
                 continue
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             folded = self.model.fold(text)
+            term_months = nq.prison_term_months(message.get(ENTITIES) or [])
             choice = nq.choose(self.model.predict(text), intent, self.questions,
-                               words=len(folded.split()), folded=folded,
-                               term_months=nq.prison_term_months(message.get(ENTITIES) or []))
+                               words=len(folded.split()), folded=folded, term_months=term_months)
+            # Two questions in one message ("làm ở đâu và mất bao lâu"): each is answered, in
+            # the order asked (``several``, actions.answers.utter_question); ``id`` stays the one
+            # the whole message chose when it is one of them, else the first clause's.
+            several = nq.choose_many(self.model, text, intent, self.questions, term_months)
+            if several and choice.id not in {c.id for c in several}:
+                choice = several[0]
             message.set("question", {"id": choice.id, "confidence": round(choice.confidence, 4),
-                                     "ranking": [{"id": q, "confidence": round(c, 4)} for q, c in choice.ranking]},
+                                     "ranking": [{"id": q, "confidence": round(c, 4)} for q, c in choice.ranking],
+                                     "several": [c.id for c in several]},
                         add_to_output=True)
             if choice.id and choice.intent and choice.intent != intent:
                 routed = {INTENT_NAME_KEY: choice.intent, PREDICTED_CONFIDENCE_KEY: choice.confidence}

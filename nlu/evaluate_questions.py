@@ -108,6 +108,9 @@ def evaluate(model: str, directory: Path = HELDOUT_DIR) -> dict[str, Any]:
     per_file = {f: per_slice([r for r, rf in zip(rows, rows_files) if rf[3] == f],
                              [c for c, rf in zip(product, rows_files) if rf[3] == f]) for f in files}
     wrong_answers = sum(1 for (gold, _, _), got in zip(rows, product) if got is not None and got != gold)
+    # Each set asks one question per message: a message answered with more than one
+    # question (nlu.questions.choose_many) is a changed single-question answer.
+    several = sum(1 for p in parsed if (p.get("question") or {}).get("several"))
     wrong = [(gold, sl, text, got, (p.get("intent") or {}).get("name"))
              for (gold, sl, text), got, p in zip(rows, product, parsed) if got != gold]
 
@@ -132,6 +135,7 @@ def evaluate(model: str, directory: Path = HELDOUT_DIR) -> dict[str, Any]:
         "product": per_slice(rows, product),
         "product_per_file": per_file,
         "wrong_answers": wrong_answers,
+        "several_answered": several,
         "model_alone": per_slice(rows, plain),
         "model_with_other_class": per_slice(rows, other),
         "nearest_example": per_slice(rows, knn),
@@ -167,6 +171,8 @@ def report(r: dict[str, Any]) -> str:
         row("nearest example (vietnamese.retrieval, TF-IDF cosine)", r["nearest_example"]),
         "",
         f"Product, wrong question answered (not the topic answer): {r['wrong_answers']} of {r['messages']}.",
+        f"Product, messages answered with more than one question (two questions in one message): "
+        f"{r.get('several_answered', 0)} of {r['messages']}.",
         "",
         "Product per file:",
         "",

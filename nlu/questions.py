@@ -106,7 +106,11 @@ class QuestionModel:
         return self
 
     def predict_many(self, texts: list[str]) -> list[Prediction]:
-        probs = self.pipeline.predict_proba([self.fold(t) for t in texts])
+        return self.predict_folded([self.fold(t) for t in texts])
+
+    def predict_folded(self, folded: list[str]) -> list[Prediction]:
+        """As ``predict_many``, for texts already folded (``self.fold``)."""
+        probs = self.pipeline.predict_proba(folded)
         classes = list(self.pipeline.classes_)
         out = []
         for row in probs:
@@ -319,3 +323,109 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
     if confidence >= override and (routed_has_questions or intent in NO_TOPIC):
         return Choice(qid, confidence, intents[0], ranking)
     return Choice(None, confidence, None, ranking)
+
+
+# --- two questions in one message (issue 14) ------------------------------------
+# "vay theo QĐ 22 được bao nhiêu, lãi suất bao nhiêu?", "phiếu LLTP làm ở đâu và
+# mất bao lâu": the message is cut at question boundaries ("?", ",", ";", "và",
+# "với lại", "còn", "rồi", "thêm nữa", "ngoài ra") into clauses that each hold a
+# question word; a cut whose either side holds none is not made. A later clause
+# that names no subject ("mất bao lâu") is also scored with the first clause's
+# words before its question word ("phiếu lý lịch tư pháp làm"); the more
+# confident reading counts. Both (or all) clauses must pass the same gate as a
+# whole message (``choose``), at ACCEPT at least, and name distinct entries.
+
+# Question words, folded and expanded (Folder): a clause without one is no question.
+# "không" and "chưa" ask only at the end ("vay được không", "có … chưa"), not as a negation
+# ("không có tài sản thế chấp", "cải tạo không giam giữ", "chưa có giấy").
+# "mấy" before people counts them ("nhận mấy người vào làm"), it does not ask.
+_QUESTION_WORDS = re.compile(
+    r"\b(bao nhieu|bao lau|bao gio|o dau|dau|gi|nao|may(?! (?:nguoi|anh|chi|em|ban|dua))|sao|ai|co phai|"
+    r"the nao|ra sao)\b"
+    r"|\b(khong|chua)(?:\s+[a-z0-9]+){0,2}\s*$")
+_CUT_PUNCT = re.compile(r"[?;!\n]+|,")
+# "với" alone joins nouns ("báo cáo với UBND xã"); "với lại" joins questions.
+_CUT_WORDS = re.compile(r"\b(?:va|voi lai|con|roi|them nua|ngoai ra|cho hoi them)\b")
+# At most this many questions answered from one message.
+MAX_QUESTIONS = 3
+
+
+def _has_question(folded: str) -> bool:
+    return bool(_QUESTION_WORDS.search(folded))
+
+
+def _merge(pieces: list[str]) -> list[str]:
+    """Attach every piece without a question word to the one before it (or the next)."""
+    out: list[str] = []
+    carry = ""
+    for piece in pieces:
+        piece = piece.strip()
+        if not piece:
+            continue
+        if _has_question(piece):
+            out.append(f"{carry} {piece}".strip())
+            carry = ""
+        elif out:
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            carry = f"{carry} {piece}".strip()
+    if carry:
+        if out:
+            out[-1] = f"{out[-1]} {carry}"
+        else:
+            out.append(carry)
+    return out
+
+
+def clauses(text: str, fold: Folder) -> list[str]:
+    """The folded clauses of a message, one per question it asks (one clause when it
+    asks one, or when a cut would leave a side without a question word)."""
+    pieces: list[str] = []
+    for part in _CUT_PUNCT.split(text):
+        folded = fold(part)
+        cuts = [m.start() for m in _CUT_WORDS.finditer(folded)]
+        start = 0
+        for at in cuts:
+            left, right = folded[start:at], folded[at:]
+            if _has_question(left) and _has_question(_CUT_WORDS.sub("", right, count=1)):
+                pieces.append(left)
+                start = at
+        pieces.append(folded[start:])
+    pieces = [_CUT_WORDS.sub("", p, count=1).strip() if _CUT_WORDS.match(p.strip()) else p.strip()
+              for p in pieces]
+    return _merge(pieces)
+
+
+def subject(clause: str) -> str:
+    """The words of a clause before its first question word ("phieu ly lich tu phap lam")."""
+    m = _QUESTION_WORDS.search(clause)
+    return clause[:m.start()].strip() if m else clause
+
+
+def choose_many(model: QuestionModel, text: str, intent: str | None, questions: Mapping[str, dict],
+                term_months: float | None = None) -> list[Choice]:
+    """The distinct questions a message asks, one per clause, when it asks two or
+    more and each passes the gate confidently; else []."""
+    if not intent or intent in NEVER:
+        return []
+    parts = clauses(text, model.fold)
+    if len(parts) < 2:
+        return []
+    head = subject(parts[0])
+    readings = [parts[0]]
+    for p in parts[1:]:
+        readings += [p, f"{head} {p}".strip()]
+    preds = model.predict_folded(readings)
+    chosen: list[Choice] = []
+    for i, p in enumerate(parts):
+        options = [(preds[0], parts[0])] if i == 0 else [(preds[2 * i - 1], p), (preds[2 * i], readings[2 * i])]
+        best: Choice | None = None
+        for pred, folded in options:
+            c = choose(pred, intent, questions, words=len(folded.split()), folded=folded, term_months=term_months)
+            if c.id and c.confidence >= ACCEPT and (best is None or c.confidence > best.confidence):
+                best = c
+        if best is None:
+            return []
+        if all(best.id != c.id for c in chosen):
+            chosen.append(best)
+    return chosen[:MAX_QUESTIONS] if len(chosen) >= 2 else []

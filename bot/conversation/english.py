@@ -97,7 +97,28 @@ def english_intent(text: str) -> str | None:
     whole, phrases, context = _table()
     if words in whole:
         return whole[words]
-    return _longest(words, phrases) or (_longest(words, context) if _asks(text, words) else None)
+    found = _longest(words, phrases) or (_longest(words, context) if _asks(text, words) else None)
+    if found == OUT_OF_SCOPE:
+        # "open a bank account" is not a loan question, but "open a bank account to get a loan" is:
+        # a topic named outside the out-of-scope phrase still wins.
+        rest = _without(words, [p for p, name, _ in phrases if name == OUT_OF_SCOPE])
+        return _longest(rest, [x for x in phrases if x[1] != OUT_OF_SCOPE]) or found
+    return found
+
+
+# Things people ask that sound like a topic but are not one ("open a bank account" names
+# "bank", a loan word): listed in english.yml under this intent, they get the out-of-scope
+# reply, which says what the assistant helps with.
+OUT_OF_SCOPE = "out_of_scope"
+
+
+def _without(words: tuple[str, ...], drop: list[tuple[str, ...]]) -> tuple[str, ...]:
+    out = list(words)
+    for phrase in sorted(drop, key=len, reverse=True):
+        for i in range(len(out) - len(phrase) + 1):
+            if tuple(out[i:i + len(phrase)]) == phrase:
+                out[i:i + len(phrase)] = [""] * len(phrase)
+    return tuple(out)
 
 
 _QUESTION_WORDS = frozenset("what how can could do does did is are am must should will when where who which why may "
@@ -288,6 +309,30 @@ def english_story(text: str) -> str | None:
     return ", ".join(parts)
 
 
+# Amounts of money as people write them in English: "200 million", "200m", "VND 200 million",
+# "200 million dong", "200,000,000 VND", "₫200,000,000" → "200 triệu", the words the
+# Vietnamese money extractor reads (a stated loan amount is then weighed against the cap).
+_MILLION = re.compile(r"(?<![\w.,])(\d{1,4}(?:[.,]\d+)?)\s*(?:millions?|mil|mn|m)\b", re.I)
+_FULL = re.compile(r"(?<![\w.,])(?:₫|vnd|vnđ|đ)?\s*(\d{1,3}(?:[,.]\d{3}){2,3})\s*(?:₫|vnd|vnđ|dong|đồng|đ)?(?![\w.,]\d)",
+                   re.I)
+
+
+def english_money(text: str) -> list[str]:
+    """The amounts of money an English message states, as "N triệu", in the order typed."""
+    found: list[tuple[int, str]] = []
+    for m in _MILLION.finditer(text):
+        n = float(m.group(1).replace(",", "."))
+        found.append((m.start(), f"{n:g} triệu"))
+    for m in _FULL.finditer(text):
+        digits = int(re.sub(r"[,.]", "", m.group(1)))
+        if digits >= 1_000_000:
+            found.append((m.start(), f"{digits / 1_000_000:g} triệu"))
+    return [vi for _, vi in sorted(found)]
+
+
+# Questions about the most one may borrow: with an amount stated, the amount is weighed instead.
+AMOUNT_QUESTIONS = frozenset({"loan.qd22.amount", "loan.jobs.amount"})
+
 STORY_QUESTIONS = {"ask_expungement": "bao giờ được xóa án tích?", "ask_loan": "tôi có vay vốn được không?",
                    "ask_criminal_record": "xin phiếu lý lịch tư pháp có ghi án không?"}
 
@@ -305,10 +350,12 @@ def english_turn(text: str) -> EnglishTurn:
     if story is not None and intent is None:
         return EnglishTurn(story)   # an answer to a form's question, or facts with no question
     question = english_question(text)
+    if question in AMOUNT_QUESTIONS and english_money(text):
+        question = None   # "what is the maximum, can I borrow 200 million?": that amount against the cap
     if question is not None:
         return EnglishTurn(f"/{_question_topics().get(question, intent)}", question)
     answer = english_answer(text)
-    money = re.findall(r"\d+\s*triệu", glossed(text))
+    money = english_money(text)
     if intent == "ask_loan" and (answer or money):   # "I want to borrow 50 million to raise pigs"
         return EnglishTurn(" ".join(["tôi muốn vay", *money, *([f"để {answer}"] if answer else [])]))
     if intent is not None:

@@ -92,11 +92,21 @@ class Entry(Item):
     # first, at most the second (None: no upper bound). A message that says
     # the sentence ("tù 9 năm") picks the entry whose range holds it.
     prison_years: tuple[float, float | None] | None = None
+    # An answer for a particular case of another entry (a question or a topic answer; not
+    # a question itself): it answers instead of entry ``e`` when the message names one of
+    # its phrases ("cải tạo không giam giữ" asked with the căn cước question):
+    # ((e, (phrases…)), …). A phrase "a|b + c|d" needs a or b, and c or d.
+    variant_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def named_in(self, text: str) -> bool:
         """Whether the message names one of the entry's keywords (folded, whole words)."""
-        folded = f" {' '.join(re.findall(r'[0-9a-z/]+', fold(text)))} "
-        return any(f" {k} " in folded for k in self.keywords)
+        return _names(text, self.keywords)
+
+
+def _names(text: str, phrases: tuple[str, ...]) -> bool:
+    folded = f" {' '.join(re.findall(r'[0-9a-z/]+', fold(text)))} "
+    return any(all(any(f" {alt.strip()} " in folded for alt in part.split("|")) for part in k.split(" + "))
+               for k in phrases)
 
 
 @dataclass(frozen=True)
@@ -243,20 +253,34 @@ class KnowledgeBase:
                 offer = raw.get("offer") or []
                 if not isinstance(offer, list) or set(offer) - set(OFFERS):
                     raise _err(name, item, "offer", f"expected a list of {', '.join(OFFERS)}")
+                variant_of = raw.get("variant_of") or {}
+                if not isinstance(variant_of, dict) or not all(
+                        isinstance(q, str) and isinstance(ps, list) and ps and all(isinstance(p, str) and p.strip()
+                                                                                    for p in ps)
+                        for q, ps in variant_of.items()):
+                    raise _err(name, item, "variant_of", "expected {question id: [phrases]}")
+                if variant_of and (question or intents):
+                    raise _err(name, item, "variant_of", "a variant answers for another entry: no question, no intents")
                 entries.append(Entry(**_common(raw, name, item), topic=str(raw.get("topic") or ""),
                                      intents=tuple(intents), answer=answer.strip(),
                                      change_note=str(raw.get("change_note") or "").strip(),
                                      keywords=tuple(fold(k) for k in keywords),
                                      question=question, examples=tuple(x.strip() for x in examples),
                                      details=str(raw.get("details") or "").strip(), offer=tuple(offer),
-                                     prison_years=tuple(prison_years) if prison_years is not None else None))
+                                     prison_years=tuple(prison_years) if prison_years is not None else None,
+                                     variant_of=tuple((q, tuple(fold(p) for p in ps))
+                                                      for q, ps in variant_of.items())))
         kb = cls(facts, entries)
         kb._check_references()
         return kb
 
     def _check_references(self) -> None:
         ids = [i.id for i in self.facts]
+        known = {e.id for e in self.entries if not e.variant_of}
         for e in self.entries:
+            for eid, _ in e.variant_of:
+                if eid not in known:
+                    raise KnowledgeError(f"{e.file}: entry '{e.id}': field 'variant_of': no entry '{eid}'")
             for kind, fact_id in _PLACEHOLDER.findall(f"{e.answer}\n{e.details}\n{e.change_note}"):
                 versions = [f for f in self.facts if f.id == fact_id]
                 if not versions:
@@ -301,6 +325,16 @@ class KnowledgeBase:
         """Question-level entries (valid on ``on`` when given): chosen by what the
         message asks (nlu.components.QuestionRetriever), never by intent alone."""
         return [e for e in self.entries if e.question and (on is None or e.valid_on(on))]
+
+    def variant(self, entry: Entry, on: dt.date, *texts: str) -> Entry:
+        """The answer for the case the message names, when an entry is a ``variant_of``
+        this one and one of ``texts`` (the message as typed, and with its
+        abbreviations expanded) names one of its phrases; else ``entry`` itself."""
+        for e in self.entries:
+            for eid, phrases in e.variant_of:
+                if eid == entry.id and e.valid_on(on) and any(_names(t, phrases) for t in texts):
+                    return e
+        return entry
 
     def entry(self, entry_id: str, on: dt.date) -> Entry:
         for e in self.entries:

@@ -249,3 +249,19 @@ def test_an_english_term_said_as_time_inside_is_the_sentence(text, sentence):
     after the person had told it (acceptance_fresh2 follow-up probe)."""
     from bot.conversation.english import english_story
     assert english_story(text).startswith(sentence)
+
+
+@pytest.mark.parametrize("text", ["Can I borrow 200 million?", "can i borrow 200m", "Can I borrow VND 200 million?",
+                                  "Can I borrow 200,000,000 dong?", "What is the maximum, can I borrow 200 million?"])
+def test_an_english_loan_amount_reaches_the_model_as_vietnamese_money(text):
+    """The amount is weighed against the cap as on the Vietnamese page (gap 4, 2026-12-01)."""
+    assert english_turn(text) == english_turn("I want to borrow 200 million") \
+        == type(english_turn(text))("tôi muốn vay 200 triệu")
+
+
+@pytest.mark.parametrize("text", ["Can I open a bank account?", "how do I open a bank account", "I need an ATM card"])
+def test_a_bank_account_is_not_a_loan_question(text):
+    """"bank" is a loan word, "bank account" is not a loan (gap 5, 2026-12-01): the out-of-scope reply."""
+    assert english_intent(text) == "out_of_scope"
+    assert english_turn(text).text == "/out_of_scope"
+    assert english_intent("can I open a bank account to get a loan") == "ask_loan"

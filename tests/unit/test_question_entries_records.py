@@ -49,6 +49,9 @@ def _norm(text: str) -> str:
 
 def test_every_entry_is_a_question_with_enough_ways_of_asking(mine):
     for e in mine:
+        if e.variant_of:   # another entry's answer for a case the message names, not a question
+            assert not e.question and not e.intents and not e.examples, e.id
+            continue
         assert e.id.startswith(PREFIXES), e.id
         assert e.question, e.id
         assert e.intents, e.id
@@ -89,7 +92,7 @@ def test_every_entry_is_valid_today_or_was_replaced(mine):
 
 
 def test_heldout_ids_exist_and_have_three_per_slice(mine, heldout):
-    ids = {e.id for e in mine}
+    ids = {e.id for e in mine if not e.variant_of}
     seen = set()
     for row in heldout:
         assert row["id"] in ids, row["id"]

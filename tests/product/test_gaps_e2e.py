@@ -1,0 +1,91 @@
+"""Gaps found against the running product on 2026-12-01 (issue 14), with and
+without diacritics: two questions in one message each get their answer; a
+person serving a community sentence asking about the căn cước or about being
+away gets the rule for that sentence; the English page weighs a stated loan
+amount against the cap and does not take "bank account" for a loan."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from actions.common import FIRST_BUBBLE_MAX
+
+pytestmark = pytest.mark.stack
+_ids = itertools.count()
+
+
+def ask(product, message: str, **extra: str) -> list[dict]:
+    return product.say(f"gaps-{next(_ids)}", message, **extra)
+
+
+TWO_QUESTIONS = [
+    # (with diacritics, without, what the first answer says, what the second says)
+    ("vay theo QĐ 22 được bao nhiêu, lãi suất bao nhiêu?", "vay theo QD 22 duoc bao nhieu, lai suat bao nhieu?",
+     "tối đa 100.000.000\u00a0₫", "Lãi suất bằng lãi suất cho vay hộ nghèo"),
+    ("phiếu lý lịch tư pháp làm ở đâu và mất bao lâu", "phieu ly lich tu phap lam o dau va mat bao lau",
+     "Phiếu lý lịch tư pháp do Công an tỉnh", "không quá 10 ngày"),
+    ("xin lý lịch tư pháp ở đâu, bao lâu có", "xin ll tu phap o dau, bao lau co",
+     "Phiếu lý lịch tư pháp do Công an tỉnh", "không quá 10 ngày"),
+]
+
+
+@pytest.mark.parametrize("message, first, second",
+                         [(m, f, s) for a, b, f, s in TWO_QUESTIONS for m in (a, b)])
+def test_two_questions_in_one_message_get_both_answers_in_the_order_asked(product, message, first, second):
+    replies = ask(product, message)
+    texts = [r["text"] for r in replies]
+    answers = [t for t in texts if "Căn cứ:" in t]
+    assert len(answers) == 2, texts
+    assert first in answers[0] and second in answers[1], texts
+    assert all(len(t) <= FIRST_BUBBLE_MAX for t in texts), texts
+    assert all(t.count("Căn cứ:") == 1 for t in answers), texts
+
+
+@pytest.mark.parametrize("message", ["vay theo QĐ 22 được bao nhiêu", "phieu ly lich tu phap lam o dau",
+                                     "ko có tài sản thế chấp thì vay dc ko"])
+def test_one_question_still_gets_one_answer(product, message):
+    replies = ask(product, message)
+    assert sum("Căn cứ:" in r["text"] for r in replies) == 1, replies
+
+
+@pytest.mark.parametrize("message", [
+    "cải tạo không giam giữ có bị giữ căn cước ko", "cai tao khong giam giu co bi giu can cuoc ko",
+    "án treo có bị thu căn cước không", "an treo co bi thu can cuoc khong",
+])
+def test_a_community_sentence_keeps_the_id_card(product, message):
+    first = ask(product, message)[0]["text"]
+    assert first.startswith("Không."), first
+    assert "án treo và cải tạo không giam giữ không nằm trong các trường hợp đó" in first, first
+    assert "công an xã" in first and "Căn cứ: khoản 2 Điều 29 Luật Căn cước 2023" in first, first
+
+
+@pytest.mark.parametrize("message", [
+    "đang cải tạo không giam giữ muốn đi làm xa 1 tháng có được không",
+    "dang cai tao khong giam giu muon di lam xa 1 thang co duoc khong",
+    "ctkgg đi vắng khỏi xã có phải xin phép ko", "ctkgg di vang khoi xa co phai xin phep ko",
+])
+def test_non_custodial_leave_gets_the_leave_rule_of_that_sentence(product, message):
+    replies = ask(product, message)
+    first = replies[0]["text"]
+    assert first.startswith("Được, nếu có lý do chính đáng và xin phép trước"), first
+    assert "cải tạo không giam giữ" in first and "công an xã" in first, first
+    assert "Căn cứ:" in first and "Thi hành án hình sự" in first, first
+    assert "nộp phần thu nhập bị khấu trừ" not in " ".join(r["text"] for r in replies)   # not the duty list
+
+
+@pytest.mark.parametrize("message", ["Can I borrow 200 million?", "can i borrow 200m", "Can I borrow VND 200 million?",
+                                     "Can I borrow 200,000,000 dong?"])
+def test_an_english_loan_amount_is_weighed_against_the_cap(product, message):
+    replies = ask(product, message, locale="en")
+    assert replies[0]["text"].startswith("Not that much:"), replies
+    assert "up to ₫100,000,000" in replies[0]["text"], replies
+
+
+@pytest.mark.parametrize("message", ["Can I open a bank account?", "how do I open a bank account"])
+def test_an_english_bank_account_question_is_not_a_loan_answer(product, message):
+    replies = ask(product, message, locale="en")
+    said = " ".join(r["text"] for r in replies)
+    assert said.startswith("Sorry, this is outside what I can help with. I help with: loans"), said
+    assert "₫" not in said and "interest" not in said, said
