@@ -196,13 +196,16 @@ def quarterly_reports(s: Session, now: dt.datetime) -> int:
 
 def officer_digests(s: Session, now: dt.datetime) -> int:
     """One digest a day at 08:00 for each officer; its text is made when it is
-    sent (open alerts, overdue check-ins), and an empty one is not sent."""
+    sent (open alerts, overdue check-ins), and an empty one is not sent.
+    Generated late only if the product was down at 08:00: an officer added
+    after 08:00 gets the first digest the next morning, not a "morning
+    summary" in the evening repeating the alerts they have just been sent."""
     today = vietnam_date(now)
     due = local_time(today, REMINDER_HOUR)
     if now < due:
         return 0
     officers = s.scalars(select(OfficerCommune.officer_id).join(Person, Person.id == OfficerCommune.officer_id)
-                         .where(Person.erased_at.is_(None)).distinct())
+                         .where(Person.erased_at.is_(None), Person.created_at <= due).distinct())
     return sum(enqueue(s, f"digest:{officer}:{today.isoformat()}", "digest", officer, due) for officer in officers)
 
 

@@ -35,10 +35,13 @@ class World:
         tag = os.urandom(3).hex()
         with sessions.begin() as s:
             commune = people.add_commune(s, f"Xã {tag}", "test")
+            self.commune = commune.name
             self.officer = people.add_person(s, "officer", "Cán bộ C", commune.name, "test").id
             self.mentor = people.add_person(s, "mentor", "Chị M", commune.name, "test").id
             self.supervisee = people.add_person(s, "supervisee", "Anh B", commune.name, "test",
                                                 mentor_id=self.mentor).id
+            for pid in (self.officer, self.mentor, self.supervisee):
+                people.person(s, pid).created_at = clock.now   # not the real date: no test depends on it
             sched = people.set_schedule(s, self.supervisee, actor="test", **schedule)
             sched.created_at = clock.now
             for a in s.scalars(select(MentorAssignment).where(MentorAssignment.supervisee_id == self.supervisee)):
@@ -51,6 +54,16 @@ class World:
                 self.users[role] = user
         self.dispatcher = Dispatcher(sessions, {"web": web_inbox.WebInboxSender(sessions)}, KB,
                                      worker=f"test-{tag}", clock=clock)
+
+    def add_officer(self, user: str) -> str:
+        """Another officer of the commune, added now, with a web chat."""
+        with self.sessions.begin() as s:
+            officer = people.add_person(s, "officer", "Cán bộ D", self.commune, "test")
+            officer.created_at = self.clock.now
+            s.add(ChannelIdentity(channel="web", external_id=user, locale="en", person_id=officer.id,
+                                  created_at=self.clock.now, last_inbound_at=self.clock.now))
+            self.users[user] = user
+            return officer.id
 
     def at(self, when: dt.datetime) -> None:
         """Move the clock, tick, and let the dispatcher drain what is due."""
@@ -150,6 +163,22 @@ def test_a_missed_window_walks_the_whole_ladder(sessions, clock):
         sched.active = False  # and nobody is overdue any more
     w.at(vn(2026, 12, 9, 8, 0))
     assert w.inbox("officer") == []  # an empty digest is not sent
+
+
+def test_an_officer_added_after_eight_gets_the_first_digest_next_morning(sessions, clock):
+    """Not a "morning summary" in the evening repeating alerts just sent: the
+    day's digest is made only for officers who were there at 08:00."""
+    w = World(sessions, clock.at(vn(2026, 11, 22, 9)), kind="monthly_window", window_days=5, grace_hours=24)
+    w.at(vn(2026, 12, 8, 7, 0))                     # the missed-check-in alert is open
+    assert "missed check-in" in w.inbox("officer")[0]["text"]
+    w.clock.now = vn(2026, 12, 8, 10, 0)
+    w.add_officer("officer-late")                   # at 10:00
+    for hour in (10, 12, 19, 23):                   # ticks all day, day and night
+        w.at(vn(2026, 12, 8, hour, 30))
+        assert w.inbox("officer-late") == []
+    w.at(vn(2026, 12, 9, 8, 0))
+    [digest] = w.inbox("officer-late")
+    assert "1 open alert" in digest["text"] and "Not reported: Anh B" in digest["text"]
 
 
 def test_checking_in_stops_the_ladder(sessions, clock):
