@@ -182,13 +182,16 @@ def quarter_start(day: dt.date) -> dt.date:
 
 
 def quarterly_reports(s: Session, now: dt.datetime) -> int:
-    """Each mentor with a current supervisee, on the first day of the quarter."""
+    """Each mentor with a current supervisee, on the first day of the quarter.
+    The report is about the quarter that ended, so a mentor assigned since the
+    quarter began has nothing to report yet and is not reminded."""
     today = vietnam_date(now)
     start = quarter_start(today)
     if (today - start).days >= quarterly_report_days(start):
         return 0
     mentors = s.scalars(select(MentorAssignment.mentor_id).join(Person, Person.id == MentorAssignment.mentor_id)
-                        .where(MentorAssignment.ended_at.is_(None), Person.erased_at.is_(None)).distinct())
+                        .where(MentorAssignment.ended_at.is_(None), Person.erased_at.is_(None),
+                               MentorAssignment.assigned_at < local_time(start, 0)).distinct())
     quarter = f"{start.year}-Q{(start.month - 1) // 3 + 1}"
     return sum(enqueue(s, f"quarterly_report:{mentor}:{quarter}", "quarterly_report", mentor,
                        local_time(start, REMINDER_HOUR)) for mentor in mentors)

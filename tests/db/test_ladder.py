@@ -218,6 +218,9 @@ def test_mentor_visits_quarterly_report_milestone_and_streak(sessions, clock):
     assert "quarterly report, due by 5 Jan 2027" in quarterly
     assert "Circular 10/2024/TT-BCA" in quarterly   # the English page: the citation in English too
     w.ack("mentor")
+    late = World(sessions, clock.at(vn(2027, 1, 2, 9)), kind="weekly", weekday=0)   # assigned in the new quarter
+    late.at(vn(2027, 1, 3, 8, 0))
+    assert not [t for t in texts(late.inbox("mentor")) if "quarterly" in t]   # nothing to report on yet
     w.at(vn(2027, 1, 4, 8, 0))
     sup = texts(w.inbox("supervisee"))
     assert any("Congratulations" in t and "Criminal Record Certificate no. 1" in t for t in sup)
