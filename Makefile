@@ -23,7 +23,7 @@ CLOCK_SENSITIVE := tests/db/test_ladder.py tests/db/test_outbox.py tests/db/test
 	tests/product/test_zalo_oa.py tests/db/test_chat_reminders.py tests/db/test_enrollment.py tests/db/test_checkins.py \
 	tests/unit/test_schedule.py tests/db/test_erasure.py tests/unit/test_clock.py \
 	tests/db/test_crisis.py tests/product/test_crisis_e2e.py \
-	tests/db/test_relay.py tests/product/test_relay_e2e.py
+	tests/db/test_relay.py tests/product/test_relay_e2e.py tests/product/test_reminders_e2e.py
 SHIFTED_CLOCKS := 2026-12-31T22:30:00+07:00 2028-02-29T06:59:00+07:00 2029-03-01T00:00:30+07:00
 
 .PHONY: help run test test-fast install catalogs extract lock bench train eval-nlu clean browser
