@@ -89,3 +89,20 @@ def test_an_english_bank_account_question_is_not_a_loan_answer(product, message)
     said = " ".join(r["text"] for r in replies)
     assert said.startswith("Sorry, this is outside what I can help with. I help with: loans"), said
     assert "₫" not in said and "interest" not in said, said
+
+
+@pytest.mark.parametrize("message", [
+    "giấy chứng nhận chấp hành xong án phạt tù xin ở đâu",
+    "giay chung nhan chap hanh xong an phat tu xin o dau",
+    "e ra trai r ma chua co giay cn thi hoi ai a",
+])
+def test_the_release_certificate_question_gets_who_issues_it_not_the_documents_menu(product, message):
+    """2026-12-01: it got "Anh/chị cần hỏi về loại giấy tờ nào?" (the documents menu)."""
+    first = ask(product, message)[0]["text"]
+    assert "do trại giam" in first and "công an xã" in first, first
+    assert len(first) <= FIRST_BUBBLE_MAX
+
+
+def test_the_release_certificate_question_is_answered_in_english(product):
+    first = ask(product, "Where do I get the certificate of completion of my prison sentence?", locale="en")[0]["text"]
+    assert "issued by the prison" in first and "commune police" in first, first
