@@ -6,26 +6,12 @@ example with and without diacritics."""
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
+from harness.helpers import chat, payloads, text
+
 pytestmark = pytest.mark.stack
-_ids = itertools.count()
 TURNS_TO_ANSWER: dict[str, int] = {}   # example → turns to the first useful answer (reported in the README)
-
-
-def chat(product, *turns: str) -> list[list[dict]]:
-    user = f"af-{next(_ids)}"
-    return [product.say(user, t) for t in turns]
-
-
-def text(replies: list[dict]) -> str:
-    return "\n".join(r["text"] for r in replies)
-
-
-def payloads(replies: list[dict]) -> list[str]:
-    return [b["payload"] for r in replies for b in r.get("buttons") or []]
 
 
 @pytest.mark.parametrize("question", [
@@ -78,7 +64,7 @@ def test_the_answer_to_tell_me_your_sentence_and_date_computes(product, answer, 
 def test_can_i_borrow_gets_yes_first(product, question):
     [first, corrected] = chat(product, question, '/check_loan{"recheck": "loan_has_certificate"}')
     reply = text(first)
-    assert reply.startswith("Được.") and "tối đa 100.000.000\u00a0₫" in reply
+    assert reply.startswith("Được.") and "tối đa 100.000.000 ₫" in reply
     assert "anh/chị đã có giấy chứng nhận chấp hành xong án phạt tù" in reply
     assert "muốn vay để làm gì" not in reply
     assert len(first) == 1 and len(reply) <= 500
