@@ -25,7 +25,7 @@ from bot.domain.expungement import (ASSUMABLE, PENALTIES, Case, InvalidInput, Re
 from bot.domain import blhs
 from bot.domain.knowledge import Entry
 from bot.domain.periods import Period, period_end
-from bot.i18n import N_, format_date, format_period, formatters, gettext
+from bot.i18n import N_, NP_, format_date, format_period, formatters, gettext, pgettext
 from bot.storage.db import insert_for
 from bot.supervision.people import audit
 from vietnamese.clock import utcnow
@@ -45,7 +45,7 @@ SLOT_FOR = {
     "clause": "exp_clause",
 }
 # Said in passing, never asked on their own: the crime, negligence, conditional early release.
-INFO_SLOTS = ("exp_article", "exp_intent", "exp_early_release", "exp_probation_end")
+INFO_SLOTS = ("exp_article", "exp_intent", "exp_early_release", "exp_probation_end", "exp_relative")
 SLOTS = (*SLOT_FOR.values(), "exp_supplementary_until", *INFO_SLOTS, "exp_cancelled")
 YES_NO_SLOTS = ("exp_minor_serious", "exp_special_chapter", "exp_other_done", "exp_new_crime")
 AGE_GROUPS = ("adult", "minor", "child")
@@ -57,6 +57,13 @@ _AGE_RE = re.compile(r"(?:(?P<rel>tren|hon|du|duoi|chua du)\s+)?(?<![\d/.-])(?P<
 _AGE_SAID_RE = re.compile(r"(?<![\d/.,-])(?P<n>\d{1,2})\s*tuoi\b"
                           r"|\b(?:luc do|khi do|hoi do|nam do|luc ay|khi ay|luc pham toi|khi pham toi)\b"
                           r"(?:\s+\w+){0,3}?\s+(?P<m>\d{1,2})\s*t\b")
+# The story is a relative's: "con tôi bị 3 năm tù", "anh trai em đi tù 7 năm", "chồng mình mới ra tù".
+# A relation word, "my" (tôi, em, mình…) and a verb of the case right after it; "anh em" and "chị em"
+# are not read as a relative ("anh, em bị…" addresses the assistant), nor "mà tôi" (ma is not má here).
+_RELATIVE_RE = re.compile(
+    r"\b(?:(?:con(?: trai| gai)?|chong|vo|bo|me|cha|em trai|em gai|anh trai|chi gai|chau|nguoi nha|ban)"
+    r"\s+(?:cua\s+)?(?:toi|minh|tui|em|e|mk|t)|(?:anh|chi|em|ba)\s+(?:cua\s+)?(?:toi|minh|tui|mk))"
+    r"\s+(?:(?:da|vua|moi|tung|cung|dang)\s+)?(?:bi|di tu|o tu|ngoi tu|ra tu|ra trai|lanh|an|duoc|man han)\b")
 _EARLY_RE = re.compile(r"\btha (tu )?truoc (thoi )?han\b|\btha tu som\b|\btha co dieu kien\b")
 _ARTICLE_RE = re.compile(r"\bdieu (\d{3})\b")
 _CLAUSE_RE = re.compile(r"\bkhoan (\d)\b")
@@ -209,6 +216,8 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             out["exp_clause"] = "unknown"
         if _NEGLIGENT_RE.search(folded):
             out["exp_intent"] = "negligent"
+    if requested is None and not new_phase and _RELATIVE_RE.search(folded):
+        out["exp_relative"] = True
     if requested is None and _SUPPLEMENTARY_RE.search(folded):
         out["exp_supplementary"] = "none" if _SUPPLEMENTARY_NONE_RE.search(folded) else "yes"
         released = completion_day(out.get("exp_completed_on"))
@@ -421,6 +430,47 @@ CORRECTION_BUTTONS = {
     "exp_supplementary": N_("Supplementary penalty running"),
     "exp_other_done": N_("Not all paid yet"),
 }
+# The same texts when the story is a relative's (slot exp_relative): "người nhà anh/chị", "they".
+RELATIVE = "relative"
+_RELATIVE_TEXTS = {
+    N_("Your record was cleared automatically on %(date)s (waiting period %(wait)s, ended on %(end)s)."):
+        NP_("relative", "Your record was cleared automatically on %(date)s (waiting period %(wait)s, ended on "
+                        "%(end)s)."),
+    N_("Your record will be cleared automatically on %(date)s (waiting period %(wait)s, ending on %(end)s), if you "
+       "commit no new crime before then."):
+        NP_("relative", "Your record will be cleared automatically on %(date)s (waiting period %(wait)s, ending on "
+                        "%(end)s), if you commit no new crime before then."),
+    N_("From what you told me, you are not considered to have a criminal record."):
+        NP_("relative", "From what you told me, you are not considered to have a criminal record."),
+    N_("Not cleared yet: the record cannot be cleared until the other decisions of the judgment (compensation, court "
+       "fees, fines) are carried out. The waiting period of %(wait)s ends on %(end)s."):
+        NP_("relative", "Not cleared yet: the record cannot be cleared until the other decisions of the judgment "
+                        "(compensation, court fees, fines) are carried out. The waiting period of %(wait)s ends on "
+                        "%(end)s."),
+    N_("For this crime the record is cleared by the court: you may apply to the court that tried the case from "
+       "%(date)s (waiting period %(wait)s)."):
+        NP_("relative", "For this crime the record is cleared by the court: you may apply to the court that tried "
+                        "the case from %(date)s (waiting period %(wait)s)."),
+    N_("Until then you still have a criminal record: on forms, do not declare that you have none."):
+        NP_("relative", "Until then you still have a criminal record: on forms, do not declare that you have none."),
+    N_("Your supplementary penalty must be completed first."):
+        NP_("relative", "Your supplementary penalty must be completed first."),
+    ASSUMPTION_PHRASES["exp_age_group"]: NP_("relative", "you were 18 or older when the offence was committed"),
+    ASSUMPTION_PHRASES["exp_new_crime"]: NP_("relative", "you have not been convicted of a new crime"),
+    ASSUMPTION_PHRASES["month_only"]: NP_("relative", "you completed the sentence on the last day of that month "
+                                                      "(tell me the day if you know it)"),
+    ASSUMPTION_PHRASES["year_only"]: NP_("relative", "you completed the sentence on 31/12 of that year"),
+    CORRECTION_BUTTONS["exp_age_group"]: NP_("relative", "I was under 18 then"),
+    CORRECTION_BUTTONS["exp_new_crime"]: NP_("relative", "I had a new conviction"),
+}
+
+
+def said_of(msgid: str, locale: str, relative: bool = False) -> str:
+    """A calculator text in the reader's language, about the person who asks or, for a relative's
+    story, about the relative."""
+    return pgettext(RELATIVE, msgid, locale) if relative and msgid in _RELATIVE_TEXTS else gettext(msgid, locale)
+
+
 # Kept between turns so that a correction recomputes: what the person said, what was assumed.
 KEPT = ("exp_facts", "exp_assumed")
 PENALTY_NAMES = {
@@ -584,11 +634,14 @@ class ActionExpungementResult(CalculationResult):
     def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
         slots = dict(tracker.slots)
         result = calculate(case_from_slots(slots, today), KNOWLEDGE, today)
-        return [short_result_text(result, assumed_used(slots, today) + month_only(slots), today, locale)]
+        return [short_result_text(result, assumed_used(slots, today) + month_only(slots), today, locale,
+                                  bool(slots.get("exp_relative")))]
 
     def details(self, tracker: Tracker, today: dt.date, locale: str) -> str:
         """The whole explanation: periods, the counting rule, cautions."""
-        return result_text(calculate(case_from_slots(dict(tracker.slots), today), KNOWLEDGE, today), today, locale)
+        slots = dict(tracker.slots)
+        return result_text(calculate(case_from_slots(slots, today), KNOWLEDGE, today), today, locale,
+                           bool(slots.get("exp_relative")))
 
     def offer(self, tracker: Tracker, today: dt.date, locale: str) -> tuple[list[dict[str, str]], list[EventType]]:
         """Buttons to correct each assumption, and for an enrolled
@@ -598,7 +651,7 @@ class ActionExpungementResult(CalculationResult):
         slots = dict(tracker.slots)
         result = calculate(case_from_slots(slots, today), KNOWLEDGE, today)
         assumed = assumed_used(slots, today)
-        buttons = [{"title": gettext(CORRECTION_BUTTONS[a], locale),
+        buttons = [{"title": said_of(CORRECTION_BUTTONS[a], locale, bool(slots.get("exp_relative"))),
                     "payload": '/calc_expungement{"recheck": "%s"}' % a} for a in assumed]
         kept: list[EventType] = [SlotSet("exp_facts", {k: v for k, v in case_inputs(slots).items()
                                                        if k not in (slots.get("exp_assumed") or [])}
@@ -748,29 +801,29 @@ SHORT = 500  # characters: the first bubble on a phone (issue 14)
 CERTIFICATE_NOW_CLEAN = N_("A criminal record certificate no. 1 should now say \"no criminal record\".")
 
 
-def short_result_text(r: Result, assumed: list[str], today: dt.date, locale: str) -> str:
+def short_result_text(r: Result, assumed: list[str], today: dt.date, locale: str, relative: bool = False) -> str:
     """The answer for a phone: the date, what it assumes, the basis in one line;
     the notes that explain it (a new crime, probation still running, a record
     until then) while they fit in SHORT characters; the rest, from result_text,
     behind "Xem chi tiết"."""
-    full = result_text(r, today, locale).split("\n")
+    full = result_text(r, today, locale, relative).split("\n")
     lines = full[:2] if r.route == "no_record" else full[:1]
     if "supplementary_running" in r.blocking:
-        lines.append(gettext("Your supplementary penalty must be completed first.", locale))
+        lines.append(said_of("Your supplementary penalty must be completed first.", locale, relative))
     if r.route == "automatic" and r.date is not None and r.date > today:
         # the first line already says "if you commit no new crime before then" (its button stays)
         assumed = [a for a in assumed if a != "exp_new_crime"]
     if assumed:
         lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
-                     % {"assumptions": "; ".join(gettext(ASSUMPTION_PHRASES[a], locale) for a in assumed)})
+                     % {"assumptions": "; ".join(said_of(ASSUMPTION_PHRASES[a], locale, relative) for a in assumed)})
     if "restarted_by_new_crime" in r.notes:  # two judgments: say why the later one sets the date
         lines.insert(1, gettext("Because of the new crime, the period counts from the completion of the new "
                                 "sentence (Article 73, clause 2).", locale))
     citation = full[-1]  # "Căn cứ: …"
     optional = [_said(NOTES[n], today, locale) for n in r.notes if n in NOTES and n != "restarted_by_new_crime"]
     if r.route != "no_record" and r.date is not None and r.date > today:
-        optional.append(gettext("Until then you still have a criminal record: on forms, do not declare that "
-                                "you have none.", locale))
+        optional.append(said_of("Until then you still have a criminal record: on forms, do not declare that "
+                                "you have none.", locale, relative))
     certificate = gettext(CERTIFICATE_NOW_CLEAN, locale)
     if certificate in full:  # what the certificate says now: first among the notes, when it fits
         optional.append(certificate)
@@ -780,40 +833,43 @@ def short_result_text(r: Result, assumed: list[str], today: dt.date, locale: str
     return "\n".join([*lines, citation])
 
 
-def result_text(r: Result, today: dt.date, locale: str) -> str:
+def result_text(r: Result, today: dt.date, locale: str, relative: bool = False) -> str:
     def d(day: dt.date) -> str:
         return format_date(day, locale)
 
     lines: list[str] = []
     if r.route == "no_record":
-        lines.append(gettext("From what you told me, you are not considered to have a criminal record.", locale))
+        lines.append(said_of("From what you told me, you are not considered to have a criminal record.", locale,
+                             relative))
         for reason in dict.fromkeys(r.no_record_reasons):
             if reason in NO_RECORD_REASONS:
                 lines.append(_said(NO_RECORD_REASONS[reason], today, locale))
     elif r.route == "not_yet":
-        lines.append(gettext(
+        lines.append(said_of(
             "Not cleared yet: the record cannot be cleared until the other decisions of the judgment "
-            "(compensation, court fees, fines) are carried out. The waiting period of %(wait)s ends on %(end)s.", locale)
+            "(compensation, court fees, fines) are carried out. The waiting period of %(wait)s ends on %(end)s.", locale,
+            relative)
             % {"wait": format_period(r.wait, locale), "end": d(r.period_end)})
     elif r.route == "court":
-        lines.append(gettext(
+        lines.append(said_of(
             "For this crime the record is cleared by the court: you may apply to the court that tried the "
-            "case from %(date)s (waiting period %(wait)s).", locale)
+            "case from %(date)s (waiting period %(wait)s).", locale, relative)
             % {"date": d(r.date), "wait": format_period(r.wait, locale)})
     elif r.date and r.date <= today:
-        lines.append(gettext(
-            "Your record was cleared automatically on %(date)s (waiting period %(wait)s, ended on %(end)s).", locale)
+        lines.append(said_of(
+            "Your record was cleared automatically on %(date)s (waiting period %(wait)s, ended on %(end)s).", locale,
+            relative)
             % {"date": d(r.date), "wait": format_period(r.wait, locale), "end": d(r.period_end)})
         lines.append(gettext(CERTIFICATE_NOW_CLEAN, locale))
     else:
-        lines.append(gettext(
+        lines.append(said_of(
             "Your record will be cleared automatically on %(date)s (waiting period %(wait)s, ending on "
-            "%(end)s), if you commit no new crime before then.", locale)
+            "%(end)s), if you commit no new crime before then.", locale, relative)
             % {"date": d(r.date), "wait": format_period(r.wait, locale), "end": d(r.period_end)})
     if r.route != "no_record":
         if r.date is not None and r.date > today:
-            lines.append(gettext("Until then you still have a criminal record: on forms, do not declare that "
-                                 "you have none.", locale))
+            lines.append(said_of("Until then you still have a criminal record: on forms, do not declare that "
+                                 "you have none.", locale, relative))
         for reason in dict.fromkeys(r.no_record_reasons):
             if reason in NO_RECORD_REASONS:
                 lines.append(gettext("An earlier conviction leaves no record by itself: %(why)s", locale)
@@ -827,7 +883,7 @@ def result_text(r: Result, today: dt.date, locale: str) -> str:
     if "supplementary_longer" in r.notes:
         lines.append(gettext("The date follows the end of your supplementary penalty, which lasts longer.", locale))
     if "supplementary_running" in r.blocking:
-        lines.append(gettext("Your supplementary penalty must be completed first.", locale))
+        lines.append(said_of("Your supplementary penalty must be completed first.", locale, relative))
     if r.early_date and r.early_date > today:
         lines.append(gettext("With clear progress and a merit, you may ask the court earlier, from %(date)s.", locale)
                      % {"date": d(r.early_date)})

@@ -86,6 +86,11 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(context: str, message: str) -> str:
+    """Mark a string with a context (``pgettext``) for extraction (``make extract``: -k NP_:1c,2)."""
+    return message
+
+
 def format_money(amount: int | Decimal, locale: str | None = None) -> str:
     """``100000000`` → ``100.000.000 ₫`` (vi)."""
     loc = _BABEL_LOCALES[normalize_locale(locale)]

@@ -285,6 +285,13 @@ def _sentence_vi(text: str) -> str | None:
     return f"bị {length} tù"
 
 
+# "My son got 3 years…": the story is a relative's, and the answer speaks of them
+# (actions/expungement.py reads "người nhà tôi bị …" as a relative's story).
+_A_RELATIVES = re.compile(r"\b(?:my|our)\s+(?:(?:older|younger|elder|little|big)\s+)?(?:son|daughter|child|kid|husband|wife|"
+                       r"brother|sister|father|dad|mother|mum|mom|nephew|niece|grandson|granddaughter|cousin|"
+                       r"partner|boyfriend|girlfriend|friend|uncle|aunt|relative)\b", re.I)
+
+
 def english_story(text: str) -> str | None:
     """The facts of a person's case in an English message, written in Vietnamese
     ("bị 2 năm tù, chấp hành xong ngày 05/03/2024, khi phạm tội 17 tuổi"), or
@@ -295,10 +302,13 @@ def english_story(text: str) -> str | None:
     age = _AGE.search(text)
     if sentence is None and date is None:
         return f"lúc đó {age.group(1) or age.group(2)} tuổi" if age else None
+    suspended = bool(sentence and sentence.startswith("án treo"))
+    if sentence and _A_RELATIVES.search(text):
+        sentence = "người nhà tôi " + (sentence if sentence.startswith(("bị", "án treo")) else f"bị {sentence}")
     parts = [sentence] if sentence else []
     if date:
         when = date.group(0)
-        prefix = "hết thử thách" if sentence and sentence.startswith("án treo") else "chấp hành xong"
+        prefix = "hết thử thách" if suspended else "chấp hành xong"
         parts.append(f"{prefix} ngày {when}" if re.match(r"\d", when) else f"{prefix} {when}")
     if age:
         parts.append(f"khi phạm tội {age.group(1) or age.group(2)} tuổi")

@@ -106,3 +106,23 @@ def test_the_release_certificate_question_gets_who_issues_it_not_the_documents_m
 def test_the_release_certificate_question_is_answered_in_english(product):
     first = ask(product, "Where do I get the certificate of completion of my prison sentence?", locale="en")[0]["text"]
     assert "issued by the prison" in first and "commune police" in first, first
+
+
+@pytest.mark.parametrize("story", [
+    "con tôi bị 3 năm tù, ra tù 01/06/2023, bao giờ được xóa án tích",
+    "con toi bi 3 nam tu, ra tu 01/06/2023, bao gio duoc xoa an tich",
+])
+def test_a_relatives_story_is_answered_about_the_relative(product, story):
+    """2026-12-01: "anh tôi đi tù…" was answered "Anh/chị đã đương nhiên được xóa án tích"."""
+    replies = ask(product, story)
+    first = replies[0]["text"]
+    assert first.startswith("Người nhà anh/chị đã đương nhiên được xóa án tích từ ngày 02/06/2025"), first
+    assert "khi phạm tội người đó đã đủ 18 tuổi" in first and len(first) <= FIRST_BUBBLE_MAX
+    titles = [b["title"] for r in replies for b in r.get("buttons") or []]
+    assert "Khi đó chưa đủ 18 tuổi" in titles and "Khi đó tôi chưa đủ 18 tuổi" not in titles
+
+
+def test_a_relatives_story_is_answered_about_them_in_english(product):
+    first = ask(product, "My son got 3 years in prison and was released on 1 June 2023. When is his record cleared?",
+                locale="en")[0]["text"]
+    assert first.startswith("Their record was cleared automatically on 2 Jun 2025"), first

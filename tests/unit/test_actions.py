@@ -115,6 +115,41 @@ def test_age_answers(answer, value):
     assert got == value
 
 
+@pytest.mark.parametrize("story, relative", [
+    ("con tôi bị 3 năm tù, ra tù 01/06/2023", True),
+    ("anh tôi đi tù 7 năm, ra tù tháng 5/2020", True),
+    ("anh trai em bi 2 nam tu, ra trai thang 3 nam 2025", True),
+    ("chồng mình mới ra tù tháng trước, án 4 năm", True),
+    ("e bi 3 nam tu, ra tu 01/06/2023", False),
+    ("anh em bị 3 năm tù, ra tù 01/06/2023", False),        # "anh, em bị…": the person asking
+    ("chị ơi em bị 18 tháng tù, ra trại tháng 3/2025", False),
+    ("tôi bị 3 năm tù mà tôi ra tù 01/06/2023", False),
+    ("tôi bị 3 năm tù, vợ tôi hỏi bao giờ tôi hết án tích", False),
+])
+def test_a_relatives_story_is_told_apart_from_ones_own(story, relative):
+    assert extract(_msg(story), None, _TODAY).get("exp_relative", False) is relative
+    assert "exp_relative" not in extract(_msg(story), "exp_completed_on", _TODAY)  # an answer to a question
+
+
+def test_a_relatives_date_is_said_about_them_in_both_languages():
+    from actions.expungement import ASSUMPTION_PHRASES, CORRECTION_BUTTONS, result_text, said_of, short_result_text
+    from bot.domain.expungement import calculate
+    from actions.expungement import case_from_slots
+    from actions.answers import KNOWLEDGE
+    slots = {"exp_penalty": "prison", "exp_prison_term": "P3Y", "exp_completed_on": "2023-06-01",
+             "exp_age_group": "adult", "exp_special_chapter": False, "exp_new_crime": False,
+             "exp_supplementary": "none", "exp_other_done": True}
+    r = calculate(case_from_slots(slots, _TODAY), KNOWLEDGE, _TODAY)
+    own, theirs = short_result_text(r, ["exp_age_group"], _TODAY, "vi"), \
+        short_result_text(r, ["exp_age_group"], _TODAY, "vi", relative=True)
+    assert own.startswith("Anh/chị đã đương nhiên được xóa án tích từ ngày 02/06/2025")
+    assert theirs.startswith("Người nhà anh/chị đã đương nhiên được xóa án tích từ ngày 02/06/2025")
+    assert "khi phạm tội người đó đã đủ 18 tuổi" in theirs and "anh/chị đã đủ" not in theirs
+    assert result_text(r, _TODAY, "en", relative=True).startswith("Their record was cleared automatically")
+    assert said_of(CORRECTION_BUTTONS["exp_age_group"], "en", True) == "They were under 18 then"
+    assert said_of(ASSUMPTION_PHRASES["exp_special_chapter"], "vi", True) == "không phải tội an ninh quốc gia"
+
+
 def test_yes_no_fills_only_the_question_asked():
     assert extract(_msg("ko", intent="deny"), "exp_new_crime", _TODAY) == {"exp_new_crime": False}
     assert extract(_msg("ko", intent="deny"), None, _TODAY) == {}

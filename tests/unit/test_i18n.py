@@ -60,9 +60,11 @@ def test_vietnamese_catalog_is_actually_vietnamese():
     cat = _catalog("vi")
     # Texts from data files (knowledge, Rasa responses) are Vietnamese msgids
     # under a context: the vi catalog repeats them.
-    same = [m.id for m in cat if m.id and m.string == m.id and not m.context]
+    # Other contexts ("relative": a calculator text about a relative) are English msgids like the rest.
+    data = (KNOWLEDGE_CONTEXT, DOMAIN_CONTEXT)
+    same = [m.id for m in cat if m.id and m.string == m.id and m.context not in data]
     assert same == []
-    changed = [m.id for m in cat if m.id and m.context and m.string != m.id]
+    changed = [m.id for m in cat if m.id and m.context in data and m.string != m.id]
     assert changed == [], "vi: a data text must be kept as written (change it in its file)"
 
 

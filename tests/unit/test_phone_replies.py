@@ -182,6 +182,11 @@ def test_english_questions_reach_their_entry(text, question):
      "tù chung thân giảm xuống 20 năm, chấp hành xong năm ngoái, bao giờ được xóa án tích?"),
     ("3 years in prison, I have not paid the compensation yet. Will my record be cleared?",
      "bị 3 năm tù, chưa nộp xong án phí, bồi thường, bao giờ được xóa án tích?"),
+    # A relative's story: the answer speaks of them (actions/expungement.py, exp_relative).
+    ("My son got 3 years in prison and was released on 1 June 2023. When is his record cleared?",
+     "người nhà tôi bị 3 năm tù, chấp hành xong ngày 01/06/2023, bao giờ được xóa án tích?"),
+    ("My husband had a suspended sentence of 2 years, probation ended 1 March 2025. Record cleared when?",
+     "người nhà tôi án treo 2 năm, hết thử thách ngày 01/03/2025, bao giờ được xóa án tích?"),
     # Answers typed to the forms' questions, and facts with no question.
     ("5 March 2024", "chấp hành xong ngày 05/03/2024"),
     ("I was 16 when I committed the crime, 1 year prison, released 2020. Is my record cleared?",
