@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import anyio
-from sqlalchemy import Engine, bindparam, create_engine, inspect, select, text, update
+from sqlalchemy import Engine, bindparam, case, create_engine, inspect, select, text, update
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -98,7 +98,9 @@ def resolve_identity(
             )
             .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         )
-        values: dict[str, object] = {"last_inbound_at": now, "unreachable_at": None, "replies_since_inbound": 0,
+        # Never backwards: a concurrent first message may have created the row after this "now".
+        latest = case((ChannelIdentity.last_inbound_at < now, now), else_=ChannelIdentity.last_inbound_at)
+        values: dict[str, object] = {"last_inbound_at": latest, "unreachable_at": None, "replies_since_inbound": 0,
                                      "transient_until": None}  # a real turn: a chat that stays
         if locale:
             values["locale"] = normalize_locale(locale)
