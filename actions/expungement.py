@@ -129,6 +129,22 @@ _UNPAID_RE = re.compile(r"chua\s+(nop|tra|boi thuong|thi hanh|xong|den)"
                         r"|(?<!khong )\bcon (no|thieu)\b|\bno (tien )?(boi thuong|an phi|tien phat|phat)\b")
 
 
+# The day of the judgment, from which a suspended sentence's probation runs ("thử thách 4 năm tính từ
+# ngày tuyên án 12/5/2021", "bị xử ngày…"), not the end of probation.
+_VERDICT_DATE_RE = re.compile(r"\b(tuyen an|xu an|toa xu|toa tuyen|bi xu|ngay xu|ngay tuyen|xu so tham|xu phuc tham)\b")
+_PROBATION_DURATION_RE = re.compile(r"\bthu thach\s+(?:la\s+|trong\s+|con\s+)?(?P<d>\d{1,2}\s*(?:nam|thang)"
+                                    r"(?:\s*(?:va\s+)?\d{1,2}\s*thang)?)\b")
+
+
+def _sentence_not_probation(folded: str, durations: list) -> Any:
+    """The prison term among the durations: "thử thách 2 năm, án 7 năm" names the probation first."""
+    from vietnamese.entities import parse_duration
+
+    probation = {parse_duration(m["d"]) for m in _PROBATION_DURATION_RE.finditer(folded)}
+    others = [d for d in durations if str(d) not in probation]
+    return others[0] if others and len(others) < len(durations) else durations[0]
+
+
 def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, Any]:
     """Slot values in one message. Entities that fit the question asked fill it;
     others fill their usual slot (so "à nhầm, tù 4 năm" corrects the term)."""
@@ -157,7 +173,7 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
     if durations and (requested in ("exp_prison_term", "exp_new_prison_term")
                       or out.get(f"{prefix}penalty") == "prison"
                       or "prison" in (ents.get("penalty_type") or [])):
-        out[f"{prefix}prison_term"] = durations[0]
+        out[f"{prefix}prison_term"] = _sentence_not_probation(folded, durations)
     dates = sorted(str(d) for d in ents.get("date") or [])
     if dates:
         if requested in ("exp_supplementary", "exp_supplementary_until"):
@@ -187,6 +203,10 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             out["exp_probation_end"] = end  # "tha … tháng 5/2025, thử thách 1 năm 2 tháng": ends 07/2026
     if _EARLY_RE.search(folded):
         out["exp_early_release"] = True
+    elif (requested is None and len(dates) == 1 and out.get(f"{prefix}penalty") == "suspended"
+          and _VERDICT_DATE_RE.search(folded) and (end := probation_end_from_release(folded, dates))):
+        # "án treo, thử thách 4 năm tính từ ngày tuyên án 12/5/2021": probation ends 12/05/2025
+        out[f"{prefix}completed_on"] = end
     if not new_phase:
         if m := _ARTICLE_RE.search(folded):
             out["exp_article"] = m.group(1)
