@@ -56,7 +56,8 @@ _AGE_RE = re.compile(r"(?:(?P<rel>tren|hon|du|duoi|chua du)\s+)?(?<![\d/.-])(?P<
 # An age said in passing: "lúc đó 17 tuổi", "năm đó e mới 16t", "25 tuổi".
 _AGE_SAID_RE = re.compile(r"(?<![\d/.,-])(?P<n>\d{1,2})\s*tuoi\b"
                           r"|\b(?:luc do|khi do|hoi do|nam do|luc ay|khi ay|luc pham toi|khi pham toi)\b"
-                          r"(?:\s+\w+){0,3}?\s+(?P<m>\d{1,2})\s*t\b")
+                          r"(?:\s+\w+){0,3}?\s+(?P<m>\d{1,2})\s*t\b"
+                          r"|\b(?:nam|hoi|luc|khi)\s+(?P<k>\d{1,2})\s*t\b")  # "năm 16t e bị…": at 16
 _EARLY_RE = re.compile(r"\btha (tu )?truoc (thoi )?han\b|\btha tu som\b|\btha co dieu kien\b")
 _ARTICLE_RE = re.compile(r"\bdieu (\d{3})\b")
 _CLAUSE_RE = re.compile(r"\bkhoan (\d)\b")
@@ -187,7 +188,7 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
     if groups:
         out[age_slot] = groups[-1]
     elif said_age and not re.search(r"\b(duoi|chua du|tren|hon)\s+\d", folded):
-        out[age_slot] = int(said_age["n"] or said_age["m"])
+        out[age_slot] = int(said_age["n"] or said_age["m"] or said_age["k"])
     elif (requested in ("exp_age_group", "exp_new_age_group")
           and (m := re.fullmatch(r"(?:\w+\s+){0,3}(\d{1,2})\s*t", folded))):
         out[age_slot] = int(m.group(1))  # "luc do e 25t": "25t" is an age here, not 25 triệu
