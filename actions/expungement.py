@@ -56,7 +56,8 @@ _AGE_RE = re.compile(r"(?:(?P<rel>tren|hon|du|duoi|chua du)\s+)?(?<![\d/.-])(?P<
 # An age said in passing: "lúc đó 17 tuổi", "năm đó e mới 16t", "25 tuổi".
 _AGE_SAID_RE = re.compile(r"(?<![\d/.,-])(?P<n>\d{1,2})\s*tuoi\b"
                           r"|\b(?:luc do|khi do|hoi do|nam do|luc ay|khi ay|luc pham toi|khi pham toi)\b"
-                          r"(?:\s+\w+){0,3}?\s+(?P<m>\d{1,2})\s*t\b")
+                          r"(?:\s+\w+){0,3}?\s+(?P<m>\d{1,2})\s*t\b"
+                          r"|\b(?:nam|hoi|luc|khi)\s+(?P<k>\d{1,2})\s*t\b")  # "năm 16t e bị…": at 16
 # The story is a relative's: "con tôi bị 3 năm tù", "anh trai em đi tù 7 năm", "chồng mình mới ra tù".
 # A relation word, "my" (tôi, em, mình…) and a verb of the case right after it; "anh em" and "chị em"
 # are not read as a relative ("anh, em bị…" addresses the assistant), nor "mà tôi" (ma is not má here).
@@ -136,6 +137,22 @@ _UNPAID_RE = re.compile(r"chua\s+(nop|tra|boi thuong|thi hanh|xong|den)"
                         r"|(?<!khong )\bcon (no|thieu)\b|\bno (tien )?(boi thuong|an phi|tien phat|phat)\b")
 
 
+# The day of the judgment, from which a suspended sentence's probation runs ("thử thách 4 năm tính từ
+# ngày tuyên án 12/5/2021", "bị xử ngày…"), not the end of probation.
+_VERDICT_DATE_RE = re.compile(r"\b(tuyen an|xu an|toa xu|toa tuyen|bi xu|ngay xu|ngay tuyen|xu so tham|xu phuc tham)\b")
+_PROBATION_DURATION_RE = re.compile(r"\bthu thach\s+(?:la\s+|trong\s+|con\s+)?(?P<d>\d{1,2}\s*(?:nam|thang)"
+                                    r"(?:\s*(?:va\s+)?\d{1,2}\s*thang)?)\b")
+
+
+def _sentence_not_probation(folded: str, durations: list) -> Any:
+    """The prison term among the durations: "thử thách 2 năm, án 7 năm" names the probation first."""
+    from vietnamese.entities import parse_duration
+
+    probation = {parse_duration(m["d"]) for m in _PROBATION_DURATION_RE.finditer(folded)}
+    others = [d for d in durations if str(d) not in probation]
+    return others[0] if others and len(others) < len(durations) else durations[0]
+
+
 def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, Any]:
     """Slot values in one message. Entities that fit the question asked fill it;
     others fill their usual slot (so "à nhầm, tù 4 năm" corrects the term)."""
@@ -164,7 +181,7 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
     if durations and (requested in ("exp_prison_term", "exp_new_prison_term")
                       or out.get(f"{prefix}penalty") == "prison"
                       or "prison" in (ents.get("penalty_type") or [])):
-        out[f"{prefix}prison_term"] = durations[0]
+        out[f"{prefix}prison_term"] = _sentence_not_probation(folded, durations)
     dates = sorted(str(d) for d in ents.get("date") or [])
     if dates:
         if requested in ("exp_supplementary", "exp_supplementary_until"):
@@ -178,7 +195,7 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
     if groups:
         out[age_slot] = groups[-1]
     elif said_age and not re.search(r"\b(duoi|chua du|tren|hon)\s+\d", folded):
-        out[age_slot] = int(said_age["n"] or said_age["m"])
+        out[age_slot] = int(said_age["n"] or said_age["m"] or said_age["k"])
     elif (requested in ("exp_age_group", "exp_new_age_group")
           and (m := re.fullmatch(r"(?:\w+\s+){0,3}(\d{1,2})\s*t", folded))):
         out[age_slot] = int(m.group(1))  # "luc do e 25t": "25t" is an age here, not 25 triệu
@@ -194,6 +211,10 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             out["exp_probation_end"] = end  # "tha … tháng 5/2025, thử thách 1 năm 2 tháng": ends 07/2026
     if _EARLY_RE.search(folded):
         out["exp_early_release"] = True
+    elif (requested is None and len(dates) == 1 and out.get(f"{prefix}penalty") == "suspended"
+          and _VERDICT_DATE_RE.search(folded) and (end := probation_end_from_release(folded, dates))):
+        # "án treo, thử thách 4 năm tính từ ngày tuyên án 12/5/2021": probation ends 12/05/2025
+        out[f"{prefix}completed_on"] = end
     if not new_phase:
         if m := _ARTICLE_RE.search(folded):
             out["exp_article"] = m.group(1)

@@ -74,6 +74,11 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
         out["loan_amount"] = int(ents["money"][-1])
     dates = release_dates(ents, folded) if requested is None else sorted(str(d) for d in ents.get("date") or [])
     early = bool(_EARLY.search(folded)) or "early_release" in (ents.get("penalty_type") or [])
+    if dates and not early and len(dates) > 1 and requested is None:
+        # "ra tù ngày 20/12/2021, định đầu năm 2027 mới vay": a date still to come is the plan, not the release
+        today = today_in_vietnam()
+        past = [d for d in dates if d[:len(today.isoformat())] <= today.isoformat()[:len(d)]]
+        dates = past or dates
     if dates:
         out["loan_completed_on"] = dates[-1]
         if requested == "loan_probation_end" or (early and (len(dates) > 1 or "thu thach" in folded)):

@@ -352,6 +352,10 @@ _DMY_WORDS_RE = re.compile(
     rf"{_B}{_DAY_PREFIX}(?P<d>\d{{1,2}})\s+thang\s+{_MONTH}(?:{_YEAR_SEP}{_YEAR}|{_REL_YEAR})"
 )
 _MY_WORDS_RE = re.compile(rf"{_B}thang\s+{_MONTH}(?:{_YEAR_SEP}{_YEAR}|{_REL_YEAR})")
+# "15/6 năm ngoái", "15/6 năm 2025": a day and a month in figures, the year in words.
+_DM_YEAR_WORDS_RE = re.compile(
+    rf"{_B}{_DAY_PREFIX}?(?<![\w/.\-])(?P<d>\d{{1,2}})/(?P<m>\d{{1,2}})(?:\s+nam\s+{_YEAR}|{_REL_YEAR})"
+)
 _MY_RE = re.compile(rf"(?<![\w/.\-])(?P<m>\d{{1,2}})/(?P<y>\d{{4}}){_NUMERIC_END}")
 # Texting shorthand for "tháng": "t5/2025", "t6-2024", "t3 năm ngoái".
 _MY_SHORT_RE = re.compile(rf"{_B}t(?P<m>\d{{1,2}})(?:{_YEAR_SEP}{_YEAR}|{_REL_YEAR})")
@@ -384,6 +388,8 @@ _RELATIVE_RE = re.compile(
     + "|".join(p.replace(" ", r"\s+") for p in _RELATIVE_PHRASES)
     + r")(?![a-z])"
 )
+_AGE_AFTER_RE = re.compile(r"\s+(?:(?:em|e|toi|anh|a|chi|c|bo|me|con|chau|ong|ba|no)\s+)?"
+                           r"(?:(?:da|duoc|dc|moi|vua|tron)\s+)?\d{1,3}\s*(?:tuoi|t)(?![a-z])")
 # "3 năm rồi", "mấy năm nay" are durations, not "last year" / "this year".
 _QUANTIFIERS = set(_DIGIT_WORDS) | {
     "muoi", "lam", "nham", "may", "vai", "nhieu", "nhung", "cac", "nua",
@@ -459,6 +465,8 @@ def _find_dates(ft: str, orig: str, today: _dt.date) -> list[_Candidate]:
         add(m.start(), m.end(), _ymd(_short_year(int(m["y"]), today), int(m["m"]), int(m["d"])))
     for m in _DMY_WORDS_RE.finditer(ft):
         add(m.start(), m.end(), _ymd(_year_of(m, today), _month_of(m), int(m["d"])))
+    for m in _DM_YEAR_WORDS_RE.finditer(ft):
+        add(m.start(), m.end(), _ymd(_year_of(m, today), int(m["m"]), int(m["d"])))
     for m in _MY_WORDS_RE.finditer(ft):
         add(m.start(), m.end(), _ym(_year_of(m, today), _month_of(m)))
     for m in _MY_RE.finditer(ft):
@@ -491,6 +499,10 @@ def _find_dates(ft: str, orig: str, today: _dt.date) -> list[_Candidate]:
         kind, back = _RELATIVE_PHRASES[" ".join(m["phrase"].split())]
         before = _prev_word(ft, m.start())
         if kind != "day" and (before in _QUANTIFIERS or before.isdigit()):
+            continue
+        if kind == "year" and (age := _AGE_AFTER_RE.match(ft, m.end())):
+            # "năm nay 35 tuổi", "nam nay 60t": an age now, neither a date nor "60 triệu"
+            found.append((m.start(), age.end(), "date", None))
             continue
         if kind == "day":
             add(m.start(), m.end(), (today - _dt.timedelta(days=back)).isoformat())
