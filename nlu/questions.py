@@ -201,6 +201,16 @@ GUARDED = {"checkin": 0.99, "request_human": 0.97}
 FLOWS_OF_THE_ASSISTANT = frozenset({"enroll", "erase_my_data"})
 NAMES_A_PAPER = re.compile(r"\b(tam tru|thuong tru|cu tru|ho khau|can cuoc|cccd|cmnd|ly lich|lltp|an tich|"
                            r"giay chung nhan|khai sinh|ket hon|vay)\b")
+# ...and a message routed there that asks HOW (or where, what, who) is a question about the
+# flow, not the request itself: "muốn xóa hết thông tin của em thì làm thế nào", "cán bộ xã
+# đưa mã, em nhập vào đâu" get the entry that says how (ci.erase: send "xóa dữ liệu của tôi";
+# ci.enroll: send the code), from FLOW_QUESTION. A request ("xóa dữ liệu của tôi", "tôi muốn
+# đăng ký", "xóa giúp tôi được không", "mã của tôi là …") has none of these words and keeps
+# the flow (2026-12-01, issue 14: 33 of the erasure/enrollment questions of dev1-5 went to
+# the flows). Folded and expanded ("ntn" → "nhu the nao", "lm sao" → "lam sao").
+ASKS_HOW = re.compile(r"\b(lam sao|the nao|ra sao|cach nao|bang cach|o dau|vao dau|cho nao|la gi|de lam gi|"
+                      r"dung sao|khi nao|bao gio|bao lau)\b")
+FLOW_QUESTION = 0.5
 # A bare topic ("vay vốn", "tạm trú", "hỗ trợ") gets the topic answer, not a guess
 # at one question: a question needs at least this many words (folded, expanded).
 MIN_WORDS = 3
@@ -285,7 +295,8 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
            folded: str = "", term_months: float | None = None) -> Choice:
     ranking = [(q, c) for q, c in pred.ranking if q != OTHER]
     named_paper = intent in FLOWS_OF_THE_ASSISTANT and bool(NAMES_A_PAPER.search(folded))
-    if not intent or intent in NEVER and not named_paper or words < MIN_WORDS:
+    asks_how = intent in FLOWS_OF_THE_ASSISTANT and not named_paper and bool(ASKS_HOW.search(folded))
+    if not intent or intent in NEVER and not (named_paper or asks_how) or words < MIN_WORDS:
         return Choice(None, 0.0, None, ranking)
     scored = sorted(((q, c) for q, c in pred.all if q != OTHER), key=lambda p: -p[1])
     if not scored:
@@ -301,6 +312,11 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
         clear = confidence >= CLEAR and confidence >= CLEAR_RATIO * runner_up
         own = next((i for i in intents if i not in NEVER and i not in GUARDED), None)
         if own is None or not (confidence >= accept or clear):
+            return Choice(None, confidence, None, ranking)
+        return Choice(qid, confidence, own, ranking)
+    if asks_how:
+        own = next((i for i in intents if i not in NEVER and i not in GUARDED), None)
+        if own is None or confidence < FLOW_QUESTION:
             return Choice(None, confidence, None, ranking)
         return Choice(qid, confidence, own, ranking)
     if intent in GUARDED:

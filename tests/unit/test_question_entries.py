@@ -270,6 +270,53 @@ def test_enrollment_or_erasure_that_names_a_paper_is_a_question_of_that_paper(in
                   folded="dang ky tam tru di").id is None                                     # not sure enough
 
 
+FLOW_QUESTIONS = {**QUESTIONS, "ci.erase": {"intents": ["ask_support"]},
+                  "ci.enroll": {"intents": ["ask_support", "enroll"]}}
+
+
+@pytest.mark.parametrize("intent, qid, folded", [
+    ("erase_my_data", "ci.erase", "muon xoa het thong tin cua em thi lam nhu the nao quan tri vien"),
+    ("erase_my_data", "ci.erase", "lam sao xoa du lieu cua toi tren loi ve"),
+    ("enroll", "ci.enroll", "can bo xa dua em ma dang ky em nhap o dau a"),
+    ("enroll", "ci.enroll", "ma dang ky loi ve dung nhu the nao"),
+])
+def test_a_question_about_how_erasure_or_enrollment_works_is_answered(intent, qid, folded):
+    """Asked how (where, what): the entry that says how, rerouted to its topic; the flow
+    would start erasing or wait for a code the person does not have yet."""
+    probs = pred(**{qid: 0.8, "loan.a": 0.1})
+    c = choose(probs, intent, FLOW_QUESTIONS, words=len(folded.split()), folded=folded)
+    assert (c.id, c.intent) == (qid, "ask_support")
+    # not sure enough: the flow
+    assert choose(pred(**{qid: 0.45, "loan.a": 0.3}), intent, FLOW_QUESTIONS, words=8, folded=folded).id is None
+
+
+@pytest.mark.parametrize("intent, folded", [
+    ("erase_my_data", "xoa du lieu cua toi"),
+    ("erase_my_data", "toi muon xoa het thong tin cua minh"),
+    ("erase_my_data", "xoa giup toi duoc khong"),
+    ("erase_my_data", "du lieu cua toi co xoa duoc khong"),
+    ("enroll", "toi muon dang ky nhan nhac lich"),
+    ("enroll", "ma cua toi la ab12cd34ef"),
+])
+def test_an_erasure_or_enrollment_request_keeps_its_flow(intent, folded):
+    qid = "ci.erase" if intent == "erase_my_data" else "ci.enroll"
+    assert choose(pred(**{qid: 0.99}), intent, FLOW_QUESTIONS, words=len(folded.split()), folded=folded).id is None
+
+
+def test_the_evaluation_counts_a_distress_question_as_the_product_answers_it():
+    """action_distress gives the caring reply, then the question from CASE_QUESTION_CONFIDENCE;
+    a crisis reply answers no question."""
+    from actions.answers import CASE_QUESTION_CONFIDENCE
+    from nlu import evaluate_questions as ev
+
+    assert ev.DISTRESS_ANSWERED_FROM == CASE_QUESTION_CONFIDENCE
+    q = {"id": "support.discrimination", "confidence": 0.9}
+    assert ev.answered({"intent": {"name": "distress"}, "question": q}) == "support.discrimination"
+    assert ev.answered({"intent": {"name": "distress"}, "question": {**q, "confidence": 0.4}}) is None
+    assert ev.answered({"intent": {"name": "crisis"}, "question": q}) is None
+    assert ev.answered({"intent": {"name": "ask_support"}, "question": q}) == "support.discrimination"
+
+
 def test_a_clear_winner_of_the_routed_topic_is_chosen_below_the_threshold():
     c = choose(pred(**{"loan.a": 0.2, "loan.b": 0.06, "residence.a": 0.05}), "ask_loan", QUESTIONS)
     assert (c.id, c.intent) == ("loan.a", None)
