@@ -56,7 +56,8 @@ def load_heldout_files(directory: Path = HELDOUT_DIR) -> list[tuple[str, str, st
 
 
 # A question chosen for a message that a later override turned into a crisis message
-# is not answered (the crisis reply is): it counts as no answer.
+# is not answered (the crisis reply is): it counts as no answer, but for the few the
+# crisis action answers after its reply (below).
 NOT_ANSWERED = frozenset({"crisis"})
 # A distress message gets the caring reply and then the question's answer when the
 # question was chosen from this confidence (actions.crisis.ActionDistress, with
@@ -64,6 +65,10 @@ NOT_ANSWERED = frozenset({"crisis"})
 # two equal): "bị kỳ thị vì từng đi tù thì làm sao" is answered (2026-12-01: counted as not
 # answered before, though the product answered it).
 DISTRESS, DISTRESS_ANSWERED_FROM = "distress", 0.5
+# A crisis message gets the crisis reply and then, for these questions only, the answer
+# (actions.crisis.ANSWERED_AFTER_CRISIS, same confidence; kept equal by the same test).
+ANSWERED_AFTER_CRISIS = frozenset({"support.no_home", "ci.alert", "support.psychological",
+                                   "support.discrimination"})
 
 
 def answered(parse: dict[str, Any]) -> str | None:
@@ -71,6 +76,9 @@ def answered(parse: dict[str, Any]) -> str | None:
     intent = (parse.get("intent") or {}).get("name")
     question = parse.get("question") or {}
     if intent in NOT_ANSWERED:
+        if question.get("id") in ANSWERED_AFTER_CRISIS and \
+                float(question.get("confidence") or 0.0) >= DISTRESS_ANSWERED_FROM:
+            return question.get("id")
         return None
     if intent == DISTRESS and float(question.get("confidence") or 0.0) < DISTRESS_ANSWERED_FROM:
         return None

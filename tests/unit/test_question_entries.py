@@ -305,7 +305,7 @@ def test_an_erasure_or_enrollment_request_keeps_its_flow(intent, folded):
 
 def test_the_evaluation_counts_a_distress_question_as_the_product_answers_it():
     """action_distress gives the caring reply, then the question from CASE_QUESTION_CONFIDENCE;
-    a crisis reply answers no question."""
+    action_crisis its reply, then only a few questions (a person without a home, …)."""
     from actions.answers import CASE_QUESTION_CONFIDENCE
     from nlu import evaluate_questions as ev
 
@@ -313,7 +313,11 @@ def test_the_evaluation_counts_a_distress_question_as_the_product_answers_it():
     q = {"id": "support.discrimination", "confidence": 0.9}
     assert ev.answered({"intent": {"name": "distress"}, "question": q}) == "support.discrimination"
     assert ev.answered({"intent": {"name": "distress"}, "question": {**q, "confidence": 0.4}}) is None
-    assert ev.answered({"intent": {"name": "crisis"}, "question": q}) is None
+    assert ev.answered({"intent": {"name": "crisis"}, "question": {**q, "id": "support.find_job"}}) is None
+    from actions.crisis import ANSWERED_AFTER_CRISIS
+
+    assert ev.ANSWERED_AFTER_CRISIS == ANSWERED_AFTER_CRISIS
+    assert ev.answered({"intent": {"name": "crisis"}, "question": q}) == "support.discrimination"
     assert ev.answered({"intent": {"name": "ask_support"}, "question": q}) == "support.discrimination"
 
 
@@ -455,3 +459,31 @@ def test_a_stated_term_does_not_take_a_message_away_from_another_question():
     qs["loan.rate"] = {"intents": ["ask_expungement"], "keywords": [], "prison_years": None}
     p = pred(**{"loan.rate": 0.6, "xat.prison_up_to_5y": 0.2, "xat.prison_5_15y": 0.1})
     assert choose(p, "ask_expungement", qs, folded="lai suat 1 thang bao nhieu", term_months=1).id == "loan.rate"
+
+
+@pytest.mark.parametrize("qid, answered", [("support.no_home", True), ("support.find_job", False)])
+def test_a_crisis_reply_comes_first_and_only_a_few_questions_follow_it(monkeypatch, clock, qid, answered):
+    """"ra tù không có chỗ ở thì sao": the crisis reply (alert, lines), then the shelter answer;
+    a crisis message's other questions are not answered beside it."""
+    import asyncio
+    import contextlib
+    from types import SimpleNamespace
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions import crisis
+
+    sessions = SimpleNamespace(begin=contextlib.nullcontext)
+    monkeypatch.setattr(crisis, "prologue", lambda *a, **k: SimpleNamespace(sessions=sessions, locale="vi"))
+    monkeypatch.setattr(crisis, "crisis_reply", lambda *a: crisis.Reply("CRISIS REPLY", []))
+    latest = {"text": "ra tu khong co cho o thi sao", "intent": {"name": "crisis", "confidence": 1.0},
+              "entities": [], "question": {"id": qid, "confidence": 0.95, "ranking": []}}
+    tracker = Tracker("u1", {}, latest, [], False, None, {}, "")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(crisis.ActionCrisis().run(dispatcher, tracker, {}))
+    assert dispatcher.messages[0]["text"] == "CRISIS REPLY"
+    if answered:   # the answer with its one-line citation (and the entry's caution, if any)
+        assert "Căn cứ: " in dispatcher.messages[1]["text"]
+    else:
+        assert len(dispatcher.messages) == 1
