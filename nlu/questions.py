@@ -39,7 +39,7 @@ def question_examples(directory: Path = KNOWLEDGE_DIR) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for e in KnowledgeBase.load(directory).questions():
         q = out.setdefault(e.id, {"intents": list(e.intents), "topic": e.topic, "examples": [], "keywords": [],
-                                  "prison_years": e.prison_years})
+                                  "prison_years": e.prison_years, "no_term_said": e.no_term_said})
         q["keywords"] += [k for k in e.keywords if k not in q["keywords"]]
         for x in e.examples:
             if x not in q["examples"]:
@@ -52,7 +52,7 @@ def examples_digest(questions: Mapping[str, dict]) -> str:
     for qid in sorted(questions):
         q = questions[qid]
         h.update(f"{qid}|{','.join(q['intents'])}|{'|'.join(q['examples'])}|{'|'.join(q.get('keywords', []))}"
-                 f"|{q.get('prison_years')}\n"
+                 f"|{q.get('prison_years')}{'|no_term_said' if q.get('no_term_said') else ''}\n"
                  .encode())
     return h.hexdigest()
 
@@ -288,7 +288,10 @@ def _named_first(scored: list[tuple[str, float]], questions: Mapping[str, dict],
     # The term said only chooses among the range entries, when the model's first choice is one of them:
     # "lãi suất 1 tháng … người ra tù" is the loan rate, and "phạm tội lúc 17 tuổi, bị 3 năm tù…" the
     # under-18 rule, not the adults' up-to-5-years entry that happens to be among the first few.
-    ranges = bool(questions.get(scored[0][0], {}).get("prison_years")) if scored else False
+    # The same when the first choice is the question asked without a sentence (``no_term_said``):
+    # "án 9 năm thì khi nào hết án tích" is the 5-15 years entry.
+    first = questions.get(scored[0][0], {}) if scored else {}
+    ranges = bool(first.get("prison_years") or first.get("no_term_said"))
     named = [q for q, _ in top if any(f" {k} " in text for k in questions.get(q, {}).get("keywords", ()))
              or ranges and _holds(questions.get(q, {}), term_months)]
     if len(named) != 1 or named[0] == scored[0][0]:

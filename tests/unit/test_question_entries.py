@@ -463,6 +463,20 @@ def test_a_stated_prison_term_picks_the_range_entry_that_holds_it():
                   term_months=24).id == "xat.minor_16_17"
 
 
+def test_a_stated_prison_term_picks_the_range_entry_over_the_question_asked_without_one():
+    """'án 9 năm thì khi nào hết án tích': xat.when is the question without a sentence
+    (no_term_said); the 5-15 years entry answers when the message says 9 years."""
+    day = dt.date(2026, 12, 1)
+    qs = {q: {"intents": ["ask_expungement"], "keywords": [], "prison_years": KB.entry(q, day).prison_years,
+              "no_term_said": KB.entry(q, day).no_term_said}
+          for q in ("xat.when", "xat.prison_up_to_5y", "xat.prison_5_15y")}
+    assert qs["xat.when"]["no_term_said"]
+    p = pred(**{"xat.when": 0.47, "xat.prison_5_15y": 0.31, "xat.prison_up_to_5y": 0.03})
+    folded = "an 9 nam thi khi nao het an tich vay"
+    assert choose(p, "ask_expungement", qs, folded=folded, term_months=108).id == "xat.prison_5_15y"
+    assert choose(p, "ask_expungement", qs, folded=folded, term_months=None).id == "xat.when"
+
+
 def test_a_stated_term_does_not_take_a_message_away_from_another_question():
     """A duration promotes a range entry only over another range entry: 'lãi suất 1 tháng bao nhiêu
     vay vốn người ra tù' (1 month read as a term) stays the loan-rate question, and the under-18 rule
