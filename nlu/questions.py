@@ -215,7 +215,7 @@ NAMES_A_PAPER = re.compile(r"\b(tam tru|thuong tru|cu tru|ho khau|can cuoc|cccd|
 # the flow (2026-12-01, issue 14: 33 of the erasure/enrollment questions of dev1-5 went to
 # the flows). Folded and expanded ("ntn" → "nhu the nao", "lm sao" → "lam sao").
 ASKS_HOW = re.compile(r"\b(lam sao|the nao|ra sao|cach nao|bang cach|o dau|vao dau|cho nao|la gi|de lam gi|"
-                      r"dung sao|khi nao|bao gio|bao lau)\b")
+                      r"dung sao|kieu gi|kieu nao|khi nao|bao gio|bao lau)\b")
 FLOW_QUESTION = 0.5
 # A bare topic ("vay vốn", "tạm trú", "hỗ trợ") gets the topic answer, not a guess
 # at one question: a question needs at least this many words (folded, expanded).

@@ -279,6 +279,7 @@ FLOW_QUESTIONS = {**QUESTIONS, "ci.erase": {"intents": ["ask_support"]},
     ("erase_my_data", "ci.erase", "lam sao xoa du lieu cua toi tren loi ve"),
     ("enroll", "ci.enroll", "can bo xa dua em ma dang ky em nhap o dau a"),
     ("enroll", "ci.enroll", "ma dang ky loi ve dung nhu the nao"),
+    ("erase_my_data", "ci.erase", "xoa sach tin nhan voi thong tin cua em kieu gi quan tri vien"),
 ])
 def test_a_question_about_how_erasure_or_enrollment_works_is_answered(intent, qid, folded):
     """Asked how (where, what): the entry that says how, rerouted to its topic; the flow
