@@ -38,6 +38,12 @@ from bot.i18n import N_, gettext
 from bot.storage.models import Alert, Person
 
 CRISIS, DISTRESS = "crisis", "distress"
+# Questions a crisis message may also ask, answered after the crisis reply (the alert and the
+# emergency lines come first, unchanged): "ra tù không có chỗ ở thì sao" also gets where a
+# person without a home is taken in (issue 14). Only these: a crisis message's other
+# questions (a loan, a paper) wait. nlu.evaluate_questions counts them answered likewise.
+ANSWERED_AFTER_CRISIS = frozenset({"support.no_home", "ci.alert", "support.psychological",
+                                   "support.discrimination"})
 RECENT_TURNS = 6          # how far back "Gặp cán bộ" and "Báo cho người giúp đỡ" look for the words
 RECENT_ALERT = dt.timedelta(hours=2)
 RELAY_WORDS = 3           # the person's own typed messages that go with a request for a person
@@ -248,6 +254,11 @@ class ActionCrisis(Action):
         with p.sessions.begin() as s:
             _send(dispatcher, crisis_reply(s, tracker.sender_id, _key(said), _typed(said) if said else "", utcnow(),
                                            p.locale))
+        today = today_in_vietnam()
+        question = chosen_question(tracker, today)
+        if (question is not None and question.id in ANSWERED_AFTER_CRISIS
+                and question_confidence(tracker) >= CASE_QUESTION_CONFIDENCE):
+            return utter_question(dispatcher, question, today, p.locale, tracker)
         return []
 
 

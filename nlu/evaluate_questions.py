@@ -55,16 +55,34 @@ def load_heldout_files(directory: Path = HELDOUT_DIR) -> list[tuple[str, str, st
     return rows
 
 
-# A question chosen for a message that a later override turned into a crisis or
-# distress message is not answered (the crisis reply is): it counts as no answer.
-NOT_ANSWERED = frozenset({"crisis", "distress"})
+# A question chosen for a message that a later override turned into a crisis message
+# is not answered (the crisis reply is): it counts as no answer, but for the few the
+# crisis action answers after its reply (below).
+NOT_ANSWERED = frozenset({"crisis"})
+# A distress message gets the caring reply and then the question's answer when the
+# question was chosen from this confidence (actions.crisis.ActionDistress, with
+# actions.answers.CASE_QUESTION_CONFIDENCE; tests/unit/test_question_entries.py keeps the
+# two equal): "bị kỳ thị vì từng đi tù thì làm sao" is answered (2026-12-01: counted as not
+# answered before, though the product answered it).
+DISTRESS, DISTRESS_ANSWERED_FROM = "distress", 0.5
+# A crisis message gets the crisis reply and then, for these questions only, the answer
+# (actions.crisis.ANSWERED_AFTER_CRISIS, same confidence; kept equal by the same test).
+ANSWERED_AFTER_CRISIS = frozenset({"support.no_home", "ci.alert", "support.psychological",
+                                   "support.discrimination"})
 
 
 def answered(parse: dict[str, Any]) -> str | None:
     """The question entry the product answers for this parse, or None (topic answer, another flow)."""
-    if (parse.get("intent") or {}).get("name") in NOT_ANSWERED:
+    intent = (parse.get("intent") or {}).get("name")
+    question = parse.get("question") or {}
+    if intent in NOT_ANSWERED:
+        if question.get("id") in ANSWERED_AFTER_CRISIS and \
+                float(question.get("confidence") or 0.0) >= DISTRESS_ANSWERED_FROM:
+            return question.get("id")
         return None
-    return (parse.get("question") or {}).get("id")
+    if intent == DISTRESS and float(question.get("confidence") or 0.0) < DISTRESS_ANSWERED_FROM:
+        return None
+    return question.get("id")
 
 
 def per_slice(rows: list[tuple[str, str, str]], chosen: list[str | None]) -> dict[str, float]:

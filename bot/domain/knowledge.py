@@ -92,6 +92,10 @@ class Entry(Item):
     # first, at most the second (None: no upper bound). A message that says
     # the sentence ("tù 9 năm") picks the entry whose range holds it.
     prison_years: tuple[float, float | None] | None = None
+    # The question asked without a sentence ("khi nào được xóa án tích"): when the message
+    # does say one ("án 9 năm thì khi nào hết án tích"), the entry whose prison_years hold
+    # it is chosen over this one.
+    no_term_said: bool = False
     # An answer for a particular case of another entry (a question or a topic answer; not
     # a question itself): it answers instead of entry ``e`` when the message names one of
     # its phrases ("cải tạo không giam giữ" asked with the căn cước question):
@@ -268,6 +272,7 @@ class KnowledgeBase:
                                      question=question, examples=tuple(x.strip() for x in examples),
                                      details=str(raw.get("details") or "").strip(), offer=tuple(offer),
                                      prison_years=tuple(prison_years) if prison_years is not None else None,
+                                     no_term_said=bool(raw.get("no_term_said")),
                                      variant_of=tuple((q, tuple(fold(p) for p in ps))
                                                       for q, ps in variant_of.items())))
         kb = cls(facts, entries)

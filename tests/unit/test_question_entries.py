@@ -32,6 +32,10 @@ DEV3 = PROJECT_ROOT / "tests" / "nlu" / "questions_dev3"
 # that followed dev3; 1 clean, 1 no-diacritics, 2 teencode (which may keep a few
 # marks, "đc", "ạ", as typed).
 DEV4 = PROJECT_ROOT / "tests" / "nlu" / "questions_dev4"
+# The fifth dev set (2026-12-01): records and support only (the weakest files on
+# the held-out set), written as typed on a phone before the round of tuning on
+# the gate and teencode; 1 clean, 1 no-diacritics, 2 teencode.
+DEV5 = PROJECT_ROOT / "tests" / "nlu" / "questions_dev5"
 DAYS = (dt.date(2026, 1, 2), dt.date(2026, 7, 1), dt.date(2026, 11, 30))
 # A legal figure written as a literal: a number followed by a unit (the
 # placeholders {money:…}, {period:…} … are the only way figures get in).
@@ -111,7 +115,7 @@ def test_every_question_has_a_dev_set_with_two_per_slice():
             assert not re.search(r"[à-ỹđ]", text.lower()), (q["id"], text)
 
 
-@pytest.mark.parametrize("directory", [DEV, DEV2, DEV3, DEV4], ids=["dev", "dev2", "dev3", "dev4"])
+@pytest.mark.parametrize("directory", [DEV, DEV2, DEV3, DEV4, DEV5], ids=["dev", "dev2", "dev3", "dev4", "dev5"])
 def test_no_dev_message_is_a_training_example(directory):
     """The dev sets are tuned on, so they must stay apart from the examples too:
     a dev message copied into training would only measure memory."""
@@ -169,6 +173,20 @@ def test_the_fourth_dev_set_is_not_an_earlier_one():
                for t in q[s]}
     assert not [t for q in heldout(DEV4) for s in ("clean", "nodiac", "teencode") for t in q[s]
                 if folded(t) in earlier]
+
+
+def test_the_fifth_dev_set_covers_records_and_support_and_is_not_an_earlier_one():
+    by_file = {e.id: e.file for e in KB.questions()}
+    wanted = {i for i, f in by_file.items() if f.startswith(("questions_records_", "questions_support"))}
+    qs = heldout(DEV5)
+    assert {q["id"] for q in qs} == wanted and len(qs) == len(wanted)
+    for q in qs:
+        assert (len(q["clean"]), len(q["nodiac"]), len(q["teencode"])) == (1, 1, 2), q["id"]
+        for text in q["nodiac"]:
+            assert not re.search(r"[à-ỹđ]", text.lower()), (q["id"], text)
+    earlier = {folded(t) for d in (DEV, DEV2, DEV3, DEV4) for q in heldout(d) for s in ("clean", "nodiac", "teencode")
+               for t in q[s]}
+    assert not [t for q in qs for s in ("clean", "nodiac", "teencode") for t in q[s] if folded(t) in earlier]
 
 
 def test_topic_answers_never_include_question_entries():
@@ -252,6 +270,58 @@ def test_enrollment_or_erasure_that_names_a_paper_is_a_question_of_that_paper(in
                   folded="dang ky tam tru di").id is None                                     # not sure enough
 
 
+FLOW_QUESTIONS = {**QUESTIONS, "ci.erase": {"intents": ["ask_support"]},
+                  "ci.enroll": {"intents": ["ask_support", "enroll"]}}
+
+
+@pytest.mark.parametrize("intent, qid, folded", [
+    ("erase_my_data", "ci.erase", "muon xoa het thong tin cua em thi lam nhu the nao quan tri vien"),
+    ("erase_my_data", "ci.erase", "lam sao xoa du lieu cua toi tren loi ve"),
+    ("enroll", "ci.enroll", "can bo xa dua em ma dang ky em nhap o dau a"),
+    ("enroll", "ci.enroll", "ma dang ky loi ve dung nhu the nao"),
+    ("erase_my_data", "ci.erase", "xoa sach tin nhan voi thong tin cua em kieu gi quan tri vien"),
+])
+def test_a_question_about_how_erasure_or_enrollment_works_is_answered(intent, qid, folded):
+    """Asked how (where, what): the entry that says how, rerouted to its topic; the flow
+    would start erasing or wait for a code the person does not have yet."""
+    probs = pred(**{qid: 0.8, "loan.a": 0.1})
+    c = choose(probs, intent, FLOW_QUESTIONS, words=len(folded.split()), folded=folded)
+    assert (c.id, c.intent) == (qid, "ask_support")
+    # not sure enough: the flow
+    assert choose(pred(**{qid: 0.45, "loan.a": 0.3}), intent, FLOW_QUESTIONS, words=8, folded=folded).id is None
+
+
+@pytest.mark.parametrize("intent, folded", [
+    ("erase_my_data", "xoa du lieu cua toi"),
+    ("erase_my_data", "toi muon xoa het thong tin cua minh"),
+    ("erase_my_data", "xoa giup toi duoc khong"),
+    ("erase_my_data", "du lieu cua toi co xoa duoc khong"),
+    ("enroll", "toi muon dang ky nhan nhac lich"),
+    ("enroll", "ma cua toi la ab12cd34ef"),
+])
+def test_an_erasure_or_enrollment_request_keeps_its_flow(intent, folded):
+    qid = "ci.erase" if intent == "erase_my_data" else "ci.enroll"
+    assert choose(pred(**{qid: 0.99}), intent, FLOW_QUESTIONS, words=len(folded.split()), folded=folded).id is None
+
+
+def test_the_evaluation_counts_a_distress_question_as_the_product_answers_it():
+    """action_distress gives the caring reply, then the question from CASE_QUESTION_CONFIDENCE;
+    action_crisis its reply, then only a few questions (a person without a home, …)."""
+    from actions.answers import CASE_QUESTION_CONFIDENCE
+    from nlu import evaluate_questions as ev
+
+    assert ev.DISTRESS_ANSWERED_FROM == CASE_QUESTION_CONFIDENCE
+    q = {"id": "support.discrimination", "confidence": 0.9}
+    assert ev.answered({"intent": {"name": "distress"}, "question": q}) == "support.discrimination"
+    assert ev.answered({"intent": {"name": "distress"}, "question": {**q, "confidence": 0.4}}) is None
+    assert ev.answered({"intent": {"name": "crisis"}, "question": {**q, "id": "support.find_job"}}) is None
+    from actions.crisis import ANSWERED_AFTER_CRISIS
+
+    assert ev.ANSWERED_AFTER_CRISIS == ANSWERED_AFTER_CRISIS
+    assert ev.answered({"intent": {"name": "crisis"}, "question": q}) == "support.discrimination"
+    assert ev.answered({"intent": {"name": "ask_support"}, "question": q}) == "support.discrimination"
+
+
 def test_a_clear_winner_of_the_routed_topic_is_chosen_below_the_threshold():
     c = choose(pred(**{"loan.a": 0.2, "loan.b": 0.06, "residence.a": 0.05}), "ask_loan", QUESTIONS)
     assert (c.id, c.intent) == ("loan.a", None)
@@ -272,6 +342,20 @@ def test_check_in_and_a_person_keep_their_flow_unless_the_question_is_very_sure(
     assert (c.id, c.intent) == ("ci.what", "ask_support")  # answered by action_answer, not the flow
     c = choose(pred(**{"loan.a": 0.995}), intent, CHECKIN_QUESTIONS)
     assert (c.id, c.intent) == ("loan.a", "ask_loan")
+
+
+def test_a_question_routed_to_check_in_is_answered_from_a_lower_probability():
+    folded = "nguoi kem cap toi co phai nop bao cao ket qua len xa khong"
+    c = choose(pred(**{"ci.what": 0.96, "loan.a": 0.03}), "checkin", CHECKIN_QUESTIONS, words=12, folded=folded)
+    assert (c.id, c.intent) == ("ci.what", "ask_support")
+    # the check-in's own words ask nothing: 0.99 as before
+    assert choose(pred(**{"ci.what": 0.96, "loan.a": 0.03}), "checkin", CHECKIN_QUESTIONS, words=5,
+                  folded="nop bao cao hang thang").id is None
+    assert choose(pred(**{"ci.what": 0.9, "loan.a": 0.03}), "checkin", CHECKIN_QUESTIONS, words=12,
+                  folded=folded).id is None
+    # a person: 0.97 whatever is asked
+    assert choose(pred(**{"ci.what": 0.96, "loan.a": 0.03}), "request_human", CHECKIN_QUESTIONS, words=12,
+                  folded=folded).id is None
 
 
 def test_the_topic_intents_learn_the_question_examples():
@@ -380,6 +464,20 @@ def test_a_stated_prison_term_picks_the_range_entry_that_holds_it():
                   term_months=24).id == "xat.minor_16_17"
 
 
+def test_a_stated_prison_term_picks_the_range_entry_over_the_question_asked_without_one():
+    """'án 9 năm thì khi nào hết án tích': xat.when is the question without a sentence
+    (no_term_said); the 5-15 years entry answers when the message says 9 years."""
+    day = dt.date(2026, 12, 1)
+    qs = {q: {"intents": ["ask_expungement"], "keywords": [], "prison_years": KB.entry(q, day).prison_years,
+              "no_term_said": KB.entry(q, day).no_term_said}
+          for q in ("xat.when", "xat.prison_up_to_5y", "xat.prison_5_15y")}
+    assert qs["xat.when"]["no_term_said"]
+    p = pred(**{"xat.when": 0.47, "xat.prison_5_15y": 0.31, "xat.prison_up_to_5y": 0.03})
+    folded = "an 9 nam thi khi nao het an tich vay"
+    assert choose(p, "ask_expungement", qs, folded=folded, term_months=108).id == "xat.prison_5_15y"
+    assert choose(p, "ask_expungement", qs, folded=folded, term_months=None).id == "xat.when"
+
+
 def test_a_stated_term_does_not_take_a_message_away_from_another_question():
     """A duration promotes a range entry only over another range entry: 'lãi suất 1 tháng bao nhiêu
     vay vốn người ra tù' (1 month read as a term) stays the loan-rate question, and the under-18 rule
@@ -390,3 +488,31 @@ def test_a_stated_term_does_not_take_a_message_away_from_another_question():
     qs["loan.rate"] = {"intents": ["ask_expungement"], "keywords": [], "prison_years": None}
     p = pred(**{"loan.rate": 0.6, "xat.prison_up_to_5y": 0.2, "xat.prison_5_15y": 0.1})
     assert choose(p, "ask_expungement", qs, folded="lai suat 1 thang bao nhieu", term_months=1).id == "loan.rate"
+
+
+@pytest.mark.parametrize("qid, answered", [("support.no_home", True), ("support.find_job", False)])
+def test_a_crisis_reply_comes_first_and_only_a_few_questions_follow_it(monkeypatch, clock, qid, answered):
+    """"ra tù không có chỗ ở thì sao": the crisis reply (alert, lines), then the shelter answer;
+    a crisis message's other questions are not answered beside it."""
+    import asyncio
+    import contextlib
+    from types import SimpleNamespace
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions import crisis
+
+    sessions = SimpleNamespace(begin=contextlib.nullcontext)
+    monkeypatch.setattr(crisis, "prologue", lambda *a, **k: SimpleNamespace(sessions=sessions, locale="vi"))
+    monkeypatch.setattr(crisis, "crisis_reply", lambda *a: crisis.Reply("CRISIS REPLY", []))
+    latest = {"text": "ra tu khong co cho o thi sao", "intent": {"name": "crisis", "confidence": 1.0},
+              "entities": [], "question": {"id": qid, "confidence": 0.95, "ranking": []}}
+    tracker = Tracker("u1", {}, latest, [], False, None, {}, "")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(crisis.ActionCrisis().run(dispatcher, tracker, {}))
+    assert dispatcher.messages[0]["text"] == "CRISIS REPLY"
+    if answered:   # the answer with its one-line citation (and the entry's caution, if any)
+        assert "Căn cứ: " in dispatcher.messages[1]["text"]
+    else:
+        assert len(dispatcher.messages) == 1
