@@ -59,12 +59,14 @@ _AGE_SAID_RE = re.compile(r"(?<![\d/.,-])(?P<n>\d{1,2})\s*tuoi\b"
                           r"(?:\s+\w+){0,3}?\s+(?P<m>\d{1,2})\s*t\b"
                           r"|\b(?:nam|hoi|luc|khi)\s+(?P<k>\d{1,2})\s*t\b")  # "năm 16t e bị…": at 16
 # The story is a relative's: "con tôi bị 3 năm tù", "anh trai em đi tù 7 năm", "chồng mình mới ra tù".
-# A relation word, "my" (tôi, em, mình…) and a verb of the case right after it; "anh em" and "chị em"
-# are not read as a relative ("anh, em bị…" addresses the assistant), nor "mà tôi" (ma is not má here).
+# A relation word, "my" (tôi, em, mình…) and a verb of the case after it, at most four words later
+# ("bố em năm nay 60t, bị 1 năm tù"), none of them "I" ("con tôi còn nhỏ, tôi bị…" is the person's own);
+# "anh em" and "chị em" are not read as a relative ("anh, em bị…" addresses the assistant), nor "mà tôi".
 _RELATIVE_RE = re.compile(
     r"\b(?:(?:con(?: trai| gai)?|chong|vo|bo|me|cha|em trai|em gai|anh trai|chi gai|chau|nguoi nha|ban)"
     r"\s+(?:cua\s+)?(?:toi|minh|tui|em|e|mk|t)|(?:anh|chi|em|ba)\s+(?:cua\s+)?(?:toi|minh|tui|mk))"
-    r"\s+(?:(?:da|vua|moi|tung|cung|dang)\s+)?(?:bi|di tu|o tu|ngoi tu|ra tu|ra trai|lanh|an|duoc|man han)\b")
+    r"(?:[\s,]+(?!(?:toi|em|minh|tui|tao|e|mk|t)\b)\w+){0,4}?"
+    r"[\s,]+(?:(?:da|vua|moi|tung|cung|dang)\s+)?(?:bi|di tu|o tu|ngoi tu|ra tu|ra trai|lanh|an|duoc|man han)\b")
 _EARLY_RE = re.compile(r"\btha (tu )?truoc (thoi )?han\b|\btha tu som\b|\btha co dieu kien\b")
 _ARTICLE_RE = re.compile(r"\bdieu (\d{3})\b")
 _CLAUSE_RE = re.compile(r"\bkhoan (\d)\b")

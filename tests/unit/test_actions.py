@@ -125,6 +125,10 @@ def test_age_answers(answer, value):
     ("chị ơi em bị 18 tháng tù, ra trại tháng 3/2025", False),
     ("tôi bị 3 năm tù mà tôi ra tù 01/06/2023", False),
     ("tôi bị 3 năm tù, vợ tôi hỏi bao giờ tôi hết án tích", False),
+    ("bo e nam nay 60t, bi 1 nam tu toi danh bac, ra tu 25/12/2025", True),
+    ("chồng tôi năm nay 40 tuổi, bị 2 năm tù", True),
+    ("con tôi còn nhỏ, tôi bị 3 năm tù, ra tù 01/06/2023", False),
+    ("vợ tôi đang ở nhà, em bị 2 năm tù", False),
 ])
 def test_a_relatives_story_is_told_apart_from_ones_own(story, relative):
     assert extract(_msg(story), None, _TODAY).get("exp_relative", False) is relative
