@@ -109,7 +109,7 @@ catalogs: .venv/.installed
 	@.venv/bin/pybabel compile --use-fuzzy -d bot/locale -D messages --statistics 2>&1 | grep -v "^compiling" || true
 
 extract: .venv/.installed
-	.venv/bin/pybabel extract -F babel.cfg -k N_ -k NP_:1c,2 --no-location --sort-output --project=loive -o bot/locale/messages.pot .
+	.venv/bin/pybabel extract -F babel.cfg -k N_ -k NP_:1c,2 -k said_of:1 --no-location --sort-output --project=loive -o bot/locale/messages.pot .
 	.venv/bin/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching
 
 lock: | .uv-ok

@@ -454,38 +454,27 @@ CORRECTION_BUTTONS = {
     "exp_other_done": N_("Not all paid yet"),
 }
 # The same texts when the story is a relative's (slot exp_relative): "người nhà anh/chị", "they".
+# Their plain versions are extracted from the said_of calls (make extract: -k said_of:1).
 RELATIVE = "relative"
-_RELATIVE_TEXTS = {
-    N_("Your record was cleared automatically on %(date)s (waiting period %(wait)s, ended on %(end)s)."):
-        NP_("relative", "Your record was cleared automatically on %(date)s (waiting period %(wait)s, ended on "
-                        "%(end)s)."),
-    N_("Your record will be cleared automatically on %(date)s (waiting period %(wait)s, ending on %(end)s), if you "
-       "commit no new crime before then."):
-        NP_("relative", "Your record will be cleared automatically on %(date)s (waiting period %(wait)s, ending on "
-                        "%(end)s), if you commit no new crime before then."),
-    N_("From what you told me, you are not considered to have a criminal record."):
-        NP_("relative", "From what you told me, you are not considered to have a criminal record."),
-    N_("Not cleared yet: the record cannot be cleared until the other decisions of the judgment (compensation, court "
-       "fees, fines) are carried out. The waiting period of %(wait)s ends on %(end)s."):
-        NP_("relative", "Not cleared yet: the record cannot be cleared until the other decisions of the judgment "
-                        "(compensation, court fees, fines) are carried out. The waiting period of %(wait)s ends on "
-                        "%(end)s."),
-    N_("For this crime the record is cleared by the court: you may apply to the court that tried the case from "
-       "%(date)s (waiting period %(wait)s)."):
-        NP_("relative", "For this crime the record is cleared by the court: you may apply to the court that tried "
-                        "the case from %(date)s (waiting period %(wait)s)."),
-    N_("Until then you still have a criminal record: on forms, do not declare that you have none."):
-        NP_("relative", "Until then you still have a criminal record: on forms, do not declare that you have none."),
-    N_("Your supplementary penalty must be completed first."):
-        NP_("relative", "Your supplementary penalty must be completed first."),
-    ASSUMPTION_PHRASES["exp_age_group"]: NP_("relative", "you were 18 or older when the offence was committed"),
-    ASSUMPTION_PHRASES["exp_new_crime"]: NP_("relative", "you have not been convicted of a new crime"),
-    ASSUMPTION_PHRASES["month_only"]: NP_("relative", "you completed the sentence on the last day of that month "
-                                                      "(tell me the day if you know it)"),
-    ASSUMPTION_PHRASES["year_only"]: NP_("relative", "you completed the sentence on 31/12 of that year"),
-    CORRECTION_BUTTONS["exp_age_group"]: NP_("relative", "I was under 18 then"),
-    CORRECTION_BUTTONS["exp_new_crime"]: NP_("relative", "I had a new conviction"),
-}
+_RELATIVE_TEXTS = frozenset({
+    NP_("relative", "Your record was cleared automatically on %(date)s (waiting period %(wait)s, ended on %(end)s)."),
+    NP_("relative", "Your record will be cleared automatically on %(date)s (waiting period %(wait)s, ending on "
+                    "%(end)s), if you commit no new crime before then."),
+    NP_("relative", "From what you told me, you are not considered to have a criminal record."),
+    NP_("relative", "Not cleared yet: the record cannot be cleared until the other decisions of the judgment "
+                    "(compensation, court fees, fines) are carried out. The waiting period of %(wait)s ends on "
+                    "%(end)s."),
+    NP_("relative", "For this crime the record is cleared by the court: you may apply to the court that tried "
+                    "the case from %(date)s (waiting period %(wait)s)."),
+    NP_("relative", "Until then you still have a criminal record: on forms, do not declare that you have none."),
+    NP_("relative", "Your supplementary penalty must be completed first."),
+    NP_("relative", "you were 18 or older when the offence was committed"),
+    NP_("relative", "you have not been convicted of a new crime"),
+    NP_("relative", "you completed the sentence on the last day of that month (tell me the day if you know it)"),
+    NP_("relative", "you completed the sentence on 31/12 of that year"),
+    NP_("relative", "I was under 18 then"),
+    NP_("relative", "I had a new conviction"),
+})
 
 
 def said_of(msgid: str, locale: str, relative: bool = False) -> str:
