@@ -474,6 +474,16 @@ _RELATIVE_TEXTS = frozenset({
     NP_("relative", "you completed the sentence on 31/12 of that year"),
     NP_("relative", "I was under 18 then"),
     NP_("relative", "I had a new conviction"),
+    NP_("relative", "With %(penalty)s, the record is cleared automatically %(wait)s after the end of probation, if "
+                    "you commit no new crime in that time and the rest of the judgment (fees, compensation) is "
+                    "carried out."),
+    NP_("relative", "With %(penalty)s, the record is cleared automatically %(wait)s after the day you complete the "
+                    "sentence (leave prison), if you commit no new crime in that time and the rest of the judgment "
+                    "(fees, compensation) is carried out."),
+    NP_("relative", "With %(penalty)s, the record is cleared automatically %(wait)s after the day you complete the "
+                    "sentence, if you commit no new crime in that time and the rest of the judgment (fees, "
+                    "compensation) is carried out."),
+    NP_("relative", "Tell me the day you completed it and I will work out your date."),
 })
 
 
@@ -533,8 +543,9 @@ def rule_answer(values: dict[str, Any], today: dt.date, locale: str) -> str | No
         rule = N_("With %(penalty)s, the record is cleared automatically %(wait)s after the day you complete the "
                   "sentence, if you commit no new crime in that time and the rest of the judgment (fees, "
                   "compensation) is carried out.")
-    lines = [gettext(rule, locale) % {"penalty": what, "wait": format_period(wait, locale)},
-             gettext("Tell me the day you completed it and I will work out your date.", locale)]
+    relative = bool(values.get("exp_relative"))
+    lines = [said_of(rule, locale, relative) % {"penalty": what, "wait": format_period(wait, locale)},
+             said_of("Tell me the day you completed it and I will work out your date.", locale, relative)]
     lines += caution_and_citation([table], today, locale)[-1:]
     return "\n".join(lines)
 

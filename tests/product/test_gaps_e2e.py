@@ -126,3 +126,25 @@ def test_a_relatives_story_is_answered_about_them_in_english(product):
     first = ask(product, "My son got 3 years in prison and was released on 1 June 2023. When is his record cleared?",
                 locale="en")[0]["text"]
     assert first.startswith("Their record was cleared automatically on 2 Jun 2025"), first
+
+
+@pytest.mark.parametrize("story", [
+    "con tôi bị 3 năm tù, bao giờ nó hết án tích?",
+    "con toi bi 3 nam tu, bao gio no het an tich?",
+])
+def test_a_relatives_sentence_gets_the_rule_said_of_the_relative(product, story):
+    """2026-12-01: "con tôi bị 3 năm tù…" got "…thì anh/chị đương nhiên được xóa án tích…"."""
+    first = ask(product, story)[0]["text"]
+    assert "thì người đó đương nhiên được xóa án tích sau 2 năm" in first, first
+    assert "ngày người nhà chấp hành xong" in first and "anh/chị đương nhiên" not in first, first
+
+
+@pytest.mark.parametrize("story", [
+    "bố em bị 2 năm tù, em muốn tính ngày xóa án tích cho bố",
+    "bo e bi 2 nam tu, e muon tinh ngay xoa an tich cho bo",
+])
+def test_the_forms_questions_about_a_relative_ask_about_the_relative(product, story):
+    """The calculator's questions name the relative ("Người nhà anh/chị…"), not the asker (domain.yml: a
+    variation on the slot exp_relative)."""
+    texts = [r["text"] for r in ask(product, story)]
+    assert texts[0].startswith("Người nhà anh/chị chấp hành xong hình phạt"), texts
