@@ -487,10 +487,12 @@ class QuestionRetriever(GraphComponent, IntentClassifier):
             if not text or self.model is None:
                 continue
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            intent_confidence = float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
             folded = self.model.fold(text)
             term_months = nq.prison_term_months(message.get(ENTITIES) or [])
             choice = nq.choose(self.model.predict(text), intent, self.questions,
-                               words=len(folded.split()), folded=folded, term_months=term_months)
+                               words=len(folded.split()), folded=folded, term_months=term_months,
+                               intent_confidence=intent_confidence)
             # Two questions in one message ("làm ở đâu và mất bao lâu"): each is answered, in
             # the order asked (``several``, actions.answers.utter_question); ``id`` stays the one
             # the whole message chose when it is one of them, else the first clause's.

@@ -177,6 +177,13 @@ KEEP_OVERRIDE = frozenset({
 # sets 0.6 added a wrong answer ("vừa ra trại, phải báo với chính quyền nơi nào và
 # hạn chót là khi nào" → the loan deadline) that 0.7 does not.
 FALLBACK_OVERRIDE = 0.7
+# When the intent classifier itself is unsure (its confidence below UNSURE_INTENT: a
+# fallback, or "help" at 0.56 for "tôi được phân kèm một cậu vừa về, cần giúp những việc
+# gì"), a question of another topic that clearly wins (UNSURE_OVERRIDE and CLEAR_RATIO
+# times the runner-up) is answered: the topic answer would be a guess too. Measured on
+# the dev sets 1-5 (2026-12-01): see the README, "Question-level answers".
+UNSURE_INTENT = 0.8
+UNSURE_OVERRIDE = 0.4
 # Intents with a flow of their own that people also reach with a question about
 # it ("check-in là gì, báo cáo ở đâu", "ai là người giúp đỡ tôi"): a question is
 # answered (and the intent rerouted to the question's topic) only from this
@@ -301,7 +308,7 @@ def _named_first(scored: list[tuple[str, float]], questions: Mapping[str, dict],
 
 def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
            accept: float = ACCEPT, override: float = OVERRIDE, words: int = MIN_WORDS,
-           folded: str = "", term_months: float | None = None) -> Choice:
+           folded: str = "", term_months: float | None = None, intent_confidence: float = 1.0) -> Choice:
     ranking = [(q, c) for q, c in pred.ranking if q != OTHER]
     named_paper = intent in FLOWS_OF_THE_ASSISTANT and bool(NAMES_A_PAPER.search(folded))
     asks_how = intent in FLOWS_OF_THE_ASSISTANT and not named_paper and bool(ASKS_HOW.search(folded))
@@ -346,7 +353,9 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
             override = FALLBACK_OVERRIDE
         elif routed_has_questions and intent not in NO_TOPIC and (intent, intents[0]) not in KEEP_OVERRIDE:
             override = TOPIC_OVERRIDE
-    if confidence >= override and (routed_has_questions or intent in NO_TOPIC):
+    unsure = (intent_confidence < UNSURE_INTENT and confidence >= UNSURE_OVERRIDE
+              and confidence >= CLEAR_RATIO * runner_up)
+    if (confidence >= override or unsure) and (routed_has_questions or intent in NO_TOPIC):
         return Choice(qid, confidence, intents[0], ranking)
     return Choice(None, confidence, None, ranking)
 

@@ -516,3 +516,20 @@ def test_a_crisis_reply_comes_first_and_only_a_few_questions_follow_it(monkeypat
         assert "Căn cứ: " in dispatcher.messages[1]["text"]
     else:
         assert len(dispatcher.messages) == 1
+
+
+def test_an_unsure_intent_lets_a_clear_question_of_another_topic_answer():
+    """The classifier unsure (below 0.8): a question of another topic that is at least 0.4 and
+    three times the runner-up is answered; a sure intent, a close runner-up or a weak question
+    keeps the topic answer (dev4: "Hội cựu chiến binh phân cho tôi kèm một cậu…" → help 0.56)."""
+    clear = pred(**{"loan.a": 0.1, "residence.a": 0.45})
+    c = choose(clear, "ask_loan", QUESTIONS, intent_confidence=0.6)
+    assert (c.id, c.intent) == ("residence.a", "ask_residence")
+    assert choose(clear, "help", QUESTIONS, intent_confidence=0.56).intent == "ask_residence"
+    assert choose(clear, "nlu_fallback", QUESTIONS, intent_confidence=0.3).intent == "ask_residence"
+    assert choose(clear, "ask_loan", QUESTIONS, intent_confidence=0.9).id is None
+    assert choose(pred(**{"loan.a": 0.2, "residence.a": 0.45}), "ask_loan", QUESTIONS, intent_confidence=0.6).id is None
+    assert choose(pred(**{"loan.a": 0.05, "residence.a": 0.35}), "help", QUESTIONS, intent_confidence=0.5).id is None
+    # Flows and guarded intents are not affected.
+    assert choose(clear, "crisis", QUESTIONS, intent_confidence=0.5).id is None
+    assert choose(clear, "checkin", QUESTIONS, intent_confidence=0.5).id is None
