@@ -265,6 +265,7 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
     return out
 
 
+_PAYMENT_BEFORE = re.compile(r"\b(nop|dong|tra|boi thuong|an phi|tien phat|phat bo sung)\b(\s+\w+){0,4}\s*$")
 _COMPLETION_BEFORE = re.compile(r"(ra tu|ra trai|chap hanh xong|man han|het (thoi gian )?thu thach|het an|xong an)"
                                 r"(\s+\w+){0,2}\s*$")
 
@@ -277,10 +278,15 @@ def _completion_date(message: dict, dates: list[str]) -> str:
     if len(dates) < 2:
         return dates[-1]
     text = message.get("text") or ""
-    released = sorted(str(e.get("value")) for e in message.get("entities") or []
-                      if e.get("entity") == "date" and isinstance(e.get("start"), int)
-                      and _COMPLETION_BEFORE.search(fold(text[:e["start"]])))
-    return released[-1] if released and released[-1] in dates else dates[-1]
+    placed = [(str(e.get("value")), fold(text[:e["start"]])) for e in message.get("entities") or []
+              if e.get("entity") == "date" and isinstance(e.get("start"), int)]
+    # "đã nộp xong án phí ngày 10/8/2023", "tiền phạt nộp xong tháng 3/2025": a payment, not the release
+    unpaid = [(d, before) for d, before in placed if not _PAYMENT_BEFORE.search(before)]
+    released = sorted(d for d, before in unpaid if _COMPLETION_BEFORE.search(before))
+    if released and released[-1] in dates:
+        return released[-1]
+    others = sorted(d for d, _ in unpaid)
+    return others[-1] if others and len(unpaid) < len(placed) and others[-1] in dates else dates[-1]
 
 
 def two_convictions(text: str, today: dt.date) -> dict[str, Any]:

@@ -65,3 +65,13 @@ def test_an_ordinary_sentence_keeps_the_automatic_period():
     said = exp.extract({"text": text, "entities": ents_of(text)}, None, TODAY)
     answer = fold(exp.rule_answer(said, TODAY, "vi"))
     assert "3 nam" in answer and "duong nhien" in answer
+
+
+@pytest.mark.parametrize("text, completed", [
+    ("em bị 3 năm tù, ra tù 5/5/2023, đã nộp xong án phí ngày 10/8/2023, khi nào được xóa án tích", "2023-05-05"),
+    ("e bi 2 nam tu, ra trai 1/2/2024, boi thuong xong ngay 3/6/2024, bh het an tich", "2024-02-01"),
+    ("năm 2019 bị 2 năm tù, ra tù ngày 3/4/2021", "2021-04-03"),
+])
+def test_a_fee_or_compensation_paid_after_release_is_not_the_completion(text, completed):
+    said = exp.extract({"text": text, "entities": ents_of(text)}, None, TODAY)
+    assert said["exp_completed_on"] == completed
