@@ -647,6 +647,9 @@ class ActionOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        from actions.expungement import ActionExpungementStart, sentence_after_expungement_answer
+        if sentence_after_expungement_answer(tracker):  # "còn nếu bị 9 năm thì sao?" after an expungement answer
+            return await ActionExpungementStart().run(dispatcher, tracker, domain)
         facts = purpose_after_loan_answer(tracker)
         if facts is not None:
             return rule_answer(dispatcher, facts, today_in_vietnam(), tracker_locale(tracker))
