@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from actions.answers import KNOWLEDGE, chosen_question, utter_entries, utter_question
 from actions.common import (CalculationResult, ExtractingForm, answer_with_details, caution_and_citation, database,
                             day_of, entities_of, is_cancel, probation_end_from_release, start_form)
-from actions.menu import tracker_locale
+from actions.menu import last_bot_action, tracker_locale
 from bot.supervision.checkins import person_for_identity
 from vietnamese.clock import today_in_vietnam
 from bot.domain.expungement import (ASSUMABLE, PENALTIES, Case, InvalidInput, Result, calculate, leaves_no_record,
@@ -190,7 +190,7 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             out["exp_supplementary_until"] = dates[-1]
             out["exp_supplementary"] = "until"
         else:
-            out[f"{prefix}completed_on"] = dates[-1]  # the latest date: release comes after the offence
+            out[f"{prefix}completed_on"] = _completion_date(message, dates)
     age_slot = "exp_new_age_group" if requested == "exp_new_age_group" else "exp_age_group"
     groups = ents.get("age_group") or []
     said_age = _AGE_SAID_RE.search(folded)
@@ -265,8 +265,28 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
     return out
 
 
+_PAYMENT_BEFORE = re.compile(r"\b(nop|dong|tra|boi thuong|an phi|tien phat|phat bo sung)\b(\s+\w+){0,4}\s*$")
 _COMPLETION_BEFORE = re.compile(r"(ra tu|ra trai|chap hanh xong|man han|het (thoi gian )?thu thach|het an|xong an)"
                                 r"(\s+\w+){0,2}\s*$")
+
+
+def _completion_date(message: dict, dates: list[str]) -> str:
+    """The completion among the dates of a message: the latest date (release comes after the offence),
+    but when some dates follow "ra tù", "chấp hành xong"…, the latest of those: "ra tù ngày 1/10/2024,
+    tiền phạt bổ sung nộp xong tháng 3/2025" completed the sentence on 1/10/2024 (a payment within the
+    period does not move the start, BLHS Điều 70 khoản 2)."""
+    if len(dates) < 2:
+        return dates[-1]
+    text = message.get("text") or ""
+    placed = [(str(e.get("value")), fold(text[:e["start"]])) for e in message.get("entities") or []
+              if e.get("entity") == "date" and isinstance(e.get("start"), int)]
+    # "đã nộp xong án phí ngày 10/8/2023", "tiền phạt nộp xong tháng 3/2025": a payment, not the release
+    unpaid = [(d, before) for d, before in placed if not _PAYMENT_BEFORE.search(before)]
+    released = sorted(d for d, before in unpaid if _COMPLETION_BEFORE.search(before))
+    if released and released[-1] in dates:
+        return released[-1]
+    others = sorted(d for d, _ in unpaid)
+    return others[-1] if others and len(unpaid) < len(placed) and others[-1] in dates else dates[-1]
 
 
 def two_convictions(text: str, today: dt.date) -> dict[str, Any]:
@@ -524,14 +544,20 @@ def rule_answer(values: dict[str, Any], today: dt.date, locale: str) -> str | No
     if penalty not in PENALTY_NAMES or (penalty == "prison" and not values.get("exp_prison_term")):
         return None
     term = Period.parse(values["exp_prison_term"]) if penalty == "prison" else None
+    # A national-security crime (Chương XIII/XXVI) is cleared by the court, after the Điều 71 period.
+    court = bool(values.get("exp_special_chapter"))
     try:
-        wait, table = waiting_period(KNOWLEDGE, penalty, term, today)
+        wait, table = waiting_period(KNOWLEDGE, penalty, term, today, court=court)
     except InvalidInput:
         return None
     what = gettext(PENALTY_NAMES[penalty], locale) % {"term": format_period(term, locale) if term else ""}
     # When the period starts, said for the sentence asked about (Điều 70 khoản 2: the
     # end of probation for a suspended sentence, release for a prison term).
-    if penalty == "suspended":
+    if court:
+        rule = N_("For a national-security crime the record is not cleared automatically: with %(penalty)s, you "
+                  "may apply to the court that tried the case at first instance %(wait)s after you complete the "
+                  "sentence; the court decides.")
+    elif penalty == "suspended":
         rule = N_("With %(penalty)s, the record is cleared automatically %(wait)s after the end of probation, if "
                   "you commit no new crime in that time and the rest of the judgment (fees, compensation) is "
                   "carried out.")
@@ -557,6 +583,21 @@ def _question_answer(dispatcher: CollectingDispatcher, question: Entry, today: d
     offer = tuple(dict.fromkeys((*question.offer, "calc_expungement")))
     return [*utter_question(dispatcher, replace(question, offer=offer), today, locale, tracker),
             SlotSet("exp_facts", facts), SlotSet("exp_assumed", None)]
+
+
+EXPUNGEMENT_ACTIONS = ("action_expungement_start", "action_expungement_result", FORM)
+_LOAN_WORDS_RE = re.compile(r"\b(vay|von|ngan hang|lai suat|lai|tien)\b")
+
+
+def sentence_after_expungement_answer(tracker: Tracker) -> bool:
+    """A short message with only another sentence ("còn nếu bị 9 năm thì sao?") right after an answer
+    about expungement asks the same question for that sentence, whatever topic the classifier gave it."""
+    latest = tracker.latest_message or {}
+    text = fold(latest.get("text") or "")
+    ents = entities_of(latest)
+    return (len(text.split()) <= 10 and bool(ents.get("duration") or ents.get("penalty_type"))
+            and not ents.get("money") and not ents.get("date") and not _LOAN_WORDS_RE.search(text)
+            and last_bot_action(tracker) in EXPUNGEMENT_ACTIONS)
 
 
 # Facts that alone are a question about a condition of the rule, not a story to calculate.
@@ -622,6 +663,11 @@ class ActionExpungementStart(Action):
                 question = KNOWLEDGE.entry("xat.minor_16_17", today)
             if question is not None and question.id.startswith("xat."):
                 return _question_answer(dispatcher, question, today, locale, tracker, facts)
+        if (question is not None and not dated and not term and not wants_calculation and said
+                and set(said) <= {"exp_penalty", *_CONDITION_ONLY} and said.get("exp_penalty") == "prison"):
+            # "đã xóa án tích thì xin việc có phải khai từng đi tù không": "đi tù" names no sentence to work
+            # out; the question asked is answered first, with the offer to calculate
+            return _question_answer(dispatcher, question, today, locale, tracker, said)
         if facts.get("exp_penalty") or dated or (wants_calculation and kept):
             return answer_first_form(facts)
         if question is not None and said and not wants_calculation and set(said) <= _CONDITION_ONLY:

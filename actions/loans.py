@@ -258,6 +258,9 @@ class ActionLoanStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        from actions.expungement import ActionExpungementStart, sentence_after_expungement_answer
+        if sentence_after_expungement_answer(tracker):  # "còn nếu bị 9 năm thì sao?" after an expungement answer
+            return await ActionExpungementStart().run(dispatcher, tracker, domain)
         today = today_in_vietnam()
         latest = tracker.latest_message or {}
         locale = tracker_locale(tracker)
@@ -292,6 +295,11 @@ class ActionLoanStart(Action):
                 and (ents.get("money") or said.get("loan_purpose")) and question is None):
             return rule_answer(dispatcher, {**kept, **said}, today, locale)
         if question is not None and not wants_check and not dated:
+            return [*utter_question(dispatcher, question, today, locale, tracker),
+                    SlotSet("loan_facts", None), SlotSet("loan_assumed", None)]
+        if (question is not None and question.id in PROGRAMME_QUESTIONS and not wants_check
+                and question_confidence(tracker) >= CASE_QUESTION_CONFIDENCE):
+            # "ra tù được 2 năm, muốn vay thì có những chương trình nào": the programmes, both named
             return [*utter_question(dispatcher, question, today, locale, tracker),
                     SlotSet("loan_facts", None), SlotSet("loan_assumed", None)]
         if not named_rules and (ents.get("money") or dated):
@@ -586,6 +594,8 @@ def result_messages(programmes: list[Programme], locale: str) -> list[str]:
     return ["\n".join(fits), "\n".join(how)]
 
 
+# Questions about which programmes there are: answered as asked even when the message tells a release date.
+PROGRAMME_QUESTIONS = frozenset({"loan.which_programme"})
 LOAN_ACTIONS = ("action_loan_start", "action_loan_result", FORM)
 
 
@@ -637,6 +647,9 @@ class ActionOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        from actions.expungement import ActionExpungementStart, sentence_after_expungement_answer
+        if sentence_after_expungement_answer(tracker):  # "còn nếu bị 9 năm thì sao?" after an expungement answer
+            return await ActionExpungementStart().run(dispatcher, tracker, domain)
         facts = purpose_after_loan_answer(tracker)
         if facts is not None:
             return rule_answer(dispatcher, facts, today_in_vietnam(), tracker_locale(tracker))

@@ -150,7 +150,10 @@ class ActionFallbackTopics(Action):
     ) -> list[EventType]:
         locale = tracker_locale(tracker)
         from actions.loans import purpose_after_loan_answer, rule_answer  # (loans builds on this module)
+        from actions.expungement import ActionExpungementStart, sentence_after_expungement_answer
 
+        if sentence_after_expungement_answer(tracker):  # "còn nếu bị 9 năm thì sao?" after an expungement answer
+            return await ActionExpungementStart().run(dispatcher, tracker, domain)
         facts = purpose_after_loan_answer(tracker)
         if facts is not None:  # "chăn nuôi" right after a loan answer: the answer to "vay để làm gì"
             return rule_answer(dispatcher, facts, today_in_vietnam(), locale)

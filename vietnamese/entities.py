@@ -368,10 +368,13 @@ _AGO_RE = re.compile(
     rf"(?P<n>{_COUNT})\s*(?P<u>nam|thang|tuan|ngay)\s+(?:ve\s+)?truoc(?![a-z])"
 )
 # "ra tù được 2 năm rưỡi", "mãn hạn được 3 tháng": the release, that long before today.
+# "ms ra dc 3 thang" (typed without "tù": "ra" then "được"); "ra tù 4 năm 10 tháng r" (years and months).
 _SINCE_RE = re.compile(
-    rf"{_B}(?:ra\s+(?:tu|trai)|man\s+han|chap\s+hanh\s+xong(?:\s+an)?|(?:o\s+tu\s+)?ve(?:\s+nha)?)"
+    rf"{_B}(?:ra\s+(?:tu|trai)|ra(?=\s+(?:duoc|dc|da\s+duoc)\s)|man\s+han|chap\s+hanh\s+xong(?:\s+an)?"
+    rf"|(?:o\s+tu\s+)?ve(?:\s+nha)?)"
     rf"\s+(?:(?P<since>duoc|dc|da\s+duoc|da)\s+)?(?:(?:khoang|gan|hon)\s+)?"
-    rf"(?P<n>{_COUNT})\s*(?P<u>nam|thang|tuan|ngay)(?P<half>\s+ruoi)?(?P<tail>\s+(?:roi|nay))?(?![a-z])"
+    rf"(?P<n>{_COUNT})\s*(?P<u>nam|thang|tuan|ngay)(?:\s+(?P<n2>{_COUNT})\s*thang)?(?P<half>\s+ruoi)?"
+    rf"(?P<tail>\s+(?:roi|nay|r))?(?![a-z])"
 )
 _CACH_DAY_RE = re.compile(
     rf"{_B}cach\s+day\s+(?P<n>{_COUNT})\s*(?P<u>nam|thang|tuan|ngay)"
@@ -488,6 +491,8 @@ def _find_dates(ft: str, orig: str, today: _dt.date) -> list[_Candidate]:
             if unit in ("nam", "thang"):  # to the month: "2 năm rưỡi" is not to the day
                 months = n * 12 if unit == "nam" else n
                 months += (6 if unit == "nam" else 0) if m["half"] else 0
+                if unit == "nam" and m["n2"] and (more := _count(ft, orig, m, "n2")):
+                    months += more[0]  # "4 năm 10 tháng rồi"
                 value = _months_back(today, months)
             else:
                 value = _ago(today, n, unit)
