@@ -82,6 +82,7 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
         today = today_in_vietnam()
         past = [d for d in dates if d[:len(today.isoformat())] <= today.isoformat()[:len(d)]]
         dates = past or dates
+    dates = [_month_end_said(folded, d) for d in dates]
     if dates:
         out["loan_completed_on"] = dates[-1]
         if requested == "loan_probation_end" or (early and (len(dates) > 1 or "thu thach" in folded)):
@@ -107,6 +108,18 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
     if requested == "loan_has_certificate" and intent in ("affirm", "deny"):
         out["loan_has_certificate"] = intent == "affirm"
     return out
+
+
+def _month_end_said(folded: str, value: str) -> str:
+    """A month said with "hết"/"cuối" before it ("thử thách đến hết tháng 3/2027") is its last
+    day, not the first day ``completion_day`` would assume; any other value as it is."""
+    if not re.fullmatch(r"\d{4}-\d{2}", value):
+        return value
+    year, month = int(value[:4]), int(value[5:7])
+    if not re.search(rf"\b(het|cuoi)\s+thang\s+0?{month}\s*(/|-|\.|nam)\s*{year}\b", folded):
+        return value
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1))
+    return last.isoformat()
 
 
 def completion_day(value: Any) -> dt.date | None:

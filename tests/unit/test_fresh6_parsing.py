@@ -121,3 +121,23 @@ def test_a_suspended_sentence_without_facts_stays_a_question():
 
 def test_a_conviction_to_be_erased_is_the_expungement_topic():
     assert english_intent("Can you work out when my conviction will be erased?") == "ask_expungement"
+
+
+@pytest.mark.parametrize("text, relative", [("ck e bi an chung than, sau dc giam xuong 20 nam, ra tu cuoi nam 2023", True),
+                                            ("chồng em bị 10 năm tù, ra tù ngày 30/9/2024", True),
+                                            ("e bi 2 nam tu, ra tu 1/3/2024", False)])
+def test_a_husband_typed_ck_is_a_relative(text, relative):
+    from actions.expungement import _RELATIVE_RE
+
+    assert bool(_RELATIVE_RE.search(loans.fold(text))) is relative
+
+
+@pytest.mark.parametrize("text, end", [
+    ("Con trai tôi được tha tù trước thời hạn có điều kiện từ tháng 9/2025, thử thách đến hết tháng 3/2027."
+     " Cháu muốn vay theo QĐ 22 thì đã được chưa?", "2027-03-31"),
+    ("được tha trước hạn có điều kiện tháng 9/2025, thử thách đến tháng 3/2027, vay qđ22 được chưa", "2027-03"),
+])
+def test_the_end_of_a_month_said_is_its_last_day(text, end):
+    dates = {"2025-09", "2027-03"}
+    said = loans.extract({"text": text, "entities": [{"entity": "date", "value": d} for d in sorted(dates)]}, None)
+    assert said["loan_probation_end"] == end
