@@ -168,6 +168,15 @@ def work_said_after_jobs_answer(tracker: Tracker) -> bool:
     return any(re.search(pattern, text) for value, pattern in CUES["ci_activity"] if value in ("working", "looking"))
 
 
+def jobs_followup(dispatcher: CollectingDispatcher, tracker: Tracker, today: dt.date,
+                  locale: str) -> list[EventType] | None:
+    """"h e dang di phu ho theo ngay" right after "where do I find a job": the same search goes on
+    (job centre, training), whatever topic the classifier guessed or none; else None."""
+    if not work_said_after_jobs_answer(tracker):
+        return None
+    return utter_question(dispatcher, KNOWLEDGE.entry(JOBS_QUESTION, today), today, locale, tracker)
+
+
 class ActionAnswer(Action):
     def name(self) -> str:
         return "action_answer"
@@ -184,10 +193,8 @@ class ActionAnswer(Action):
         facts = purpose_after_loan_answer(tracker)
         if facts is not None:   # "để đi học nghề" right after a loan answer: that loan's answer
             return rule_answer(dispatcher, facts, today, locale)
-        if work_said_after_jobs_answer(tracker):
-            # "h e dang di phu ho theo ngay" right after "where do I find a job": the same
-            # search goes on (job centre, training), not a question of another topic
-            return utter_question(dispatcher, KNOWLEDGE.entry(JOBS_QUESTION, today), today, locale, tracker)
+        if (events := jobs_followup(dispatcher, tracker, today, locale)) is not None:
+            return events
         question = chosen_question(tracker, today)
         if intent in RECORD_STORY_INTENTS and (question is None or question.id in CERTIFICATE_QUESTIONS):
             # "anh tôi đi tù 7 năm, ra tù tháng 5/2020, giờ xin phiếu lý lịch tư pháp có ghi án không":

@@ -12,8 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, question_confidence, utter_entries,
-                             utter_question)
+from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, jobs_followup, question_confidence,
+                             utter_entries, utter_question)
 from actions.common import (FIRST_BUBBLE_MAX, CalculationResult, ExtractingForm, caution_and_citation, day_of,
                             entities_of, is_cancel, probation_end_from_release, start_form)
 from actions.expungement import asks_about_record
@@ -691,5 +691,7 @@ class ActionOutOfScope(Action):
         facts = purpose_after_loan_answer(tracker, PURPOSE_WORDS_UNCLASSIFIED)
         if facts is not None:
             return rule_answer(dispatcher, facts, today_in_vietnam(), tracker_locale(tracker))
+        if (events := jobs_followup(dispatcher, tracker, today_in_vietnam(), tracker_locale(tracker))) is not None:
+            return events   # "giờ em đang đi phụ hồ" right after the jobs answer
         dispatcher.utter_message(response="utter_out_of_scope")
         return await ActionTopicMenu().run(dispatcher, tracker, domain)

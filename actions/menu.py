@@ -165,9 +165,13 @@ class ActionFallbackTopics(Action):
         # (loans builds on this module)
         from actions.loans import PURPOSE_WORDS_UNCLASSIFIED, purpose_after_loan_answer, rule_answer
 
+        from actions.answers import jobs_followup
+
         facts = purpose_after_loan_answer(tracker, PURPOSE_WORDS_UNCLASSIFIED)
         if facts is not None:  # "chăn nuôi" right after a loan answer: the answer to "vay để làm gì"
             return rule_answer(dispatcher, facts, today_in_vietnam(), locale)
+        if (events := jobs_followup(dispatcher, tracker, today_in_vietnam(), locale)) is not None:
+            return events
         if previous_turn_was_fallback(tracker):
             dispatcher.utter_message(
                 text=gettext(

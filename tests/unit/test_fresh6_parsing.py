@@ -141,3 +141,12 @@ def test_the_end_of_a_month_said_is_its_last_day(text, end):
     dates = {"2025-09", "2027-03"}
     said = loans.extract({"text": text, "entities": [{"entity": "date", "value": d} for d in sorted(dates)]}, None)
     assert said["loan_probation_end"] == end
+
+
+@pytest.mark.parametrize("action, intent", [("action_fallback_topics", "nlu_fallback"),
+                                            ("action_out_of_scope", "out_of_scope")])
+def test_the_jobs_answer_follows_when_the_classifier_found_nothing(action, intent):
+    text = "giờ em đang đi phụ hồ theo ngày"
+    out = call(action, _latest(text, intent), _events("ask_support", "action_answer", text))
+    said = "\n".join(r.get("text") or "" for r in out["responses"])
+    assert "Trung tâm dịch vụ việc làm" in said, said
