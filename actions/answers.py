@@ -7,6 +7,7 @@ note, the full citation and the caution behind "Xem chi tiết"."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -148,6 +149,34 @@ def asked_with(tracker: Tracker, entry: Entry, today: dt.date) -> list[Entry]:
     return out
 
 
+JOBS_QUESTION = "support.find_job"
+
+
+def work_said_after_jobs_answer(tracker: Tracker) -> bool:
+    """The latest message only tells what work the person does now ("đang đi phụ hồ theo
+    ngày", "vẫn chạy xe ôm"), asking nothing, and the bot's last answer was about support
+    and jobs: it follows that answer."""
+    from actions.checkin import CUES   # (checkin builds on the answers)
+    from actions.loans import _ASKS
+    from actions.menu import last_bot_action, previous_intent
+
+    text = vtext.fold((tracker.latest_message or {}).get("text") or "").lower()
+    if not text or text.startswith("/") or len(text.split()) > 12 or _ASKS.search(text):
+        return False
+    if last_bot_action(tracker) != "action_answer" or previous_intent(tracker) != "ask_support":
+        return False
+    return any(re.search(pattern, text) for value, pattern in CUES["ci_activity"] if value in ("working", "looking"))
+
+
+def jobs_followup(dispatcher: CollectingDispatcher, tracker: Tracker, today: dt.date,
+                  locale: str) -> list[EventType] | None:
+    """"h e dang di phu ho theo ngay" right after "where do I find a job": the same search goes on
+    (job centre, training), whatever topic the classifier guessed or none; else None."""
+    if not work_said_after_jobs_answer(tracker):
+        return None
+    return utter_question(dispatcher, KNOWLEDGE.entry(JOBS_QUESTION, today), today, locale, tracker)
+
+
 class ActionAnswer(Action):
     def name(self) -> str:
         return "action_answer"
@@ -164,6 +193,8 @@ class ActionAnswer(Action):
         facts = purpose_after_loan_answer(tracker)
         if facts is not None:   # "để đi học nghề" right after a loan answer: that loan's answer
             return rule_answer(dispatcher, facts, today, locale)
+        if (events := jobs_followup(dispatcher, tracker, today, locale)) is not None:
+            return events
         question = chosen_question(tracker, today)
         if intent in RECORD_STORY_INTENTS and (question is None or question.id in CERTIFICATE_QUESTIONS):
             # "anh tôi đi tù 7 năm, ra tù tháng 5/2020, giờ xin phiếu lý lịch tư pháp có ghi án không":

@@ -63,7 +63,7 @@ _AGE_SAID_RE = re.compile(r"(?<![\d/.,-])(?P<n>\d{1,2})\s*tuoi\b"
 # ("bố em năm nay 60t, bị 1 năm tù"), none of them "I" ("con tôi còn nhỏ, tôi bị…" is the person's own);
 # "anh em" and "chị em" are not read as a relative ("anh, em bị…" addresses the assistant), nor "mà tôi".
 _RELATIVE_RE = re.compile(
-    r"\b(?:(?:con(?: trai| gai)?|chong|vo|bo|me|cha|em trai|em gai|anh trai|chi gai|chau|nguoi nha|ban)"
+    r"\b(?:(?:con(?: trai| gai)?|chong|ck|vo|vk|bo|me|cha|em trai|em gai|anh trai|chi gai|chau|nguoi nha|ban)"
     r"\s+(?:cua\s+)?(?:toi|minh|tui|em|e|mk|t)|(?:anh|chi|em|ba)\s+(?:cua\s+)?(?:toi|minh|tui|mk))"
     r"(?:[\s,]+(?!(?:toi|em|minh|tui|tao|e|mk|t)\b)\w+){0,4}?"
     r"[\s,]+(?:(?:da|vua|moi|tung|cung|dang)\s+)?(?:bi|di tu|o tu|ngoi tu|ra tu|ra trai|lanh|an|duoc|man han)\b")

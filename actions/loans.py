@@ -12,12 +12,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, question_confidence, utter_entries,
-                             utter_question)
+from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, jobs_followup, question_confidence,
+                             utter_entries, utter_question)
 from actions.common import (FIRST_BUBBLE_MAX, CalculationResult, ExtractingForm, caution_and_citation, day_of,
                             entities_of, is_cancel, probation_end_from_release, start_form)
 from actions.expungement import asks_about_record
-from actions.menu import ActionTopicMenu, last_bot_action, tracker_locale
+from actions.menu import ActionTopicMenu, last_bot_action, previous_intent, tracker_locale
 from vietnamese.clock import today_in_vietnam
 from bot.domain.loans import LOAN_PENALTIES, LoanCase, Programme, precheck
 from bot.domain.periods import Period
@@ -35,7 +35,10 @@ _PRODUCTION = re.compile(r"\b(lam an|san xuat|kinh doanh|buon ban|mo (tiem|quan|
                          r"sua (xe|dien|dien thoai)|may mac|lam may|"
                          r"ban (hang|do|com|pho|bun|chao|xoi|banh|nuoc|rau|trai cay|hoa qua|tap hoa|quan ao|"
                          r"an sang|an vat|ca phe|cafe|online|rong|le|thit|ca)|"
-                         r"quan (an|com|pho|nuoc)|xe (day|om|ba gac)|chay (xe|grab)|mua ban|tieu thuong)\b")
+                         r"quan (an|com|pho|nuoc)|xe (day|om|ba gac)|chay (xe|grab)|mua ban|tieu thuong|"
+                         # what the money buys for the work: "mua máy xay xát", "mua con giống", "nhập hàng"
+                         r"mua (may|giong|con giong|cay giong|hang|nguyen lieu|vat tu|phan bon|thuc an|ghe|thuyen|"
+                         r"dung cu|do nghe)|nhap hang|xay xat)\b")
 _HAS_CERT = re.compile(r"\b(co|da co|da nhan)\s+giay\b")
 _NO_CERT = re.compile(r"\b(chua co|khong co|mat|chua nhan)\s+giay\b")
 # The penalty, said in passing: QĐ 22 covers prison terms and amnesty only.
@@ -79,6 +82,7 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
         today = today_in_vietnam()
         past = [d for d in dates if d[:len(today.isoformat())] <= today.isoformat()[:len(d)]]
         dates = past or dates
+    dates = [_month_end_said(folded, d) for d in dates]
     if dates:
         out["loan_completed_on"] = dates[-1]
         if requested == "loan_probation_end" or (early and (len(dates) > 1 or "thu thach" in folded)):
@@ -104,6 +108,18 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
     if requested == "loan_has_certificate" and intent in ("affirm", "deny"):
         out["loan_has_certificate"] = intent == "affirm"
     return out
+
+
+def _month_end_said(folded: str, value: str) -> str:
+    """A month said with "hết"/"cuối" before it ("thử thách đến hết tháng 3/2027") is its last
+    day, not the first day ``completion_day`` would assume; any other value as it is."""
+    if not re.fullmatch(r"\d{4}-\d{2}", value):
+        return value
+    year, month = int(value[:4]), int(value[5:7])
+    if not re.search(rf"\b(het|cuoi)\s+thang\s+0?{month}\s*(/|-|\.|nam)\s*{year}\b", folded):
+        return value
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1))
+    return last.isoformat()
 
 
 def completion_day(value: Any) -> dt.date | None:
@@ -173,6 +189,7 @@ class ValidateLoanForm(ExtractingForm):
     def corrections(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         locale = tracker_locale(tracker)
         amount_said(dispatcher, tracker, locale)
+        purpose_said(dispatcher, tracker, locale)
         if tracker.get_slot("loan_early_release"):
             return []  # the release day and the end of probation: the end may be ahead
         value = tracker.get_slot("loan_completed_on")
@@ -319,6 +336,26 @@ def rule_answer(dispatcher: CollectingDispatcher, said: dict[str, Any], today: d
     purpose, on the stated condition that the sentence was completed within the time limit
     (QĐ 22 Điều 3); then the pre-check asks its one question, the completion date, so that
     the date typed next is read as its answer."""
+    dispatcher.utter_message(text=rule_text(said, today, locale))
+    return answer_first_form(said)
+
+
+def purpose_said(dispatcher: CollectingDispatcher, tracker: Tracker, locale: str) -> None:
+    """A purpose typed while the pre-check waits for the completion date ("nuôi mấy con heo
+    nái" to "ra tù ngày nào?") answers "vay để làm gì" again: say at once what that purpose
+    may borrow, then the form asks its question again (as for an amount, ``amount_said``)."""
+    latest = tracker.latest_message or {}
+    if tracker.get_slot("requested_slot") not in ("loan_completed_on", "loan_probation_end"):
+        return
+    said = extract(latest, None)
+    if not said.get("loan_purpose") or entities_of(latest).get("money") or said.get("loan_completed_on"):
+        return
+    facts = {**dict(tracker.get_slot("loan_facts") or {}), "loan_purpose": said["loan_purpose"]}
+    dispatcher.utter_message(text=rule_text(facts, today_in_vietnam(), locale))
+
+
+def rule_text(said: dict[str, Any], today: dt.date, locale: str) -> str:
+    """The text of ``rule_answer``."""
     purpose = said.get("loan_purpose") or ASSUMED["loan_purpose"]
     case = case_from_slots({**said, "loan_purpose": purpose, "loan_has_certificate": True,
                             "loan_completed_on": today.isoformat()})
@@ -356,8 +393,7 @@ def rule_answer(dispatcher: CollectingDispatcher, said: dict[str, Any], today: d
                      % {"assumptions": gettext(phrase, locale)}
                      if not said.get("loan_purpose") else "")
     lines += caution_and_citation(facts, today, locale, lead=KNOWLEDGE.entry("loan.qd22", today).sources)[-1:]
-    dispatcher.utter_message(text="\n".join(line for line in lines if line))
-    return answer_first_form(said)
+    return "\n".join(line for line in lines if line)
 
 
 class ActionLoanResult(CalculationResult):
@@ -600,24 +636,39 @@ LOAN_ACTIONS = ("action_loan_start", "action_loan_result", FORM)
 
 
 def _after_loan_answer(tracker: Tracker) -> bool:
-    """Was the bot's last answer, before this message, about loans?"""
-    return last_bot_action(tracker) in LOAN_ACTIONS
+    """Was the bot's last answer, before this message, about loans? The pre-check's own
+    answers, or a loan question answered on its own ("không có sổ đỏ thì có phải thế chấp
+    không" asked in the middle: the purpose typed next still answers "vay để làm gì")."""
+    last = last_bot_action(tracker)
+    return last in LOAN_ACTIONS or (last == "action_answer" and previous_intent(tracker) == "ask_loan")
 
 
 # A purpose typed alone is short and asks nothing ("để đi học nghề", "bán đồ ăn sáng");
 # "đi học nghề ở đâu", "có chỗ dạy nghề miễn phí không" are questions of their own.
-_ASKS = re.compile(r"\b(khong|ko|k|hong|gi|j|nao|dau|sao|the nao|ntn|bao nhieu|bn|may|ai|chua|duoc khong|dc ko)\b|\?")
+# "đâu" folds like "đầu": it asks only at the end ("vay ở đâu (vậy)"), not in "ở đầu ngõ";
+# "mấy" folds like "máy": it asks before a count ("mấy năm"), not in "mua máy xay xát".
+_ASKS = re.compile(r"\b(khong|ko|k|hong|gi|j|nao|sao|the nao|ntn|bao nhieu|bn|ai|chua|duoc khong|dc ko)\b|\?"
+                   r"|\bdau( (v|vay|z|a|ha|nhi|the|nhe|ta))?\W*$"
+                   r"|\bmay (ngay|thang|nam|tuoi|lan|gio|tieng|phan|trieu|tien|nguoi|buoc|loai|cai)\b|\bmay\W*$")
 
 
-def purpose_after_loan_answer(tracker: Tracker) -> dict[str, Any] | None:
+# How many words a purpose typed alone may have: a topic's classifier (action_answer) may have
+# read a short one ("để đi học nghề"); a message the classifier found out of scope or did not
+# understand may tell the purpose at more length ("em định bán xôi với bánh mì buổi sáng ở đầu ngõ").
+PURPOSE_WORDS = 6
+PURPOSE_WORDS_UNCLASSIFIED = 14
+
+
+def purpose_after_loan_answer(tracker: Tracker, max_words: int = PURPOSE_WORDS) -> dict[str, Any] | None:
     """The loan facts, with the purpose just typed, when this message is only a purpose
     and the bot's last answer was about loans (it is the answer to "vay để làm gì");
-    else None. Read by action_out_of_scope and by action_answer (a purpose that is
-    also a topic word, "học nghề", is classified as that topic)."""
+    else None. Read by action_out_of_scope and the fallback (``max_words``
+    PURPOSE_WORDS_UNCLASSIFIED) and by action_answer (a purpose that is also a topic
+    word, "học nghề", is classified as that topic)."""
     latest = tracker.latest_message or {}
     text = fold(latest.get("text") or "")
     said = extract(latest, None)
-    if not said.get("loan_purpose") or len(text.split()) > 6 or _ASKS.search(text) \
+    if not said.get("loan_purpose") or len(text.split()) > max_words or _ASKS.search(text) \
             or not _after_loan_answer(tracker):
         return None
     return {**dict(tracker.get_slot("loan_facts") or {}), **said}
@@ -650,8 +701,10 @@ class ActionOutOfScope(Action):
         from actions.expungement import ActionExpungementStart, sentence_after_expungement_answer
         if sentence_after_expungement_answer(tracker):  # "còn nếu bị 9 năm thì sao?" after an expungement answer
             return await ActionExpungementStart().run(dispatcher, tracker, domain)
-        facts = purpose_after_loan_answer(tracker)
+        facts = purpose_after_loan_answer(tracker, PURPOSE_WORDS_UNCLASSIFIED)
         if facts is not None:
             return rule_answer(dispatcher, facts, today_in_vietnam(), tracker_locale(tracker))
+        if (events := jobs_followup(dispatcher, tracker, today_in_vietnam(), tracker_locale(tracker))) is not None:
+            return events   # "giờ em đang đi phụ hồ" right after the jobs answer
         dispatcher.utter_message(response="utter_out_of_scope")
         return await ActionTopicMenu().run(dispatcher, tracker, domain)

@@ -73,6 +73,19 @@ def last_bot_action(tracker: Tracker) -> str | None:
     return None
 
 
+def previous_intent(tracker: Tracker) -> str | None:
+    """The intent of the person's message before the latest one, or None: the topic the
+    bot's last answer was about."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if seen_latest:
+            return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        seen_latest = True
+    return None
+
+
 def previous_turn_was_fallback(tracker: Tracker) -> bool:
     """Did the user turn before this one also end in the fallback?
 
@@ -149,14 +162,19 @@ class ActionFallbackTopics(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         locale = tracker_locale(tracker)
-        from actions.loans import purpose_after_loan_answer, rule_answer  # (loans builds on this module)
+        # (loans builds on this module)
+        from actions.loans import PURPOSE_WORDS_UNCLASSIFIED, purpose_after_loan_answer, rule_answer
+
+        from actions.answers import jobs_followup
         from actions.expungement import ActionExpungementStart, sentence_after_expungement_answer
 
         if sentence_after_expungement_answer(tracker):  # "còn nếu bị 9 năm thì sao?" after an expungement answer
             return await ActionExpungementStart().run(dispatcher, tracker, domain)
-        facts = purpose_after_loan_answer(tracker)
+        facts = purpose_after_loan_answer(tracker, PURPOSE_WORDS_UNCLASSIFIED)
         if facts is not None:  # "chăn nuôi" right after a loan answer: the answer to "vay để làm gì"
             return rule_answer(dispatcher, facts, today_in_vietnam(), locale)
+        if (events := jobs_followup(dispatcher, tracker, today_in_vietnam(), locale)) is not None:
+            return events
         if previous_turn_was_fallback(tracker):
             dispatcher.utter_message(
                 text=gettext(

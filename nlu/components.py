@@ -266,6 +266,51 @@ class VietnameseEntityExtractor(GraphComponent, EntityExtractorMixin):
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
+class ThanksNeedThanksWords(GraphComponent, IntentClassifier):
+    """``thank`` is said in a handful of words ("cảm ơn", "thks", "biết ơn"). The character
+    n-grams of a short message without any of them can still look like thanks ("e can it von
+    de lam an": "can … an" ~ "cảm ơn"); such a message gets the classifier's next intent
+    instead of "không có gì ạ". Place it right after the intent classifier."""
+
+    CUES = re.compile(r"\b(cam on|cm on|camon|cmon|thank|thanks|thankyou|tks|thks|thx|ty|biet on|da ta|cam ta|"
+                      r"mang on|on nhieu)\b")
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        return hashlib.sha256(inspect.getsource(cls).encode()).hexdigest()
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ThanksNeedThanksWords":
+        return cls()
+
+    @classmethod
+    def says_thanks(cls, text: str) -> bool:
+        return bool(cls.CUES.search(vtext.fold(text).lower()))
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if intent != "thank" or not text or text.startswith("/") or self.says_thanks(text):
+                continue
+            ranking = [r for r in message.data.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != "thank"]
+            if not ranking:
+                continue
+            message.data[INTENT] = {INTENT_NAME_KEY: ranking[0][INTENT_NAME_KEY],
+                                    PREDICTED_CONFIDENCE_KEY: ranking[0].get(PREDICTED_CONFIDENCE_KEY, 0.0)}
+            message.data[INTENT_RANKING_KEY] = ranking
+        return messages
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
 class CrisisTermsOverride(GraphComponent, IntentClassifier):
     """Predict ``crisis`` whenever the message contains a crisis term
     (data/normalization/crisis.yml), whatever the classifier said.

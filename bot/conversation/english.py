@@ -241,7 +241,13 @@ def _length_vi(number: str, unit: str) -> str:
 _LIFE = re.compile(r"\blife (?:sentence|imprisonment|in prison)\b", re.I)
 _REDUCED = re.compile(rf"\b(?:reduced|commuted|cut)\s+to\s+{_N}\s+{_UNIT}", re.I)
 _SUSPENDED = re.compile(rf"\b(?:suspended sentence\s+(?:of\s+)?{_N}[\s-]+{_UNIT}|{_N}[\s-]+{_UNIT}\s+suspended)", re.I)
-_PROBATION = re.compile(rf"\bprobation(?:ary)?(?:\s+period)?\s+(?:of\s+)?{_N}[\s-]+{_UNIT}", re.I)
+_PROBATION = re.compile(rf"\bprobation(?:ary)?(?:\s+period)?\s+(?:of\s+)?{_N}[\s-]+{_UNIT}"
+                        rf"|\b{_N}[\s-]+{_UNIT}\s+(?:of\s+)?probation", re.I)
+# "a suspended sentence with 3 years of probation": suspended, its length not said
+_SUSPENDED_ONLY = re.compile(r"\bsuspended\s+(?:prison\s+)?(?:sentence|term)\b|\bgiven\s+a\s+suspended\b", re.I)
+# "4 years, finished on 9 January 2023" (typed to "what was your sentence?"): a length that opens
+# the message is the sentence, unless it says how long ago or the probation
+_LEADING_LENGTH = re.compile(rf"^\s*{_N}[\s-]+{_UNIT}(?!\s+(?:ago|of\s+probation|probation|later|after))\b", re.I)
 _PRISON = re.compile(
     rf"\b{_N}[\s-]+{_UNIT}(?:\s+and\s+{_N}\s+months?)?\s+(?:of\s+|in\s+)?(?:prison|jail|imprisonment|custody)"
     rf"|\b(?:sentenced\s+to|got|served|serving|did|given)\s+{_N}[\s-]+{_UNIT}"
@@ -262,6 +268,14 @@ _HALVES = (re.compile(rf"\b{_N}\s+and\s+a\s+half\s+{_UNIT}", re.I),   # "2 and a
            re.compile(rf"\b{_N}\s+{_UNIT}\s+and\s+a\s+half\b", re.I))   # "a year and a half"
 
 
+def _probation_vi(text: str) -> str:
+    probation = _PROBATION.search(text)
+    if not probation:
+        return ""
+    groups = [g for g in probation.groups() if g is not None]
+    return f" thử thách {_length_vi(groups[0], groups[1])}"
+
+
 def _sentence_vi(text: str) -> str | None:
     for pattern in _HALVES:
         text = pattern.sub(lambda m: f"{int(_number(m.group(1)))}.5 {m.group(2)}", text)
@@ -271,9 +285,9 @@ def _sentence_vi(text: str) -> str | None:
     suspended = _SUSPENDED.search(text)
     if suspended:
         number, unit = (suspended.group(1), suspended.group(2)) if suspended.group(1) else suspended.group(3, 4)
-        probation = _PROBATION.search(text)
-        tail = f" thử thách {_length_vi(*probation.groups())}" if probation else ""
-        return f"án treo {_length_vi(number, unit)}{tail}"
+        return f"án treo {_length_vi(number, unit)}{_probation_vi(text)}"
+    if _SUSPENDED_ONLY.search(text):
+        return f"án treo{_probation_vi(text)}"
     prison = _PRISON.search(text)
     if not prison:
         return None
@@ -302,7 +316,13 @@ def english_story(text: str) -> str | None:
     age = _AGE.search(text)
     if sentence is None and date is None:
         return f"lúc đó {age.group(1) or age.group(2)} tuổi" if age else None
+    if sentence is None and date is not None and (lead := _LEADING_LENGTH.search(text)):
+        sentence = f"bị {_length_vi(*lead.groups())} tù"   # "4 years, finished on 9 January 2023"
     suspended = bool(sentence and sentence.startswith("án treo"))
+    if sentence == "án treo" and date is None:
+        sentence = None   # "my brother got a suspended sentence, can he borrow?": a question, not a case
+        if age is None:
+            return None
     if sentence and _A_RELATIVES.search(text):
         sentence = "người nhà tôi " + (sentence if sentence.startswith(("bị", "án treo")) else f"bị {sentence}")
     parts = [sentence] if sentence else []
