@@ -13,11 +13,11 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.answers import KNOWLEDGE
+from actions.answers import KNOWLEDGE, jobs_followup
 from actions.common import ExtractingForm, database, entities_of, is_cancel, prologue
 from actions.menu import tracker_locale
 from bot.supervision import checkins, handover
-from vietnamese.clock import utcnow, vietnam_date
+from vietnamese.clock import today_in_vietnam, utcnow, vietnam_date
 from bot.i18n import N_, gettext
 from bot.storage.models import Alert
 from vietnamese.crisis import CrisisLexicon
@@ -130,6 +130,10 @@ class ActionCheckinStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        # "giờ em đang đi phụ hồ theo ngày" right after the jobs answer follows that answer, even when
+        # the classifier took it for a check-in (its words are a check-in's: what work one does)
+        if (events := jobs_followup(dispatcher, tracker, today_in_vietnam(), tracker_locale(tracker))) is not None:
+            return events
         if (p := prologue(dispatcher, tracker)) is None:
             return []
         with p.sessions() as s:
