@@ -188,12 +188,9 @@ class ActionAnswer(Action):
         latest = tracker.latest_message or {}
         intent = (latest.get("intent") or {}).get("name") or ""
         today = today_in_vietnam()
-        from actions.loans import purpose_after_loan_answer, rule_answer  # (loans builds on this module)
+        from actions.followups import previous_answer_followup  # (it builds on this module)
 
-        facts = purpose_after_loan_answer(tracker)
-        if facts is not None:   # "để đi học nghề" right after a loan answer: that loan's answer
-            return rule_answer(dispatcher, facts, today, locale)
-        if (events := jobs_followup(dispatcher, tracker, today, locale)) is not None:
+        if (events := await previous_answer_followup(dispatcher, tracker, domain, sentence=False)) is not None:
             return events
         question = chosen_question(tracker, today)
         if intent in RECORD_STORY_INTENTS and (question is None or question.id in CERTIFICATE_QUESTIONS):

@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.answers import KNOWLEDGE, jobs_followup
+from actions.answers import KNOWLEDGE
 from actions.common import ExtractingForm, database, entities_of, is_cancel, prologue
 from actions.menu import tracker_locale
 from bot.supervision import checkins, handover
@@ -132,7 +132,9 @@ class ActionCheckinStart(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         # "giờ em đang đi phụ hồ theo ngày" right after the jobs answer follows that answer, even when
         # the classifier took it for a check-in (its words are a check-in's: what work one does)
-        if (events := jobs_followup(dispatcher, tracker, today_in_vietnam(), tracker_locale(tracker))) is not None:
+        from actions.followups import previous_answer_followup  # (it builds on answers, loans, expungement)
+        events = await previous_answer_followup(dispatcher, tracker, domain, sentence=False, purpose_words=None)
+        if events is not None:
             return events
         if (p := prologue(dispatcher, tracker)) is None:
             return []

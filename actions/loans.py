@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, jobs_followup, question_confidence,
+from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, question_confidence,
                              utter_entries, utter_question)
 from actions.common import (FIRST_BUBBLE_MAX, CalculationResult, ExtractingForm, caution_and_citation, day_of,
                             entities_of, is_cancel, probation_end_from_release, start_form)
@@ -275,15 +275,12 @@ class ActionLoanStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        from actions.expungement import ActionExpungementStart, sentence_after_expungement_answer
-        if sentence_after_expungement_answer(tracker):  # "còn nếu bị 9 năm thì sao?" after an expungement answer
-            return await ActionExpungementStart().run(dispatcher, tracker, domain)
+        from actions.followups import previous_answer_followup  # (it builds on this module)
+        if (events := await previous_answer_followup(dispatcher, tracker, domain, jobs=False)) is not None:
+            return events
         today = today_in_vietnam()
         latest = tracker.latest_message or {}
         locale = tracker_locale(tracker)
-        facts = purpose_after_loan_answer(tracker)
-        if facts is not None:  # "chăn nuôi" right after a loan answer: the answer to "vay để làm gì"
-            return rule_answer(dispatcher, facts, today, locale)
         entries = KNOWLEDGE.entries_for("ask_loan", today, latest.get("text") or "")
         named_rules = any(e.keywords for e in entries)  # "Nghị định 61 …": answer about those rules
         ents = entities_of(latest)
@@ -698,13 +695,9 @@ class ActionOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        from actions.expungement import ActionExpungementStart, sentence_after_expungement_answer
-        if sentence_after_expungement_answer(tracker):  # "còn nếu bị 9 năm thì sao?" after an expungement answer
-            return await ActionExpungementStart().run(dispatcher, tracker, domain)
-        facts = purpose_after_loan_answer(tracker, PURPOSE_WORDS_UNCLASSIFIED)
-        if facts is not None:
-            return rule_answer(dispatcher, facts, today_in_vietnam(), tracker_locale(tracker))
-        if (events := jobs_followup(dispatcher, tracker, today_in_vietnam(), tracker_locale(tracker))) is not None:
-            return events   # "giờ em đang đi phụ hồ" right after the jobs answer
+        from actions.followups import previous_answer_followup  # (it builds on this module)
+        events = await previous_answer_followup(dispatcher, tracker, domain, purpose_words=PURPOSE_WORDS_UNCLASSIFIED)
+        if events is not None:
+            return events
         dispatcher.utter_message(response="utter_out_of_scope")
         return await ActionTopicMenu().run(dispatcher, tracker, domain)

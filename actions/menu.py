@@ -162,18 +162,11 @@ class ActionFallbackTopics(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         locale = tracker_locale(tracker)
-        # (loans builds on this module)
-        from actions.loans import PURPOSE_WORDS_UNCLASSIFIED, purpose_after_loan_answer, rule_answer
+        from actions.followups import previous_answer_followup  # (it builds on this module)
+        from actions.loans import PURPOSE_WORDS_UNCLASSIFIED
 
-        from actions.answers import jobs_followup
-        from actions.expungement import ActionExpungementStart, sentence_after_expungement_answer
-
-        if sentence_after_expungement_answer(tracker):  # "còn nếu bị 9 năm thì sao?" after an expungement answer
-            return await ActionExpungementStart().run(dispatcher, tracker, domain)
-        facts = purpose_after_loan_answer(tracker, PURPOSE_WORDS_UNCLASSIFIED)
-        if facts is not None:  # "chăn nuôi" right after a loan answer: the answer to "vay để làm gì"
-            return rule_answer(dispatcher, facts, today_in_vietnam(), locale)
-        if (events := jobs_followup(dispatcher, tracker, today_in_vietnam(), locale)) is not None:
+        events = await previous_answer_followup(dispatcher, tracker, domain, purpose_words=PURPOSE_WORDS_UNCLASSIFIED)
+        if events is not None:
             return events
         if previous_turn_was_fallback(tracker):
             dispatcher.utter_message(
