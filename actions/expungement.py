@@ -64,9 +64,13 @@ _AGE_SAID_RE = re.compile(r"(?<![\d/.,-])(?P<n>\d{1,2})\s*tuoi\b"
 # "anh em" and "chị em" are not read as a relative ("anh, em bị…" addresses the assistant), nor "mà tôi".
 _RELATIVE_RE = re.compile(
     r"\b(?:(?:con(?: trai| gai)?|chong|ck|vo|vk|bo|me|cha|em trai|em gai|anh trai|chi gai|chau|nguoi nha|ban)"
-    r"\s+(?:cua\s+)?(?:toi|minh|tui|em|e|mk|t)|(?:anh|chi|em|ba)\s+(?:cua\s+)?(?:toi|minh|tui|mk))"
+    r"\s+(?:cua\s+)?(?:toi|minh|tui|em|e|mk|t)|(?:anh|chi|em|ba)\s+(?:cua\s+)?(?:toi|minh|tui|mk)"
+    # "ông xã tôi gây tai nạn…", "ông xã bị…": a husband, with or without "tôi"
+    r"|(?:ong xa|ba xa)(?:\s+(?:cua\s+)?(?:toi|minh|tui|em|e|mk|t))?)"
     r"(?:[\s,]+(?!(?:toi|em|minh|tui|tao|e|mk|t)\b)\w+){0,4}?"
-    r"[\s,]+(?:(?:da|vua|moi|tung|cung|dang)\s+)?(?:bi|di tu|o tu|ngoi tu|ra tu|ra trai|lanh|an|duoc|man han)\b")
+    # the verbs of a story, typed ("bj", "dc") or left out before the term ("ck e 3n tu", "chồng tôi 5 năm tù")
+    r"[\s,]+(?:(?:da|vua|moi|tung|cung|dang)\s+)?(?:bi|bj|di tu|o tu|ngoi tu|ra tu|ra trai|lanh|an|duoc|dc|man han"
+    r"|gay|pham toi|\d{1,2}\s*(?:n|nam|th|thang)\s+tu)\b")
 _EARLY_RE = re.compile(r"\btha (tu )?truoc (thoi )?han\b|\btha tu som\b|\btha co dieu kien\b")
 _ARTICLE_RE = re.compile(r"\bdieu (\d{3})\b")
 _CLAUSE_RE = re.compile(r"\bkhoan (\d)\b")
@@ -128,7 +132,7 @@ _ALWAYS_AFTER_PRISON = ("quan che", "cam cu tru")
 # "bị", "xử", "tuyên", "lãnh" and no other penalty named is a prison term ("bị 1 năm cải tạo", "bị 2 năm
 # thử thách" are not).
 _AN_TERM_RE = re.compile(r"\b(an|bi|bi xu|bi tuyen|bi phat|xu|tuyen|lanh|linh|dinh|kep)\s+(an\s+)?"
-                         r"(\d{1,2}|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)\s*(nam|thang)\b"
+                         r"(\d{1,2}|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)(\s*(nam|thang)|(?<=\d)n)\b"
                          r"(?!\s+(cai tao|thu thach|treo|quan che|cam|tuoc))")
 # "tính giúp em ngày xóa án tích": the person wants the calculation, not the counting rule.
 _CALC_RE = re.compile(r"\btinh\s+(giup|ho|dum|gium|cho|xem|thu|ngay)\b|\btinh\s+\w+\s+ngay\b")
@@ -305,6 +309,9 @@ def two_convictions(text: str, today: dt.date) -> dict[str, Any]:
                     and (abs(f.start - e.end) <= 2 or abs(e.start - f.end) <= 2)]
             if near:
                 sentences.append((min(e.start, near[0].start), "prison", str(e.value)))
+            elif any(m.start() < e.start < m.end() for m in _AN_TERM_RE.finditer(folded)):
+                # "…, 2019 lại dính thêm vụ nữa bị 5n, ra trại 3/9/2024": "bị 5 năm" is a sentence too
+                sentences.append((e.start, "prison", str(e.value)))
     completions = [e for e in found if e.entity == "date" and _COMPLETION_BEFORE.search(folded[:e.start])]
     if len(sentences) < 2 or len(completions) < 2:
         return {}
@@ -589,6 +596,34 @@ EXPUNGEMENT_ACTIONS = ("action_expungement_start", "action_expungement_result", 
 _LOAN_WORDS_RE = re.compile(r"\b(vay|von|ngan hang|lai suat|lai|tien)\b")
 
 
+def date_after_expungement_answer(tracker: Tracker) -> bool:
+    """A short message with only a date ("ra hồi tháng 8 năm 2022") right after an answer about expungement
+    that kept a sentence without its completion (the rule for "6 năm", with the offer to work out the date):
+    the missing date, whatever topic the classifier gave it (the release date reads like a loan check)."""
+    latest = tracker.latest_message or {}
+    text = fold(latest.get("text") or "")
+    ents = entities_of(latest)
+    kept = tracker.get_slot("exp_facts") or {}
+    return (len(text.split()) <= 10 and bool(ents.get("date")) and not ents.get("money")
+            and not _LOAN_WORDS_RE.search(text) and _facts_kept_by_last_answer(tracker)
+            and bool(kept.get("exp_penalty")) and not (kept.get("exp_completed_on") or kept.get("exp_probation_end")))
+
+
+def _facts_kept_by_last_answer(tracker: Tracker) -> bool:
+    """The bot's answer to the previous message kept expungement facts (set ``exp_facts``), whichever
+    action gave it ("6 năm" classified out of scope is answered by the expungement rule through the
+    follow-up hooks)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == "exp_facts":
+            return bool(event.get("value"))
+    return False
+
+
 def sentence_after_expungement_answer(tracker: Tracker) -> bool:
     """A short message with only another sentence ("còn nếu bị 9 năm thì sao?") right after an answer
     about expungement asks the same question for that sentence, whatever topic the classifier gave it."""
@@ -623,6 +658,11 @@ class ActionExpungementStart(Action):
         locale = tracker_locale(tracker)
         said = extract(latest, None, today)
         said.pop("exp_cancelled", None)
+        durations = entities_of(latest).get("duration") or []
+        if (not said.get("exp_penalty") and len(durations) == 1 and not entities_of(latest).get("date")
+                and sentence_after_expungement_answer(tracker)):
+            # "6 năm" typed after the answer that asked for "mức án và ngày chấp hành xong": a prison term
+            said.update(exp_penalty="prison", exp_prison_term=str(durations[0]))
         pressed = (latest.get("intent") or {}).get("name") == "calc_expungement"
         typed = not pressed and bool(_CALC_RE.search(fold(latest.get("text") or "")))
         wants_calculation = pressed or typed

@@ -3,6 +3,7 @@
 One home for the follow-up hooks the topic actions run before their own work:
 
 - "còn nếu bị 9 năm thì sao?" right after an expungement answer asks the same question for that sentence;
+  a date alone ("ra hồi tháng 8 năm 2022") after the rule for a sentence is that sentence's completion;
 - "chăn nuôi" right after a loan answer is the answer to "vay để làm gì";
 - "giờ em đang đi phụ hồ theo ngày" right after the jobs answer goes on with the job search.
 
@@ -18,7 +19,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import jobs_followup
-from actions.expungement import ActionExpungementStart, sentence_after_expungement_answer
+from actions.expungement import (ActionExpungementStart, date_after_expungement_answer,
+                                 sentence_after_expungement_answer)
 from actions.loans import PURPOSE_WORDS, purpose_after_loan_answer, rule_answer
 from actions.menu import tracker_locale
 from vietnamese.clock import today_in_vietnam
@@ -30,7 +32,7 @@ async def previous_answer_followup(dispatcher: CollectingDispatcher, tracker: Tr
     """The events of the answer that follows the bot's previous answer, or None when this message is
     not such a follow-up. ``sentence``: another sentence after an expungement answer; ``purpose_words``:
     the longest purpose read after a loan answer (None: not read); ``jobs``: work after the jobs answer."""
-    if sentence and sentence_after_expungement_answer(tracker):
+    if sentence and (sentence_after_expungement_answer(tracker) or date_after_expungement_answer(tracker)):
         return await ActionExpungementStart().run(dispatcher, tracker, domain)
     today = today_in_vietnam()
     locale = tracker_locale(tracker)

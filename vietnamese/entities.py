@@ -365,7 +365,7 @@ _RELEASE_YEAR_RE = re.compile(
     rf"{_B}(?:ra\s+(?:tu|trai)|man\s+han(?:\s+tu)?|chap\s+hanh\s+xong(?:\s+an)?)(?:\s+(?:tu|vao|hoi|tu))?"
     rf"\s+(?P<y>(?:19|20)\d{{2}})(?!\w|[.,/\-]\d|\s*(?:trieu|tr|k|d|dong|ngay|thang|nam|tuan)\b)")
 _AGO_RE = re.compile(
-    rf"(?P<n>{_COUNT})\s*(?P<u>nam|thang|tuan|ngay)\s+(?:ve\s+)?truoc(?![a-z])"
+    rf"(?P<n>{_COUNT})\s*(?P<u>nam|thang|tuan|ngay|(?<=\d)n)\s+(?:ve\s+)?truoc(?![a-z])"
 )
 # "ra tù được 2 năm rưỡi", "mãn hạn được 3 tháng": the release, that long before today.
 # "ms ra dc 3 thang" (typed without "tù": "ra" then "được"); "ra tù 4 năm 10 tháng r" (years and months).
@@ -373,7 +373,7 @@ _SINCE_RE = re.compile(
     rf"{_B}(?:ra\s+(?:tu|trai)|ra(?=\s+(?:duoc|dc|da\s+duoc)\s)|man\s+han|chap\s+hanh\s+xong(?:\s+an)?"
     rf"|(?:o\s+tu\s+)?ve(?:\s+nha)?)"
     rf"\s+(?:(?P<since>duoc|dc|da\s+duoc|da)\s+)?(?:(?:khoang|gan|hon)\s+)?"
-    rf"(?P<n>{_COUNT})\s*(?P<u>nam|thang|tuan|ngay)(?:\s+(?P<n2>{_COUNT})\s*thang)?(?P<half>\s+ruoi)?"
+    rf"(?P<n>{_COUNT})(?P<u>\s*(?:nam|thang|tuan|ngay)|(?<=\d)n)(?:\s+(?P<n2>{_COUNT})\s*thang)?(?P<half>\s+ruoi)?"
     rf"(?P<tail>\s+(?:roi|nay|r))?(?![a-z])"
 )
 _CACH_DAY_RE = re.compile(
@@ -482,12 +482,13 @@ def _find_dates(ft: str, orig: str, today: _dt.date) -> list[_Candidate]:
         add(m.start("y"), m.end(), m["y"] if _valid_year(int(m["y"])) else None)
     for m in _AGO_RE.finditer(ft):
         if count := _count(ft, orig, m, "n"):
-            add(count[1], m.end(), _ago(today, count[0], m["u"]))
+            add(count[1], m.end(), _ago(today, count[0], "nam" if m["u"] == "n" else m["u"]))
     for m in _SINCE_RE.finditer(ft):
         if not (m["since"] or m["tail"]):
             continue  # "ra tù 2 năm": which? only "được 2 năm" or "2 năm rồi" say it is the time since
         if count := _count(ft, orig, m, "n"):
-            n, unit = count[0], m["u"]
+            n, unit = count[0], m["u"].strip()
+            unit = "nam" if unit == "n" else unit  # "ra trai dc 3n r"
             if unit in ("nam", "thang"):  # to the month: "2 năm rưỡi" is not to the day
                 months = n * 12 if unit == "nam" else n
                 months += (6 if unit == "nam" else 0) if m["half"] else 0
@@ -530,10 +531,31 @@ _DURATION_PIECE_RE = re.compile(
       | (?P<words>{_WORDS})\s+
       | (?<![a-z])(?P<half>nua)\s+                      # "nửa năm"
     )
-    (?P<unit>nam|thang|tuan|ngay)(?![a-z])
+    (?P<unit>nam|thang|tuan|ngay|n|th)(?![a-z])
     """,
     re.X,
 )
+# "2n", "5n tù": years typed as a digit run with "n" glued to it (teencode); a bare "n" after
+# a space or after number words is no unit ("hai n…").
+
+
+_SHORT_UNITS = {"n": "nam", "th": "thang"}
+
+
+def _unit(m: re.Match) -> str:
+    return _SHORT_UNITS.get(m.group("unit"), m.group("unit"))
+
+
+def _short_unit_ok(m: re.Match) -> bool:
+    """A glued "n"/"th" counts only right after digits: "3n", "18th" (not "3 n", not "ba n"), and "th"
+    not as an English ordinal ("the 4th", "4th of July")."""
+    unit = m.group("unit")
+    if unit not in _SHORT_UNITS:
+        return True
+    if m.group("num") is None or m.start("unit") != m.end("num"):
+        return False
+    return unit == "n" or not (re.search(r"(?<![a-z])the\s+$", m.string[:m.start()])
+                               or re.match(r"\s+of(?![a-z])", m.string[m.end():]))
 _DURATION_JOIN_RE = re.compile(r"\s+(?:va\s+)?")
 _HALF_OF = {"nam": ("thang", 6), "thang": ("ngay", 15)}  # "rưỡi", "nửa"
 _NOT_AFTER = {"thang", "ngay", "mung", "mong"}  # "tháng 13 năm 2023" is no duration
@@ -552,9 +574,9 @@ def _iso_period(amounts: dict[str, int]) -> str:
 
 def _duration_piece(ft: str, orig: str, m: re.Match | None) -> tuple[int, dict[str, int]] | None:
     """(start, {unit: amount}) of one "number unit" piece ("nửa năm" → {"thang": 6})."""
-    if m is None:
+    if m is None or not _short_unit_ok(m):
         return None
-    unit = m.group("unit")
+    unit = _unit(m)
     if m.group("half") is not None:
         half = _HALF_OF.get(unit)
         return (m.start(), {half[0]: half[1]}) if half else None
@@ -574,7 +596,7 @@ def _find_durations(ft: str, orig: str) -> list[_Candidate]:
         end, last = m.end(), m
         while last.group("half") is None:
             if ruoi := _RUOI_RE.match(ft, end):  # "1 năm rưỡi": ends the duration
-                half = _HALF_OF.get(last.group("unit"))
+                half = _HALF_OF.get(_unit(last))
                 if half and _accents_ok(orig, end, ruoi.end()):
                     amounts[half[0]] = amounts.get(half[0], 0) + half[1]
                     end = ruoi.end()
@@ -586,8 +608,8 @@ def _find_durations(ft: str, orig: str) -> list[_Candidate]:
                 nxt is None
                 or nm.group("half") is not None
                 or nxt[0] != join.end()
-                or _DURATION_UNITS.index(nm.group("unit"))
-                <= _DURATION_UNITS.index(last.group("unit"))
+                or _DURATION_UNITS.index(_unit(nm))
+                <= _DURATION_UNITS.index(_unit(last))
             ):
                 break
             amounts.update(nxt[1])

@@ -255,8 +255,33 @@ _PRISON = re.compile(
     # "I was in prison for 4 years", "jailed for 18 months", "locked up for two years"
     rf"|\b(?:in\s+(?:prison|jail)|imprisoned|jailed|locked\s+up|behind\s+bars|inside)\s+for\s+{_N}[\s-]+{_UNIT}",
     re.I)
-_AGE = re.compile(r"\b(?:i\s+was|aged|at\s+the\s+age\s+of|at\s+age)\s+(\d{1,2})\b(?!\s*(?:years?\s+(?:in|of)|months?))"
+_AGE = re.compile(r"\b(?:i\s+was|aged|at\s+the\s+age\s+of|at\s+age"
+                  # "My son was 17 and got 2 years", "when he was 16": a relative's age at the offence
+                  r"|(?:he|she|they)\s+(?:was|were)|(?:my|our)\s+(?:\w+\s+)?(?:son|daughter|child|kid|brother|sister|"
+                  r"nephew|niece|grandson|granddaughter|husband|wife)\s+was)"
+                  r"\s+(?:only\s+|just\s+)?(\d{1,2})\b(?!%)(?!\s*(?:years?\s+(?:in|of)|months?))"
                   r"|\b(\d{1,2})\s*(?:years?\s+old|yo)\b", re.I)
+# "clause 1 of Article 173", "Article 173 clause 2", "Article 168(2)": the article and clause the court
+# applied, as the Vietnamese calculator reads them ("khoản 1 Điều 173"); the offence class (BLHS Điều 9)
+# decides an offence at 16–17 (Điều 107).
+_CLAUSE_OF_ARTICLE = re.compile(r"\b(?:clause|paragraph)\s+(\d)\s+(?:of\s+)?article\s+(\d{3})\b", re.I)
+_ARTICLE_CLAUSE = re.compile(r"\barticle\s+(\d{3})(?:\s*\((\d)\)|,?\s+(?:clause|paragraph)\s+(\d))?", re.I)
+# Crimes named in English → the Vietnamese words the calculator maps to an article (unambiguous ones only).
+_CRIMES = ((re.compile(r"\b(?:theft|stealing|stole)\b", re.I), "trộm cắp"),
+           (re.compile(r"\b(?:bag|purse|phone)\s*-?snatching\b|\bsnatch(?:ing|ed)?\b", re.I), "cướp giật"),
+           (re.compile(r"\brobbery\b|\brobbed\b", re.I), "cướp tài sản"),
+           (re.compile(r"\bfraud\b|\bscam(?:ming)?\b", re.I), "lừa đảo"))
+
+
+def _offence_vi(text: str) -> str | None:
+    if m := _CLAUSE_OF_ARTICLE.search(text):
+        return f"khoản {m.group(1)} Điều {m.group(2)}"
+    if m := _ARTICLE_CLAUSE.search(text):
+        clause = m.group(2) or m.group(3)
+        return f"khoản {clause} Điều {m.group(1)}" if clause else f"Điều {m.group(1)}"
+    return next((vi for regex, vi in _CRIMES if regex.search(text)), None)
+
+
 _UNPAID = re.compile(r"\b(?:not|never|havent|haven't|have not|didnt|didn't|did not)\s+(?:\w+\s+){0,2}paid\b"
                      r"|\bunpaid\b|\bstill owe\b", re.I)
 _PAID = re.compile(r"\b(?:paid|settled)\b", re.I)
@@ -332,6 +357,9 @@ def english_story(text: str) -> str | None:
         parts.append(f"{prefix} ngày {when}" if re.match(r"\d", when) else f"{prefix} {when}")
     if age:
         parts.append(f"khi phạm tội {age.group(1) or age.group(2)} tuổi")
+    if sentence and (offence := _offence_vi(text)):
+        parts.append(f"tội {offence}" if not offence.startswith("khoản") and not offence.startswith("Điều")
+                     else offence)
     if _UNPAID.search(text):
         parts.append("chưa nộp xong án phí, bồi thường")
     elif _PAID.search(text):
