@@ -5,7 +5,10 @@ One home for the follow-up hooks the topic actions run before their own work:
 - "còn nếu bị 9 năm thì sao?" right after an expungement answer asks the same question for that sentence;
   a date alone ("ra hồi tháng 8 năm 2022") after the rule for a sentence is that sentence's completion;
 - "chăn nuôi" right after a loan answer is the answer to "vay để làm gì";
-- "giờ em đang đi phụ hồ theo ngày" right after the jobs answer goes on with the job search.
+- "giờ em đang đi phụ hồ theo ngày" right after the jobs answer goes on with the job search;
+- a short question that names no subject ("thế còn lãi suất?", "mất bao nhiêu tiền", "nếu chưa nộp
+  phạt thì sao", "báo cáo cho ai, khi nào?") asks it about the topic of the previous answer
+  (``context_question``: the reading nlu.questions.context_readings made with that topic's subject).
 
 This module sits above answers, loans and expungement (it uses all three); the actions in those
 modules import it inside ``run``.
@@ -18,7 +21,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import jobs_followup
+from actions.answers import KNOWLEDGE, jobs_followup, utter_question
 from actions.expungement import (ActionExpungementStart, date_after_expungement_answer,
                                  sentence_after_expungement_answer)
 from actions.loans import PURPOSE_WORDS, purpose_after_loan_answer, rule_answer
@@ -28,7 +31,7 @@ from vietnamese.clock import today_in_vietnam
 
 async def previous_answer_followup(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], *,
                                    sentence: bool = True, purpose_words: int | None = PURPOSE_WORDS,
-                                   jobs: bool = True) -> list[EventType] | None:
+                                   jobs: bool = True, context: bool = True) -> list[EventType] | None:
     """The events of the answer that follows the bot's previous answer, or None when this message is
     not such a follow-up. ``sentence``: another sentence after an expungement answer; ``purpose_words``:
     the longest purpose read after a loan answer (None: not read); ``jobs``: work after the jobs answer."""
@@ -38,6 +41,59 @@ async def previous_answer_followup(dispatcher: CollectingDispatcher, tracker: Tr
     locale = tracker_locale(tracker)
     if purpose_words is not None and (facts := purpose_after_loan_answer(tracker, purpose_words)) is not None:
         return rule_answer(dispatcher, facts, today, locale)
-    if jobs:
-        return jobs_followup(dispatcher, tracker, today, locale)
+    if jobs and (events := jobs_followup(dispatcher, tracker, today, locale)) is not None:
+        return events
+    if context and (entry := context_question(tracker, today)) is not None:
+        return utter_question(dispatcher, entry, today, locale, tracker)
     return None
+
+
+def previous_parse(tracker: Tracker) -> dict[str, Any] | None:
+    """The parse data of the person's message before the latest one, or None."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if seen_latest:
+            return event.get("parse_data") or {}
+        seen_latest = True
+    return None
+
+
+# A reading of the previous answer's topic is kept from this confidence (nlu.questions.ACCEPT),
+# and only when it is more confident than the message's own best question.
+CONTEXT_ACCEPT = 0.3
+
+
+def context_question(tracker: Tracker, today):  # noqa: ANN001, ANN201 (a date; an Entry or None)
+    """The question a short follow-up asks about the previous answer's topic ("mất bao nhiêu tiền"
+    right after "xin phiếu LLTP ở đâu" is the fee of that certificate), or None: the message is a
+    short question with no case facts (no entities), the previous message had a topic, and the
+    reading with that topic's subject (``question.context``) is confident and beats the message's own."""
+    from nlu.questions import context_key
+
+    latest = tracker.latest_message or {}
+    question = latest.get("question") or {}
+    readings = question.get("context") if isinstance(question, dict) else None
+    if not readings or latest.get("entities"):
+        return None
+    previous = previous_parse(tracker)
+    if not previous:
+        return None
+    prev_question = previous.get("question") or {}
+    prev_id = (prev_question.get("id") if isinstance(prev_question, dict) else None) or \
+        (previous.get("metadata") or {}).get("question_id")
+    key = context_key(prev_id, (previous.get("intent") or {}).get("name"))
+    reading = readings.get(key) if key else None
+    if not reading:
+        return None
+    qid, confidence = reading[0], float(reading[1])
+    own = question.get("ranking") or []
+    own_best = float(own[0].get("confidence") or 0.0) if own else 0.0
+    if confidence < CONTEXT_ACCEPT or (own and own[0].get("id") != qid and own_best >= confidence):
+        return None
+    try:
+        entry = KNOWLEDGE.entry(str(qid), today)
+    except KeyError:
+        return None
+    return entry if entry.question else None

@@ -111,7 +111,7 @@ class ActionTopicMenu(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         locale = tracker_locale(tracker)
-        question = no_with_a_question(tracker)
+        question = no_with_a_question(tracker) or help_with_a_question(tracker)
         if question is not None:
             from actions.answers import utter_question  # (answers builds on this module)
             return utter_question(dispatcher, question, today_in_vietnam(), locale, tracker)
@@ -137,6 +137,32 @@ def no_with_a_question(tracker: Tracker):  # noqa: ANN201 (an Entry or None)
         return None
     top = ranking[0]
     if float(top.get("confidence") or 0.0) < OVERRIDE or len(fold(latest.get("text") or "").split()) < MIN_WORDS:
+        return None
+    try:
+        entry = KNOWLEDGE.entry(str(top.get("id")), today_in_vietnam())
+    except KeyError:
+        return None
+    return entry if entry.question else None
+
+
+# "thế bạn giúp được gì cho người vừa ra tù": "what can you do" asked about someone's situation is
+# that situation's question (what a person just out of prison gets), when the question model is this
+# sure of it and the message has this many words; "bạn giúp được gì" alone keeps the menu.
+HELP_QUESTION_CONFIDENCE = 0.5
+HELP_QUESTION_WORDS = 6
+
+
+def help_with_a_question(tracker: Tracker):  # noqa: ANN201 (an Entry or None)
+    from actions.answers import KNOWLEDGE
+    from vietnamese.text import fold
+
+    latest = tracker.latest_message or {}
+    ranking = (latest.get("question") or {}).get("ranking") or []
+    if (latest.get("intent") or {}).get("name") != "help" or not ranking:
+        return None
+    top = ranking[0]
+    if float(top.get("confidence") or 0.0) < HELP_QUESTION_CONFIDENCE or \
+            len(fold(latest.get("text") or "").split()) < HELP_QUESTION_WORDS:
         return None
     try:
         entry = KNOWLEDGE.entry(str(top.get("id")), today_in_vietnam())

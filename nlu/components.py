@@ -270,14 +270,17 @@ class ThanksNeedThanksWords(GraphComponent, IntentClassifier):
     """``thank`` is said in a handful of words ("cảm ơn", "thks", "biết ơn"). The character
     n-grams of a short message without any of them can still look like thanks ("e can it von
     de lam an": "can … an" ~ "cảm ơn"); such a message gets the classifier's next intent
-    instead of "không có gì ạ". Place it right after the intent classifier."""
+    instead of "không có gì ạ". Thanks followed by a question ("cảm ơn, thế tạm trú thì sao") also gets
+    the next intent: the question is answered. Place it right after the intent classifier."""
 
     CUES = re.compile(r"\b(cam on|cm on|camon|cmon|thank|thanks|thankyou|tks|thks|thx|ty|biet on|da ta|cam ta|"
                       r"mang on|on nhieu)\b")
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        return hashlib.sha256(inspect.getsource(cls).encode()).hexdigest()
+        from nlu import questions as nq
+
+        return hashlib.sha256((inspect.getsource(cls) + inspect.getsource(nq)).encode()).hexdigest()
 
     @classmethod
     def create(
@@ -293,11 +296,20 @@ class ThanksNeedThanksWords(GraphComponent, IntentClassifier):
     def says_thanks(cls, text: str) -> bool:
         return bool(cls.CUES.search(vtext.fold(text).lower()))
 
+    @classmethod
+    def asks_after_thanks(cls, text: str) -> bool:
+        """"cảm ơn, thế tạm trú thì sao": thanks, then a question (nlu.questions.asks_after_thanks)."""
+        from nlu.questions import asks_after_thanks
+
+        return asks_after_thanks(text, cls.CUES)
+
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT)
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            if intent != "thank" or not text or text.startswith("/") or self.says_thanks(text):
+            if intent != "thank" or not text or text.startswith("/"):
+                continue
+            if self.says_thanks(text) and not self.asks_after_thanks(text):
                 continue
             ranking = [r for r in message.data.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != "thank"]
             if not ranking:
@@ -544,10 +556,15 @@ class QuestionRetriever(GraphComponent, IntentClassifier):
             several = nq.choose_many(self.model, text, intent, self.questions, term_months)
             if several and choice.id not in {c.id for c in several}:
                 choice = several[0]
-            message.set("question", {"id": choice.id, "confidence": round(choice.confidence, 4),
-                                     "ranking": [{"id": q, "confidence": round(c, 4)} for q, c in choice.ranking],
-                                     "several": [c.id for c in several]},
-                        add_to_output=True)
+            parse = {"id": choice.id, "confidence": round(choice.confidence, 4),
+                     "ranking": [{"id": q, "confidence": round(c, 4)} for q, c in choice.ranking],
+                     "several": [c.id for c in several]}
+            # A short follow-up ("thế còn lãi suất?") read with each topic's subject: the action
+            # keeps the reading of the previous answer's topic (actions.followups).
+            context = nq.context_readings(self.model, folded) if not text.startswith("/") else {}
+            if context:
+                parse["context"] = context
+            message.set("question", parse, add_to_output=True)
             if choice.id and choice.intent and choice.intent != intent:
                 routed = {INTENT_NAME_KEY: choice.intent, PREDICTED_CONFIDENCE_KEY: choice.confidence}
                 ranking = [r for r in message.data.get(INTENT_RANKING_KEY, [])

@@ -464,3 +464,88 @@ def choose_many(model: QuestionModel, text: str, intent: str | None, questions: 
         if all(best.id != c.id for c in chosen):
             chosen.append(best)
     return chosen[:MAX_QUESTIONS] if len(chosen) >= 2 else []
+
+
+# --- a short follow-up to the previous answer (issue 14) ------------------------
+# "thế còn lãi suất?", "mất bao nhiêu tiền", "nếu chưa nộp phạt thì sao", "không kịp thì sao",
+# "báo cáo cho ai, khi nào?": a message of a few words that asks something without naming
+# what it is about asks it about the topic of the bot's previous answer. The model cannot
+# see that answer, so a short question is also scored with each topic's subject before it
+# ("phiếu lý lịch tư pháp mất bao nhiêu tiền"); the action that answers keeps the reading of
+# the previous answer's topic (actions.followups.context_question), only when it is more
+# confident than the message's own reading and of the same family of questions.
+# Keys: the prefix of the question ids of a topic (the longest prefix of the previous
+# answer's id wins); values: the topic's subject as the Folder writes it.
+CONTEXT_SUBJECTS: dict[str, str] = {
+    "xat": "xoa an tich",
+    "lltp": "phieu ly lich tu phap",
+    "loan.qd22": "vay von",
+    "loan.jobs": "vay von giai quyet viec lam",
+    "residence": "dang ky cu tru",
+    "idcard": "the can cuoc",
+    "duty": "nguoi chap hanh an treo tha tu truoc thoi han",
+    "ci.mentor": "nguoi duoc phan cong giup do",
+    "support": "ho tro nguoi ra tu",
+}
+# The topic of a previous answer that was no question entry (a calculator, a topic answer).
+CONTEXT_OF_INTENT: dict[str, str] = {
+    "ask_expungement": "xat", "ask_criminal_record": "lltp", "ask_loan": "loan.qd22",
+    "ask_residence": "residence", "ask_id_card": "idcard", "ask_release_duties": "duty",
+    "ask_support": "support",
+}
+# A follow-up is short (folded words) and asks (a question word, or "... thì sao").
+CONTEXT_MAX_WORDS = 7
+_ASKS_WHAT_IF = re.compile(r"\b(thi sao|the nao|sao)\s*$")
+# "thế còn lãi suất?", "vậy còn thời hạn": the other thing, about the same topic.
+_WHAT_ABOUT = re.compile(r"^(?:the|vay|ma|nhung)?\s*con\b")
+
+
+def is_followup_question(folded: str) -> bool:
+    words = folded.split()
+    return 2 <= len(words) <= CONTEXT_MAX_WORDS and bool(
+        _has_question(folded) or _ASKS_WHAT_IF.search(folded) or _WHAT_ABOUT.search(folded))
+
+
+def family(qid: str) -> str:
+    """The family of a question id: its first part, check-in and support being one ("ci", "support", "bot")."""
+    head = qid.split(".", 1)[0]
+    return "support" if head in ("ci", "support", "bot", "tt10") else head
+
+
+def context_key(qid: str | None, intent: str | None) -> str | None:
+    """The CONTEXT_SUBJECTS key of a previous answer: the longest prefix of its question id, else its intent's."""
+    if qid:
+        keys = [k for k in CONTEXT_SUBJECTS if qid.startswith(k)]
+        if keys:
+            return max(keys, key=len)
+    return CONTEXT_OF_INTENT.get(intent or "")
+
+
+def context_readings(model: QuestionModel, folded: str) -> dict[str, list]:
+    """{key: [question id, confidence]} for a short follow-up read with each topic's subject
+    (the best question of the key's own family, when at least ACCEPT); {} for other messages."""
+    if not is_followup_question(folded):
+        return {}
+    keys = list(CONTEXT_SUBJECTS)
+    preds = model.predict_folded([f"{CONTEXT_SUBJECTS[k]} {folded}" for k in keys])
+    out: dict[str, list] = {}
+    for key, pred in zip(keys, preds):
+        best = max(((q, c) for q, c in pred.all if q != OTHER and family(q) == family(key)),
+                   key=lambda p: p[1], default=None)
+        if best and best[1] >= ACCEPT:
+            out[key] = [best[0], round(best[1], 4)]
+    return out
+
+
+# "cảm ơn, thế tạm trú thì sao": thanks, then a question of at least this many words, is the question
+# (nlu.components.ThanksNeedThanksWords); "cảm ơn, không còn gì nữa" is not one.
+QUESTION_WORDS_AFTER_THANKS = 3
+_NOTHING_MORE = re.compile(r"\b(?:khong|ko|k|hong|chang|het)\s+(?:con\s+)?(?:gi|chi)\b")
+
+
+def asks_after_thanks(text: str, thanks: re.Pattern[str]) -> bool:
+    """Does ``text`` ask a question besides its words of thanks (``thanks``, on the folded text)?"""
+    folded = vtext.fold(text).lower()
+    rest = " ".join(_WORD.findall(thanks.sub(" ", folded)))
+    return (len(rest.split()) >= QUESTION_WORDS_AFTER_THANKS and _has_question(rest)
+            and not _NOTHING_MORE.search(rest))

@@ -420,5 +420,22 @@ def english_turn(text: str) -> EnglishTurn:
         return EnglishTurn(f"/{intent}")
     if answer is not None:
         return EnglishTurn(", ".join([answer, *money]))
+    if _asks(text, _words(text)) and _english_sentence(text):
+        # "Who won the World Cup?": an English question that names no topic and tells no case is not
+        # one the Vietnamese model can read; the out-of-scope reply says what the assistant helps with.
+        return EnglishTurn(f"/{OUT_OF_SCOPE}")
     return EnglishTurn(glossed(text))
+
+
+# Function words of English: a message with at least ENGLISH_WORDS of them (and no Vietnamese letter)
+# is an English sentence, not Vietnamese typed without marks on the English page.
+_ENGLISH = frozenset("the a an is are was were did do does who what when where which why how will would can could "
+                     "you your my i me it this that of in on at for to and or with about".split())
+ENGLISH_WORDS = 2
+_VIETNAMESE_LETTER = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
+
+
+def _english_sentence(text: str) -> bool:
+    words = _words(text)
+    return not _VIETNAMESE_LETTER.search(text) and sum(w in _ENGLISH for w in words) >= ENGLISH_WORDS
 

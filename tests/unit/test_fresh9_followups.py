@@ -1,0 +1,110 @@
+"""Rules for what the ninth acceptance set (bench/acceptance_fresh9.yml) found: a short follow-up
+asks about the previous answer's topic ("mất bao nhiêu tiền" after the certificate answer), thanks
+followed by a question is the question, and English sentences that name no topic (fast: no model)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.conversation.english import english_turn
+from nlu import questions as nq
+from tests.unit.test_actions import call
+
+
+@pytest.mark.parametrize("folded", ["mat bao nhieu tien", "neu chua nop phat thi sao", "khong kip thi sao",
+                                    "bao cao cho ai khi nao", "the con lai suat"])
+def test_a_short_question_is_a_followup(folded):
+    assert nq.is_followup_question(folded)
+
+
+@pytest.mark.parametrize("folded", ["toi bi 3 nam tu ra tu nam 2023 khi nao toi duoc xoa an tich",
+                                    "cam on", "vay", "nuoi heo"])
+def test_a_long_message_a_bare_word_or_no_question_is_not(folded):
+    assert not nq.is_followup_question(folded)
+
+
+def test_the_context_of_a_previous_answer_is_its_longest_prefix_else_its_intent():
+    assert nq.context_key("ci.mentor_role", "ask_support") == "ci.mentor"
+    assert nq.context_key("loan.jobs.rate", "ask_loan") == "loan.jobs"
+    assert nq.context_key("lltp.where", None) == "lltp"
+    assert nq.context_key(None, "ask_expungement") == "xat"
+    assert nq.context_key(None, "greet") is None
+    assert nq.family("ci.mentor_report") == nq.family("support.helper")
+
+
+# nlu.components.ThanksNeedThanksWords.CUES, in part (the component needs Rasa's environment)
+THANKS = re.compile(r"\b(cam on|thank|thanks)\b")
+
+
+@pytest.mark.parametrize("text", ["cảm ơn, thế tạm trú thì sao", "cam on nhe, the vay o dau",
+                                  "thanks, con lai suat bao nhieu"])
+def test_thanks_then_a_question_is_the_question(text):
+    assert nq.asks_after_thanks(text, THANKS)
+
+
+@pytest.mark.parametrize("text", ["cảm ơn nhé", "ok cam on nhe", "cảm ơn, không còn gì nữa", "thanks a lot"])
+def test_thanks_alone_stays_thanks(text):
+    assert not nq.asks_after_thanks(text, THANKS)
+
+
+def _events(previous: dict, latest: str) -> list[dict]:
+    return [{"event": "user", "text": "x", "parse_data": previous},
+            {"event": "action", "name": "action_answer"},
+            {"event": "bot", "text": "..."},
+            {"event": "action", "name": "action_listen"},
+            {"event": "user", "text": latest, "parse_data": {"intent": {"name": "out_of_scope"}}}]
+
+
+def _latest(text: str, intent: str, context: dict, ranking: list) -> dict:
+    return {"text": text, "intent": {"name": intent, "confidence": 0.7}, "entities": [], "intent_ranking": [],
+            "metadata": {}, "question": {"id": None, "confidence": 0.0, "ranking": ranking, "context": context}}
+
+
+def test_a_followup_after_the_certificate_answer_gets_the_certificate_fee():
+    previous = {"intent": {"name": "ask_criminal_record"}, "question": {"id": "lltp.where"}}
+    latest = _latest("mat bao nhieu tien", "out_of_scope",
+                     {"lltp": ["lltp.fee", 0.9], "idcard": ["idcard.fee", 0.8]},
+                     [{"id": "loan.qd22.amount", "confidence": 0.35}])
+    out = call("action_out_of_scope", latest, _events(previous, latest["text"]))
+    assert "200.000" in out["responses"][0]["text"]
+
+
+def test_a_followup_keeps_its_own_question_when_that_is_surer():
+    previous = {"intent": {"name": "ask_criminal_record"}, "question": {"id": "lltp.where"}}
+    latest = _latest("mat bao nhieu tien", "out_of_scope", {"lltp": ["lltp.fee", 0.4]},
+                     [{"id": "idcard.fee", "confidence": 0.6}])
+    out = call("action_out_of_scope", latest, _events(previous, latest["text"]))
+    assert "200.000" not in " ".join(r.get("text") or "" for r in out["responses"])
+
+
+@pytest.mark.parametrize("text", ["Who won the World Cup?", "What time is it in London?"])
+def test_an_english_question_that_names_no_topic_is_out_of_scope(text):
+    assert english_turn(text).text == "/out_of_scope"
+
+
+def test_english_pages_read_vietnamese_topic_words_and_a_bad_day():
+    assert english_turn("how do I get ly lich tu phap").question_id == "lltp.where"
+    assert english_turn("and where do I get the certificate that shows it?").question_id == "lltp.where"
+    assert english_turn("Rough day today, another employer said no").text == "/distress"
+    assert english_turn("I've been assigned to help a man just out of prison. What do I do?").question_id == \
+        "ci.mentor_role"
+
+
+def _help(text: str, top: str, confidence: float) -> dict:
+    return {"text": text, "intent": {"name": "help", "confidence": 0.97}, "entities": [], "intent_ranking": [],
+            "metadata": {}, "question": {"id": None, "confidence": 0.0,
+                                         "ranking": [{"id": top, "confidence": confidence}]}}
+
+
+def test_what_can_you_do_for_someone_just_out_of_prison_is_the_support_question():
+    latest = _help("thế bạn giúp được gì cho người vừa ra tù", "support.what", 0.51)
+    out = call("action_topic_menu", latest, [{"event": "user", "text": latest["text"], "parse_data": latest}])
+    assert "vay vốn" in out["responses"][0]["text"]
+
+
+def test_what_can_you_do_alone_keeps_the_menu():
+    latest = _help("bạn giúp được gì", "support.what", 0.9)
+    out = call("action_topic_menu", latest, [{"event": "user", "text": latest["text"], "parse_data": latest}])
+    assert out["responses"][0].get("buttons")
