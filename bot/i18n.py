@@ -123,9 +123,14 @@ def format_period(value: str | Period, locale: str | None = None) -> str:
 
 
 def format_rate(value: str | Decimal, locale: str | None = None) -> str:
-    """``"6.24"`` → ``6,24%/năm`` (vi): a yearly interest rate."""
-    number = format_decimal(Decimal(str(value)), locale=_BABEL_LOCALES[normalize_locale(locale)])
-    return gettext("%(rate)s%% a year", locale) % {"rate": number}
+    """``"6.24"`` → ``6,24%/năm (0,52%/tháng)`` (vi): a yearly interest rate, with the
+    monthly figure people and bank notices often use (the yearly one divided by 12)."""
+    babel_locale = _BABEL_LOCALES[normalize_locale(locale)]
+    yearly = Decimal(str(value))
+    monthly = (yearly / 12).quantize(Decimal("0.001")).normalize()
+    return gettext("%(rate)s%% a year (%(monthly)s%% a month)", locale) % {
+        "rate": format_decimal(yearly, locale=babel_locale),
+        "monthly": format_decimal(monthly, locale=babel_locale)}
 
 
 # --- knowledge answers ---------------------------------------------------------
