@@ -17,9 +17,8 @@ def both(*turns: str) -> list[tuple[str, ...]]:
     return [turns, tuple(fold(t) for t in turns)]
 
 
-@pytest.mark.parametrize("turns", both(
-    "Chồng tôi ra tù ngày 3/1/2024 sau 5 năm tù, muốn vay 100 triệu nuôi bò theo QĐ 22. Lãi bao nhiêu một tháng?"))
-def test_a_loan_story_asking_the_monthly_rate_gets_it(product, turns):
+@pytest.mark.parametrize("turns", both("Vay theo QĐ 22 thì lãi mỗi tháng bao nhiêu phần trăm?"))
+def test_the_rate_question_says_the_monthly_figure(product, turns):
     [first] = chat(product, *turns)
     assert "0,52%/tháng" in text(first) and "6,24%/năm" in text(first), text(first)
 

@@ -14,10 +14,11 @@ from tests.unit.test_actions import call
 from vietnamese.clock import today_in_vietnam
 
 
-def test_a_yearly_rate_also_says_the_monthly_one():
-    assert format_rate("6.24", "vi") == "6,24%/năm (0,52%/tháng)"
-    assert format_rate("6.6", "vi") == "6,6%/năm (0,55%/tháng)"
-    assert format_rate("6.24", "en") == "6.24% a year (0.52% a month)"
+def test_a_yearly_rate_can_also_say_the_monthly_one():
+    assert format_rate("6.24", "vi", monthly=True) == "6,24%/năm (0,52%/tháng)"
+    assert format_rate("6.6", "vi", monthly=True) == "6,6%/năm (0,55%/tháng)"
+    assert format_rate("6.24", "en", monthly=True) == "6.24% a year (0.52% a month)"
+    assert format_rate("6.24", "vi") == "6,24%/năm"
 
 
 @pytest.mark.parametrize("text", ["toi dinh mo lo banh mi nho trong xom", "tôi định mở lò bánh mì nhỏ trong xóm",
