@@ -177,6 +177,42 @@ def jobs_followup(dispatcher: CollectingDispatcher, tracker: Tracker, today: dt.
     return utter_question(dispatcher, KNOWLEDGE.entry(JOBS_QUESTION, today), today, locale, tracker)
 
 
+# A short question that names no topic of its own ("mà nộp hồ sơ ở đâu", "bao lâu thì có tiền"),
+# typed right after a loan answer, asks about the loan: its own topic words would say otherwise.
+OWN_TOPIC = re.compile(r"\b(cu tru|tam tru|thuong tru|ho khau|tam vang|can cuoc|cccd|cmnd|chung minh|ly lich|lltp|"
+                       r"an tich|trinh dien|diem danh|an treo|quan che|cai tao|thu thach|viec lam|xin viec|"
+                       r"khai sinh|ket hon|ho chieu|xuat canh|bao hiem|tro cap)\b")
+LOAN_TOPIC = "loan"
+FOLLOWUP_QUESTION_WORDS = 10
+FOLLOWUP_MIN_CONFIDENCE = 0.05
+
+
+def loan_question_after_loan_answer(tracker: Tracker, today: dt.date) -> Entry | None:
+    """The loan question a short message asks right after a loan answer when it names no other
+    topic ("ma nop ho so o dau ad" after the loan answer is where to apply for the loan, not where to
+    register residence): the best-ranked loan question the retriever saw in it, if any."""
+    from actions.loans import _after_loan_answer   # (loans builds on the answers)
+
+    latest = tracker.latest_message or {}
+    text = vtext.fold(latest.get("text") or "").lower()
+    if not text or text.startswith("/") or len(text.split()) > FOLLOWUP_QUESTION_WORDS or OWN_TOPIC.search(text):
+        return None
+    if not _after_loan_answer(tracker):
+        return None
+    question = latest.get("question") or {}
+    ranking = question.get("ranking") if isinstance(question, dict) else None
+    for row in ranking or []:
+        if float(row.get("confidence") or 0.0) < FOLLOWUP_MIN_CONFIDENCE:
+            break
+        try:
+            entry = KNOWLEDGE.entry(str(row.get("id")), today)
+        except KeyError:
+            continue
+        if entry.question and entry.topic == LOAN_TOPIC:
+            return entry
+    return None
+
+
 class ActionAnswer(Action):
     def name(self) -> str:
         return "action_answer"
@@ -193,6 +229,8 @@ class ActionAnswer(Action):
         if (events := await previous_answer_followup(dispatcher, tracker, domain, sentence=False)) is not None:
             return events
         question = chosen_question(tracker, today)
+        if question is None or question.topic != LOAN_TOPIC:
+            question = loan_question_after_loan_answer(tracker, today) or question
         if intent in RECORD_STORY_INTENTS and (question is None or question.id in CERTIFICATE_QUESTIONS):
             # "anh tôi đi tù 7 năm, ra tù tháng 5/2020, giờ xin phiếu lý lịch tư pháp có ghi án không":
             # what the certificate shows on the date worked out from the story

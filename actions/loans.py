@@ -30,7 +30,7 @@ SLOT_FOR = {"purpose": "loan_purpose", "has_certificate": "loan_has_certificate"
             "completed_on": "loan_completed_on", "probation_end": "loan_probation_end"}
 SLOTS = (*SLOT_FOR.values(), "loan_amount", "loan_penalty", "loan_early_release", "loan_cancelled")
 _TRAINING = re.compile(r"\b(hoc nghe|hoc lai|di hoc|dao tao|hoc phi)\b")
-_PRODUCTION = re.compile(r"\b(lam an|san xuat|kinh doanh|buon ban|mo (tiem|quan|cua hang|xuong|hang|sap|tap hoa)|"
+_PRODUCTION = re.compile(r"\b(lam an|san xuat|kinh doanh|buon ban|mo (tiem|quan|cua hang|xuong|hang|sap|tap hoa|lo|shop|quay)|rua xe|"
                          r"chan nuoi|trong trot|nuoi|lam nghe|tao viec lam|mua xe|trang trai|lam (vuon|ruong|rau)|trong (rau|cay|lua|hoa)|"
                          r"sua (xe|dien|dien thoai)|may mac|lam may|"
                          r"ban (hang|do|com|pho|bun|chao|xoi|banh|nuoc|rau|trai cay|hoa qua|tap hoa|quan ao|"
@@ -654,6 +654,11 @@ _ASKS = re.compile(r"\b(khong|ko|k|hong|gi|j|nao|sao|the nao|ntn|bao nhieu|bn|ai
 # understand may tell the purpose at more length ("em định bán xôi với bánh mì buổi sáng ở đầu ngõ").
 PURPOSE_WORDS = 6
 PURPOSE_WORDS_UNCLASSIFIED = 14
+# A message that opens with the purpose ("mở tiệm rửa xe máy với xe đạp", "em định mở lò bánh mì nhỏ
+# trong xóm") is the answer to "vay để làm gì" even when the classifier gave it a topic: it may be
+# as long as an unclassified one.
+_LEADING_PURPOSE = re.compile(r"^\W*(?:(?:de|e|em|toi|tui|minh|anh|chi|con|dinh|muon|mun|tinh|se|la|thi|vay|ma|a|"
+                              r"vang|da|u|nha|gia dinh)\s+){0,4}(?:" + _PRODUCTION.pattern + "|" + _TRAINING.pattern + ")")
 
 
 def purpose_after_loan_answer(tracker: Tracker, max_words: int = PURPOSE_WORDS) -> dict[str, Any] | None:
@@ -665,8 +670,10 @@ def purpose_after_loan_answer(tracker: Tracker, max_words: int = PURPOSE_WORDS) 
     latest = tracker.latest_message or {}
     text = fold(latest.get("text") or "")
     said = extract(latest, None)
-    if not said.get("loan_purpose") or len(text.split()) > max_words or _ASKS.search(text) \
-            or not _after_loan_answer(tracker):
+    words = len(text.split())
+    if not said.get("loan_purpose") or _ASKS.search(text) or not _after_loan_answer(tracker):
+        return None
+    if words > max_words and not (words <= PURPOSE_WORDS_UNCLASSIFIED and _LEADING_PURPOSE.match(text)):
         return None
     return {**dict(tracker.get_slot("loan_facts") or {}), **said}
 

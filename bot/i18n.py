@@ -122,10 +122,19 @@ def format_period(value: str | Period, locale: str | None = None) -> str:
     return " ".join(parts)
 
 
-def format_rate(value: str | Decimal, locale: str | None = None) -> str:
-    """``"6.24"`` → ``6,24%/năm`` (vi): a yearly interest rate."""
-    number = format_decimal(Decimal(str(value)), locale=_BABEL_LOCALES[normalize_locale(locale)])
-    return gettext("%(rate)s%% a year", locale) % {"rate": number}
+def format_rate(value: str | Decimal, locale: str | None = None, monthly: bool = False) -> str:
+    """``"6.24"`` → ``6,24%/năm`` (vi): a yearly interest rate; with ``monthly`` also the monthly
+    figure people and bank notices often use (the yearly one divided by 12): ``6,24%/năm
+    (0,52%/tháng)``. The knowledge answers say both; the loan calculator's first bubble, near its
+    500-character limit, the yearly one."""
+    babel_locale = _BABEL_LOCALES[normalize_locale(locale)]
+    yearly = Decimal(str(value))
+    if not monthly:
+        return gettext("%(rate)s%% a year", locale) % {"rate": format_decimal(yearly, locale=babel_locale)}
+    per_month = (yearly / 12).quantize(Decimal("0.001")).normalize()
+    return gettext("%(rate)s%% a year (%(monthly)s%% a month)", locale) % {
+        "rate": format_decimal(yearly, locale=babel_locale),
+        "monthly": format_decimal(per_month, locale=babel_locale)}
 
 
 # --- knowledge answers ---------------------------------------------------------
@@ -136,7 +145,7 @@ def formatters(locale: str) -> Formatters:
         money=lambda v: format_money(v, locale),
         date=lambda v: format_date(v, locale),
         period=lambda v: format_period(v, locale),
-        rate=lambda v: format_rate(v, locale),
+        rate=lambda v: format_rate(v, locale, monthly=True),
         translate=lambda text: knowledge_text(text, locale),
     )
 

@@ -273,6 +273,7 @@ class ThanksNeedThanksWords(GraphComponent, IntentClassifier):
     instead of "không có gì ạ". Thanks followed by a question ("cảm ơn, thế tạm trú thì sao") also gets
     the next intent: the question is answered. Place it right after the intent classifier."""
 
+    INTENT = "thank"
     CUES = re.compile(r"\b(cam on|cm on|camon|cmon|thank|thanks|thankyou|tks|thks|thx|ty|biet on|da ta|cam ta|"
                       r"mang on|on nhieu)\b")
 
@@ -307,17 +308,42 @@ class ThanksNeedThanksWords(GraphComponent, IntentClassifier):
         for message in messages:
             text = message.get(TEXT)
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            if intent != "thank" or not text or text.startswith("/"):
+            if intent != self.INTENT or not text or text.startswith("/"):
                 continue
             if self.says_thanks(text) and not self.asks_after_thanks(text):
                 continue
-            ranking = [r for r in message.data.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != "thank"]
+            ranking = [r for r in message.data.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != self.INTENT]
             if not ranking:
                 continue
             message.data[INTENT] = {INTENT_NAME_KEY: ranking[0][INTENT_NAME_KEY],
                                     PREDICTED_CONFIDENCE_KEY: ranking[0].get(PREDICTED_CONFIDENCE_KEY, 0.0)}
             message.data[INTENT_RANKING_KEY] = ranking
         return messages
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class EnrollNeedsEnrollWords(ThanksNeedThanksWords):
+    """``enroll`` is said with a code or a word about registering or linking the chat. Folded,
+    the conjunction "mà" is "ma" like "mã" (code): "ma nop ho so o dau ad" ("mà nộp hồ sơ ở đâu ạ",
+    asked after a loan answer) is not a registration code. Without any of those words the message
+    gets the classifier's next intent. Place it right after ThanksNeedThanksWords."""
+
+    INTENT = "enroll"
+    CUES = re.compile(r"\b(dang ky|dk|dky|dki|lien ket|kich hoat|ket noi|tai khoan|tk|gan|can bo|cb|cax|code|enroll|register|"
+                      r"registration|link|sign up|hien (trong|trog) nay|"
+                      r"(nhap|gui|phat|cho|xin|tao|co|nhan|dua|dung|lay|doi) ma|ma (dang ky|kich hoat|cua|nay|do|"
+                      r"het han|bi|sai|khong|ko|k|la)|ma\W*$)\b|\b(?=[a-z0-9]{6}\b)(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{6}\b"
+                      r"|\bma\s*[,.:;!?]|\b(cai|mot|con) ma\b|\bhien trong nay\b|\bho so cua (toi|em|minh|tui) o xa\b")
+
+    @classmethod
+    def says_thanks(cls, text: str) -> bool:
+        return bool(cls.CUES.search(vtext.fold(text).lower()))
+
+    @classmethod
+    def asks_after_thanks(cls, text: str) -> bool:
+        return False  # a code followed by a question ("mã ABC123 sao không được") is still enrollment
 
 
 @DefaultV1Recipe.register(
