@@ -106,6 +106,12 @@ def chosen_question(tracker: Tracker, today: dt.date) -> Entry | None:
     # The English page names the question itself (bot.conversation.english), as metadata
     # the gateway sets: a person cannot type it.
     qid = qid or (latest.get("metadata") or {}).get("question_id")
+    return question_entry(qid, today)
+
+
+def question_entry(qid: object, today: dt.date) -> Entry | None:
+    """The question entry with this id, valid today; None when there is no id, no such entry
+    today, or the entry is not a question."""
     if not qid:
         return None
     try:
@@ -140,11 +146,7 @@ def asked_with(tracker: Tracker, entry: Entry, today: dt.date) -> list[Entry]:
         if qid == entry.id:
             out.append(entry)   # as the action gave it (its offer may have been widened)
             continue
-        try:
-            other = KNOWLEDGE.entry(str(qid), today)
-        except KeyError:
-            continue
-        if other.question:
+        if (other := question_entry(qid, today)) is not None:
             out.append(other)
     return out
 
@@ -204,11 +206,7 @@ def loan_question_after_loan_answer(tracker: Tracker, today: dt.date) -> Entry |
     for row in ranking or []:
         if float(row.get("confidence") or 0.0) < FOLLOWUP_MIN_CONFIDENCE:
             break
-        try:
-            entry = KNOWLEDGE.entry(str(row.get("id")), today)
-        except KeyError:
-            continue
-        if entry.question and entry.topic == LOAN_TOPIC:
+        if (entry := question_entry(row.get("id"), today)) is not None and entry.topic == LOAN_TOPIC:
             return entry
     return None
 

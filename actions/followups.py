@@ -21,7 +21,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import KNOWLEDGE, jobs_followup, utter_question
+from actions.answers import jobs_followup, question_entry, utter_question
 from actions.expungement import (ActionExpungementStart, date_after_expungement_answer,
                                  sentence_after_expungement_answer)
 from actions.loans import PURPOSE_WORDS, purpose_after_loan_answer, rule_answer
@@ -92,8 +92,4 @@ def context_question(tracker: Tracker, today):  # noqa: ANN001, ANN201 (a date; 
     own_best = float(own[0].get("confidence") or 0.0) if own else 0.0
     if confidence < CONTEXT_ACCEPT or (own and own[0].get("id") != qid and own_best >= confidence):
         return None
-    try:
-        entry = KNOWLEDGE.entry(str(qid), today)
-    except KeyError:
-        return None
-    return entry if entry.question else None
+    return question_entry(qid, today)

@@ -127,7 +127,7 @@ def no_with_a_question(tracker: Tracker):  # noqa: ANN201 (an Entry or None)
     typed instead of the button "Tôi chưa có giấy chứng nhận" under a loan answer): the
     question the question model is as sure of as it must be to take over another topic
     (nlu.questions.OVERRIDE), when it has the words of a question (MIN_WORDS)."""
-    from actions.answers import KNOWLEDGE
+    from actions.answers import question_entry
     from nlu.questions import MIN_WORDS, OVERRIDE
     from vietnamese.text import fold
 
@@ -138,11 +138,7 @@ def no_with_a_question(tracker: Tracker):  # noqa: ANN201 (an Entry or None)
     top = ranking[0]
     if float(top.get("confidence") or 0.0) < OVERRIDE or len(fold(latest.get("text") or "").split()) < MIN_WORDS:
         return None
-    try:
-        entry = KNOWLEDGE.entry(str(top.get("id")), today_in_vietnam())
-    except KeyError:
-        return None
-    return entry if entry.question else None
+    return question_entry(top.get("id"), today_in_vietnam())
 
 
 # "thế bạn giúp được gì cho người vừa ra tù": "what can you do" asked about someone's situation is
@@ -153,7 +149,7 @@ HELP_QUESTION_WORDS = 6
 
 
 def help_with_a_question(tracker: Tracker):  # noqa: ANN201 (an Entry or None)
-    from actions.answers import KNOWLEDGE
+    from actions.answers import question_entry
     from vietnamese.text import fold
 
     latest = tracker.latest_message or {}
@@ -164,11 +160,7 @@ def help_with_a_question(tracker: Tracker):  # noqa: ANN201 (an Entry or None)
     if float(top.get("confidence") or 0.0) < HELP_QUESTION_CONFIDENCE or \
             len(fold(latest.get("text") or "").split()) < HELP_QUESTION_WORDS:
         return None
-    try:
-        entry = KNOWLEDGE.entry(str(top.get("id")), today_in_vietnam())
-    except KeyError:
-        return None
-    return entry if entry.question else None
+    return question_entry(top.get("id"), today_in_vietnam())
 
 
 class ActionFallbackTopics(Action):
