@@ -43,7 +43,7 @@ test: install catalogs browser
 	$(PYTEST) tests
 	@if $(PG_UP); then \
 	  echo "== PostgreSQL pass ($(TEST_DATABASE_URL)) =="; \
-	  LOIVE_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PYTEST) -m "postgres or stack" tests; \
+	  LOIVE_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PYTEST) -m "postgres or (stack and not language)" tests; \
 	else echo "== PostgreSQL not reachable at $(TEST_DATABASE_URL): PostgreSQL pass skipped =="; fi
 	@pg=""; if $(PG_UP); then pg="$(TEST_DATABASE_URL)"; fi; \
 	for at in $(SHIFTED_CLOCKS); do \

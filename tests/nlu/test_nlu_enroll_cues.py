@@ -16,7 +16,7 @@ from bot import PROJECT_ROOT
 from bot.runtime.rasa_env import rasa_env, rasa_python
 
 # The components import Rasa, which lives in its own environment: the cues are checked there.
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.language]
 ROOT = Path(PROJECT_ROOT)
 
 QUESTIONS_OPENED_BY_MA = ["ma nop ho so o dau ad", "mà nộp hồ sơ ở đâu ạ", "ma bao lau thi co tien",

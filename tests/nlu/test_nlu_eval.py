@@ -18,7 +18,7 @@ from vietnamese.augment import load_examples
 from nlu.evaluate import training_texts
 from vietnamese.text import fold
 
-pytestmark = pytest.mark.stack   # needs the trained model
+pytestmark = [pytest.mark.stack, pytest.mark.language]   # needs the trained model
 
 FLOORS = {"clean": 0.90, "no_diacritics": 0.88, "abbreviations": 0.85}
 HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"

@@ -10,7 +10,7 @@ import pytest
 
 from harness.helpers import chat, payloads, text
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.language]
 TURNS_TO_ANSWER: dict[str, int] = {}   # example → turns to the first useful answer (reported in the README)
 
 

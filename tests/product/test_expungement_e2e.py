@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.language]
 _ids = itertools.count()
 
 ADULT = '/inform{"age_group": "adult"}'

@@ -8,7 +8,7 @@ import pytest
 
 from harness.helpers import chat, text
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.language]
 
 
 @pytest.mark.parametrize("story", [

@@ -10,7 +10,7 @@ import pytest
 from harness.helpers import VIETNAMESE_LETTERS, chat, text
 from vietnamese.text import fold
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.language]
 
 
 def both(*messages: str) -> list[str]:

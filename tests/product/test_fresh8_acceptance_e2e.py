@@ -9,7 +9,7 @@ import pytest
 from harness.helpers import chat, text
 from vietnamese.text import fold
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.language]
 
 
 def both(*turns: str) -> list[tuple[str, ...]]:

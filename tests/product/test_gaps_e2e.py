@@ -12,7 +12,7 @@ import pytest
 
 from actions.common import FIRST_BUBBLE_MAX
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.language]
 _ids = itertools.count()
 
 

@@ -9,7 +9,7 @@ import itertools
 
 import pytest
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.language]
 _ids = itertools.count()
 
 
