@@ -224,6 +224,13 @@ NAMES_A_PAPER = re.compile(r"\b(tam tru|thuong tru|cu tru|ho khau|can cuoc|cccd|
 ASKS_HOW = re.compile(r"\b(lam sao|the nao|ra sao|cach nao|bang cach|o dau|vao dau|cho nao|la gi|de lam gi|"
                       r"dung sao|kieu gi|kieu nao|khi nao|bao gio|bao lau)\b")
 FLOW_QUESTION = 0.5
+# A message the intent classifier alone calls a crisis ("Tòa vừa tuyên tôi án treo, tôi phải
+# đến đâu cam kết và trong mấy ngày?" at 0.99: "treo" is in its crisis examples) while no
+# crisis term is in it is answered as a question from this probability, clearly winning: above
+# every crisis NLU example of three words or more (highest 0.673, "gấp lắm, tôi đang gặp nguy
+# hiểm"; "bị đánh" reaches 0.852 but has two). Recall on crises rests on the crisis terms
+# (data/normalization/crisis.yml), which still make any such message a crisis.
+CLASSIFIED_CRISIS = 0.9
 # A bare topic ("vay vốn", "tạm trú", "hỗ trợ") gets the topic answer, not a guess
 # at one question: a question needs at least this many words (folded, expanded).
 MIN_WORDS = 3
@@ -310,6 +317,14 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
            accept: float = ACCEPT, override: float = OVERRIDE, words: int = MIN_WORDS,
            folded: str = "", term_months: float | None = None, intent_confidence: float = 1.0) -> Choice:
     ranking = [(q, c) for q, c in pred.ranking if q != OTHER]
+    if intent == "crisis" and words >= MIN_WORDS:
+        # The classifier alone said crisis (no crisis term: CrisisTermsOverride runs after this
+        # and still wins): a message that clearly asks one question is that question.
+        top = sorted(((q, c) for q, c in pred.all if q != OTHER), key=lambda p: -p[1])[:2]
+        if top and top[0][1] >= CLASSIFIED_CRISIS and top[0][1] >= CLEAR_RATIO * (top[1][1] if len(top) > 1 else 0.0):
+            own = next((i for i in questions[top[0][0]]["intents"] if i not in NEVER and i not in GUARDED), None)
+            if own:
+                return Choice(top[0][0], top[0][1], own, ranking)
     named_paper = intent in FLOWS_OF_THE_ASSISTANT and bool(NAMES_A_PAPER.search(folded))
     asks_how = intent in FLOWS_OF_THE_ASSISTANT and not named_paper and bool(ASKS_HOW.search(folded))
     if not intent or intent in NEVER and not (named_paper or asks_how) or words < MIN_WORDS:

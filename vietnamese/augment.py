@@ -33,7 +33,10 @@ NLU_DIR = ROOT / "data" / "nlu"
 OUTPUT = NLU_DIR / "generated.yml"
 # Keys that are English words or would read oddly in reverse.
 _NOT_REVERSED = {"hi", "hello", "helo", "bye", "bb", "thanks", "thank", "ok", "oke", "okie",
-                 "uk", "uh", "ah", "ad", "b", "ng", "nguoi"}
+                 "uk", "uh", "ah", "ad", "b", "ng", "nguoi",
+                 # typos, dialect and words typed together: read when typed, never written into copies
+                 "tui", "ngui", "ngeo", "s", "zi", "dzi", "roai", "hum", "dx", "ib", "vd",
+                 "lylich", "tamtru", "thuongtru", "cancuoc", "vayvon", "antich"}
 _MARKUP = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
 
 

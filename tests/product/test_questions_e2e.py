@@ -66,6 +66,22 @@ def test_a_vague_message_keeps_the_topic_answer(product):
     assert "Người đã chấp hành xong án phạt tù có thể vay vốn ưu đãi" in answer["text"]
 
 
+@pytest.mark.parametrize("message, expected", [
+    # "treo" is in the classifier's crisis examples ("treo cổ"): no crisis term is here, and the
+    # question clearly wins (nlu.questions.CLASSIFIED_CRISIS).
+    ("Tòa vừa tuyên tôi án treo, tôi phải đến đâu cam kết và trong mấy ngày?", "3 ngày làm việc"),
+    ("toa vua tuyen toi an treo, phai den dau cam ket trong may ngay", "3 ngày làm việc"),
+    # "doi may ngay" is "đợi mấy ngày" (how long to wait), not "đói mấy ngày" (hungry for days).
+    ("xin phieu ly lich doi may ngay z", "10 ngày"),
+])
+def test_a_question_that_only_looks_like_a_crisis_is_answered(product, message, expected):
+    replies = ask(product, message)
+    said = " ".join(r["text"] for r in replies)
+    assert "111" not in said and "115" not in said, said     # no crisis reply (its hotlines)
+    assert expected in replies[0]["text"], said
+    assert replies[0]["text"].splitlines()[-1].startswith("Căn cứ: "), said
+
+
 def test_heldout_questions_meet_the_goals(trained_model):
     from bot.runtime.rasa_env import rasa_env, rasa_python
     import json
