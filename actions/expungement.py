@@ -256,12 +256,14 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             months = n * 12 if unit == "nam" else n
             out["exp_supplementary"] = "until"
             out["exp_supplementary_until"] = period_end(released, Period(months=months)).isoformat()
-    # "chx trả", "ch nộp": the payment said with the abbreviations expanded
-    paid = fold(_abbreviations().expand(normalize(text))).strip(" .!?")
-    if _UNPAID_RE.search(paid) and not re.search(r"\b(khong con|het) (no|thieu)\b", paid):
-        out["exp_other_done"] = False
-    elif _PAID_RE.search(paid):
-        out["exp_other_done"] = True
+    # as typed first ("nợ" would expand as "no" = không), then with the abbreviations expanded ("chx trả")
+    for said in (folded, fold(_abbreviations().expand(normalize(text))).strip(" .!?")):
+        if _UNPAID_RE.search(said) and not re.search(r"\b(khong con|het) (no|thieu)\b", said):
+            out["exp_other_done"] = False
+            break
+        if _PAID_RE.search(said):
+            out["exp_other_done"] = True
+            break
     if requested is None and (both := two_convictions(text, today)):
         out.update(both)
     if requested in YES_NO_SLOTS and intent in ("affirm", "deny"):
