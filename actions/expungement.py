@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.answers import KNOWLEDGE, chosen_question, utter_entries, utter_question
+from actions.answers import KNOWLEDGE, _abbreviations, chosen_question, utter_entries, utter_question
 from actions.common import (CalculationResult, ExtractingForm, answer_with_details, caution_and_citation, database,
                             day_of, entities_of, is_cancel, probation_end_from_release, start_form)
 from actions.menu import last_bot_action, tracker_locale
@@ -31,7 +31,7 @@ from bot.supervision.people import audit
 from vietnamese.clock import utcnow
 from bot.storage.models import Milestone
 from vietnamese import entities as ventities
-from vietnamese.text import fold, nfc
+from vietnamese.text import fold, nfc, normalize
 
 FORM = "expungement_form"
 # Calculator input → the slot that holds it (the order of questions is the calculator's).
@@ -256,10 +256,14 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             months = n * 12 if unit == "nam" else n
             out["exp_supplementary"] = "until"
             out["exp_supplementary_until"] = period_end(released, Period(months=months)).isoformat()
-    if _UNPAID_RE.search(folded) and not re.search(r"\b(khong con|het) (no|thieu)\b", folded):
-        out["exp_other_done"] = False
-    elif _PAID_RE.search(folded):
-        out["exp_other_done"] = True
+    # as typed first ("nợ" would expand as "no" = không), then with the abbreviations expanded ("chx trả")
+    for said in (folded, fold(_abbreviations().expand(normalize(text))).strip(" .!?")):
+        if _UNPAID_RE.search(said) and not re.search(r"\b(khong con|het) (no|thieu)\b", said):
+            out["exp_other_done"] = False
+            break
+        if _PAID_RE.search(said):
+            out["exp_other_done"] = True
+            break
     if requested is None and (both := two_convictions(text, today)):
         out.update(both)
     if requested in YES_NO_SLOTS and intent in ("affirm", "deny"):
@@ -637,6 +641,11 @@ def sentence_after_expungement_answer(tracker: Tracker) -> bool:
 
 # Facts that alone are a question about a condition of the rule, not a story to calculate.
 _CONDITION_ONLY = {"exp_other_done", "exp_special_chapter", "exp_intent"}
+# "…đến năm 2025 lại bị kết án 1 năm tù về tội khác, vậy thời hạn của bản án trước tính thế nào": a new
+# conviction told without both completion dates (two_convictions needs them) is the Điều 73 khoản 2
+# question; a date worked out from the first sentence alone would be wrong.
+_NEW_CONVICTION_RE = re.compile(r"\b(lai bi (ket an|xu|bat|tuyen|an)|pham toi moi|tai pham|ve toi khac"
+                                r"|toi khac|ban an moi|an moi)\b")
 
 
 class ActionExpungementStart(Action):
@@ -708,6 +717,16 @@ class ActionExpungementStart(Action):
             # "đã xóa án tích thì xin việc có phải khai từng đi tù không": "đi tù" names no sentence to work
             # out; the question asked is answered first, with the offer to calculate
             return _question_answer(dispatcher, question, today, locale, tracker, said)
+        if (not wants_calculation and not said.get("exp_new_completed_on")
+                and _NEW_CONVICTION_RE.search(fold(latest.get("text") or ""))):
+            return _question_answer(dispatcher, KNOWLEDGE.entry("xat.new_crime", today), today, locale, tracker,
+                                    {**said, "exp_new_crime": True})
+        if (said.get("exp_other_done") is False and not said.get("exp_penalty") and not wants_calculation
+                and not minor):
+            # "ra tù 3 năm rồi mà chưa trả tiền bồi thường thì có được xóa án tích không": the condition asked
+            # about is the answer (not yet), before any question about the sentence
+            return _question_answer(dispatcher, KNOWLEDGE.entry("xat.unpaid_obligations", today), today, locale,
+                                    tracker, said)
         if facts.get("exp_penalty") or dated or (wants_calculation and kept):
             return answer_first_form(facts)
         if question is not None and said and not wants_calculation and set(said) <= _CONDITION_ONLY:
