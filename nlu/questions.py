@@ -1,7 +1,8 @@
 """The question model: which knowledge entry a message asks (Rasa environment).
 
 Trained on the hand-written ``examples`` of every question entry in
-``data/knowledge`` (never on the held-out set in tests/nlu/questions_heldout).
+``data/knowledge`` and the ways of asking collected in ``data/knowledge/asked``
+(never on the held-out set in tests/nlu/questions_heldout).
 Text is seen as ``FoldedCountVectorsFeaturizer`` sees it (NFC, modern tones,
 abbreviations and teencode expanded, diacritics folded), as TF-IDF word 1–2-grams
 plus character 2–5-grams inside words, and classified by a multinomial logistic
@@ -41,7 +42,7 @@ def question_examples(directory: Path = KNOWLEDGE_DIR) -> dict[str, dict]:
         q = out.setdefault(e.id, {"intents": list(e.intents), "topic": e.topic, "examples": [], "keywords": [],
                                   "prison_years": e.prison_years, "no_term_said": e.no_term_said})
         q["keywords"] += [k for k in e.keywords if k not in q["keywords"]]
-        for x in e.examples:
+        for x in (*e.examples, *e.asked):
             if x not in q["examples"]:
                 q["examples"].append(x)
     return out
