@@ -232,6 +232,9 @@ FLOW_QUESTION = 0.5
 # hiểm"; "bị đánh" reaches 0.852 but has two). Recall on crises rests on the crisis terms
 # (data/normalization/crisis.yml), which still make any such message a crisis.
 CLASSIFIED_CRISIS = 0.9
+# "Cho tôi đăng ký vay vốn" asks nothing: it applies, and the loan pre-check starts (the ways of
+# asking "đăng ký vay vốn ở đâu" had lifted it to loan.qd22.where at 0.69, 2026-12-02).
+APPLIES_FOR_A_LOAN = re.compile(r"\b(dang ky|lam thu tuc|lam ho so|nop ho so) (xin )?vay\b|\bcho (toi|em|minh) (xin )?vay\b")
 # A bare topic ("vay vốn", "tạm trú", "hỗ trợ") gets the topic answer, not a guess
 # at one question: a question needs at least this many words (folded, expanded).
 MIN_WORDS = 3
@@ -329,6 +332,8 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
     named_paper = intent in FLOWS_OF_THE_ASSISTANT and bool(NAMES_A_PAPER.search(folded))
     asks_how = intent in FLOWS_OF_THE_ASSISTANT and not named_paper and bool(ASKS_HOW.search(folded))
     if not intent or intent in NEVER and not (named_paper or asks_how) or words < MIN_WORDS:
+        return Choice(None, 0.0, None, ranking)
+    if intent == "ask_loan" and APPLIES_FOR_A_LOAN.search(folded) and not _has_question(folded):
         return Choice(None, 0.0, None, ranking)
     scored = sorted(((q, c) for q, c in pred.all if q != OTHER), key=lambda p: -p[1])
     if not scored:

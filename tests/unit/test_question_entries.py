@@ -506,3 +506,14 @@ def test_an_unsure_intent_lets_a_clear_question_of_another_topic_answer():
     # Flows and guarded intents are not affected.
     assert choose(clear, "crisis", QUESTIONS, intent_confidence=0.5).id is None
     assert choose(clear, "checkin", QUESTIONS, intent_confidence=0.5).id is None
+
+
+@pytest.mark.parametrize("folded, asked", [
+    ("cho toi dang ky vay von", None),                     # applies: the pre-check starts
+    ("cho em xin vay it von lam an", None),
+    ("dang ky vay von o dau", "loan.a"),                   # asks where
+    ("cho em vay 50 trieu de nuoi heo duoc khong", "loan.a"),
+])
+def test_applying_for_a_loan_is_not_a_question_unless_it_asks(folded, asked):
+    c = choose(pred(**{"loan.a": 0.7, "loan.b": 0.2}), "ask_loan", QUESTIONS, words=len(folded.split()), folded=folded)
+    assert c.id == asked
