@@ -181,11 +181,17 @@ class ActionFallbackTopics(Action):
     ) -> list[EventType]:
         locale = tracker_locale(tracker)
         from actions.followups import previous_answer_followup  # (it builds on this module)
+        from actions.answers import loan_question_after_loan_answer, utter_question
         from actions.loans import PURPOSE_WORDS_UNCLASSIFIED
 
         events = await previous_answer_followup(dispatcher, tracker, domain, purpose_words=PURPOSE_WORDS_UNCLASSIFIED)
         if events is not None:
             return events
+        # "ma nop ho so o dau ad" right after a loan answer, which the classifier could not place:
+        # where to apply for that loan (as action_answer does for a message routed elsewhere).
+        today = today_in_vietnam()
+        if (entry := loan_question_after_loan_answer(tracker, today)) is not None:
+            return utter_question(dispatcher, entry, today, locale, tracker)
         if previous_turn_was_fallback(tracker):
             dispatcher.utter_message(
                 text=gettext(

@@ -2,18 +2,17 @@
 
     make eval-nlu        (after the intent evaluation)
     .venv-rasa/bin/python -m nlu.evaluate_questions [--model M] [--json out.json]
-    .venv-rasa/bin/python -m nlu.evaluate_questions --dir tests/nlu/questions_dev   (the dev set)
-    .venv-rasa/bin/python -m nlu.evaluate_questions --dir tests/nlu/questions_dev2  (the second dev set)
-    .venv-rasa/bin/python -m nlu.evaluate_questions --dir tests/nlu/questions_dev3  (the third dev set)
     .venv-rasa/bin/python -m nlu.evaluate_questions --dir tests/nlu/questions_dev4  (the fourth dev set)
+    .venv-rasa/bin/python -m nlu.evaluate_questions --dir tests/nlu/questions_dev5  (the fifth dev set)
+    (the first three dev sets are training data since 2026-12-02: data/knowledge/asked)
 
 Scores the question entry the trained model chooses for every message of
 tests/nlu/questions_heldout/*.yml (written before the training examples and
 never used for tuning): top-1 per slice (clean, no diacritics, abbreviations/
 teencode), where "no question chosen" (the topic answer) counts as wrong.
 ``--dir`` scores another directory of the same format instead, above all the
-dev set tests/nlu/questions_dev (written before tuning, tuned on), and then
-writes reports/questions_dev.md. Also reports, on the same set, the alternatives the mechanism was chosen
+dev sets tests/nlu/questions_dev4 and _dev5 (written before tuning, tuned on), and then
+writes reports/questions_dev4.md. Also reports, on the same set, the alternatives the mechanism was chosen
 against (the question model over all questions without the intent gate, and
 the nearest-example retriever ``vietnamese.retrieval``), the question model's
 training time and the parse latency. Writes reports/questions_heldout.md.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,9 @@ class Entry(Item):
     # longer text behind "Xem chi tiết", and calculators to offer as buttons.
     question: str = ""
     examples: tuple[str, ...] = ()
+    # More ways people asked it, collected as sets written before tuning (data/knowledge/asked/*/):
+    # training data for the question model and the intent classifier, like ``examples``.
+    asked: tuple[str, ...] = ()
     details: str = ""
     offer: tuple[str, ...] = ()
     # A range of prison terms the question is about, in years: more than the
@@ -196,6 +199,37 @@ def _check_value(kind: str, value: Any, file: str, item: str) -> Any:
     return value
 
 
+# Sets of messages people typed, one file per topic, each a list of
+# {id: question entry, clean: [...], nodiac: [...], teencode: [...]} (the held-out format).
+ASKED_DIR = "asked"
+ASKED_SLICES = ("clean", "nodiac", "teencode")
+
+
+def _with_asked(entries: list[Entry], directory: Path) -> list[Entry]:
+    """``entries`` with the ways of asking in ``directory`` (any depth) added to their questions."""
+    asked: dict[str, list[str]] = {}
+    for path in sorted(directory.glob("**/*.yml")) if directory.is_dir() else ():
+        name = str(path.relative_to(directory.parent))
+        try:
+            rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        except yaml.YAMLError as exc:
+            raise KnowledgeError(f"{name}: not valid YAML: {exc}") from None
+        if not isinstance(rows, list):
+            raise KnowledgeError(f"{name}: expected a list of {{id, clean, nodiac, teencode}}")
+        for row in rows:
+            if not isinstance(row, dict) or not isinstance(row.get("id"), str) or set(row) - {"id", *ASKED_SLICES}:
+                raise KnowledgeError(f"{name}: expected a list of {{id, clean, nodiac, teencode}}, got {row!r}")
+            texts = [t for s in ASKED_SLICES for t in (row.get(s) or [])]
+            if not all(isinstance(t, str) and t.strip() for t in texts):
+                raise _err(name, row["id"], "clean/nodiac/teencode", "expected lists of messages")
+            asked.setdefault(row["id"], []).extend(t.strip() for t in texts)
+    questions = {e.id for e in entries if e.question}
+    if unknown := sorted(set(asked) - questions):
+        raise KnowledgeError(f"{directory.name}: ways of asking for unknown questions: {', '.join(unknown)}")
+    return [replace(e, asked=tuple(x for x in dict.fromkeys(asked[e.id]) if x not in e.examples))
+            if e.question and e.id in asked else e for e in entries]
+
+
 class KnowledgeBase:
     def __init__(self, facts: Iterable[Fact], entries: Iterable[Entry]) -> None:
         self.facts = list(facts)
@@ -275,7 +309,7 @@ class KnowledgeBase:
                                      no_term_said=bool(raw.get("no_term_said")),
                                      variant_of=tuple((q, tuple(fold(p) for p in ps))
                                                       for q, ps in variant_of.items())))
-        kb = cls(facts, entries)
+        kb = cls(facts, _with_asked(entries, Path(directory) / ASKED_DIR))
         kb._check_references()
         return kb
 

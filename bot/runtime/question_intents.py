@@ -51,7 +51,7 @@ def intent_examples(knowledge_dir: Path = KNOWLEDGE_DIR, nlu_dir: Path = NLU_DIR
     for e in entries:
         if e.id.startswith(NOT_FOR_INTENTS) or not e.intents:
             continue
-        for x in e.examples:
+        for x in (*e.examples, *e.asked):
             key = _fold(x)
             if key and key not in seen:
                 seen.add(key)
