@@ -111,6 +111,14 @@ class ActionTopicMenu(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         locale = tracker_locale(tracker)
+        from actions.followups import previous_answer_followup  # (it builds on this module)
+
+        # "không kịp thì sao" right after the loan deadline answer, which the classifier calls a "no":
+        # a short question read with the previous answer's topic (actions.followups.context_question).
+        events = await previous_answer_followup(dispatcher, tracker, domain, sentence=False, purpose_words=None,
+                                                jobs=False)
+        if events is not None:
+            return events
         question = no_with_a_question(tracker) or help_with_a_question(tracker)
         if question is not None:
             from actions.answers import utter_question  # (answers builds on this module)

@@ -234,7 +234,7 @@ FLOW_QUESTION = 0.5
 CLASSIFIED_CRISIS = 0.9
 # "Cho tôi đăng ký vay vốn" asks nothing: it applies, and the loan pre-check starts (the ways of
 # asking "đăng ký vay vốn ở đâu" had lifted it to loan.qd22.where at 0.69, 2026-12-02).
-APPLIES_FOR_A_LOAN = re.compile(r"\b(dang ky|lam thu tuc|lam ho so|nop ho so) (xin )?vay\b|\bcho (toi|em|minh) (xin )?vay\b")
+APPLIES_FOR_A_LOAN = re.compile(r"\b(dang ky|lam thu tuc) (xin )?vay\b|\bcho (toi|em|minh) (xin )?vay\b")
 # A bare topic ("vay vốn", "tạm trú", "hỗ trợ") gets the topic answer, not a guess
 # at one question: a question needs at least this many words (folded, expanded).
 MIN_WORDS = 3
