@@ -96,24 +96,20 @@ def test_heldout_questions_meet_the_goals(trained_model):
                         "--json", out, "--out", f"{tmp}/q.md"], cwd=PROJECT_ROOT, env=rasa_env(), check=True,
                        capture_output=True)
         r = json.loads(open(out, encoding="utf-8").read())
-    # The question model alone (no gate) met the goal on the first 57 questions;
-    # with the 132 of both branches it does not (README "Question-level answers":
-    # 92.7 / 91.9 / 90.7%): this floor guards against regressions.
+    # The question model alone (no gate): 95.8 / 95.8 / 95.1% on the final model of 2026-12-02
+    # (151 questions, 1359 messages; README "Question-level answers"): this floor, a point
+    # under it, guards against regressions.
     m = r["model_alone"]
-    assert min(m["clean"], m["nodiac"], m["teencode"]) >= 0.90, m
+    assert min(m["clean"], m["nodiac"], m["teencode"]) >= 0.94, m
     assert m["clean"] - m["nodiac"] <= 0.03, m
-    # The product (intent routing + gate: crisis, erasure, a person… keep their
-    # flows) does NOT meet the 95% goal: measured once after tuning on the dev
-    # set, 89.4 / 88.1 / 82.1% on its branch and 89.4 / 88.6 / 82.1% once merged with the
-    # whole-story work (README, 2026-11-30). This is the measured floor (minus about a
-    # point), not the goal.
+    # The product (intent routing + gate: crisis, erasure, a person… keep their flows) does
+    # NOT meet the 95% goal: 93.2 / 93.6 / 91.2% measured once on the same model. This is
+    # that measurement minus about a point, not the goal.
     p = r["product"]
-    assert p["clean"] >= 0.88, p
-    assert p["nodiac"] >= 0.87, p
-    assert p["teencode"] >= 0.81, p
-    # A wrong specific answer is worse than the topic answer. The goal is at most
-    # 3% of the set; measured 42 of 1188 (3.5%) after the dev-set tuning on its branch,
-    # 37 (3.1%) once merged; 42 of 1278 (3.3%) after the 2026-12-01 evening merges, which added four
-    # entries and their blind rows: this is that measured ceiling, not the goal (README).
-    assert r["wrong_answers"] <= 0.034 * r["messages"], r["wrong_answers"]
+    assert p["clean"] >= 0.92, p
+    assert p["nodiac"] >= 0.92, p
+    assert p["teencode"] >= 0.90, p
+    # A wrong specific answer is worse than the topic answer. The goal is at most 3% of the
+    # set: 33 of 1359 (2.4%) on the final model of 2026-12-02 (42 of 1278, 3.3%, the day before).
+    assert r["wrong_answers"] <= 0.03 * r["messages"], r["wrong_answers"]
     assert p["clean"] - p["nodiac"] <= 0.03, p
