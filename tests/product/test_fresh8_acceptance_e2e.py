@@ -47,8 +47,6 @@ def test_a_purpose_of_seven_words_after_a_rate_question(product, turns):
 
 @pytest.mark.parametrize("turns", both("Mẹ tôi muốn hỏi giúp tôi về khoản vay cho người đã ra tù",
                                        "tôi định mở lò bánh mì nhỏ trong xóm"))
-@pytest.mark.xfail(reason="not fixed yet: folded, 'me toi muon hoi giup toi ve khoan vay…' is ask_support, so the "
-                          "purpose after it has no loan context", strict=False)
 def test_a_bakery_is_a_purpose(product, turns):
     first, second = chat(product, *turns)
     assert "100.000.000" in text(second), text(second)

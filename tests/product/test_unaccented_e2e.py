@@ -23,7 +23,8 @@ _ids = itertools.count()
         ("ra tu roi vay von o dau", "tổ tiết kiệm và vay vốn"),
         ("lai suat vay von cho ng ra tu bn", "6,24%/năm"),
         ("vay von co can the chap ko", "không phải thế chấp"),
-        ("nd 61 con ap dung ko", "Nghị định 61/2015 đã được thay thế"),
+        # since 2026-12-02 the entry loan.jobs.old_loan answers it: old contracts continue under NĐ 61
+        ("nd 61 con ap dung ko", "ký trước 01/01/2026 tiếp tục thực hiện theo hợp đồng"),
         ("bao lau thi het an tich", "đương nhiên được xóa án tích"),
         ("lam giay to sau khi ra tu", "Anh/chị cần hỏi về loại giấy tờ nào?"),
         ("lam lltp o dau", "Phiếu lý lịch tư pháp do Công an tỉnh"),
@@ -48,7 +49,7 @@ _ids = itertools.count()
         ("xin lltp online dc ko", "VNeID"),
         ("ly lich tu phap mat bao nhieu tien", "200.000\u00a0₫"),
         ("can cuoc bi giu khi di tu co dc tra lai ko", "được trả lại khi chấp hành xong"),
-        ("chuyen ve o nha vo thi dang ky cu tru sao", "đăng ký thường trú mới"),
+        ("chuyen ve o nha vo thi dang ky cu tru sao", "vợ hoặc chồng, con thì đăng ký thường trú"),
         ("dang tha tu truoc thoi han muon di lam xa phai lam gi", "hỏi công an xã trước khi đi"),
         # Answered by its specific question (support.psychological), not the topic.
         ("ra trai co dc ho tro tam ly ko", "Tư vấn tâm lý"),
