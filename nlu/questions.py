@@ -171,12 +171,15 @@ KEEP_OVERRIDE = frozenset({
     ("ask_residence", "ask_loan"),              # 0.584 "xin xác nhận nơi ở hiện tại"
     ("ask_support", "ask_loan"),                # 0.897 "người tôi giúp đỡ cần việc làm…"
 })
-# A fallback means the intent classifier found no intent; the question model's
-# choice is then taken from this probability (the other no-topic intents, greetings,
-# help, out of scope, keep OVERRIDE: their NLU examples reach 0.9 for a question).
-# None of the 149 out-of-scope NLU examples reaches 0.7 (2 reach 0.6); on the dev
-# sets 0.6 added a wrong answer ("vừa ra trại, phải báo với chính quyền nơi nào và
-# hạn chót là khi nào" → the loan deadline) that 0.7 does not.
+# A fallback means the intent classifier found no intent, and out of scope that it found
+# none of the assistant's topics; the question model's choice is then taken from this
+# probability (the other no-topic intents, greetings, help, keep OVERRIDE: their NLU
+# examples reach 0.9 for a question). Of the 164 out-of-scope NLU examples only one
+# reaches 0.7 ("toi nay mu da voi ai", 0.93, which OVERRIDE lets through as well), the
+# next 0.67 (2026-12-02; out of scope joined: "vừa về đến nhà chiều nay, phải lên đâu
+# trình diện, trễ nhất là mấy ngày" at 0.72, sixth dev set). On the dev sets 0.6 added
+# a wrong answer ("vừa ra trại, phải báo với chính quyền nơi nào và hạn chót là khi
+# nào" → the loan deadline) that 0.7 does not.
 FALLBACK_OVERRIDE = 0.7
 # When the intent classifier itself is unsure (its confidence below UNSURE_INTENT: a
 # fallback, or "help" at 0.56 for "tôi được phân kèm một cậu vừa về, cần giúp những việc
@@ -202,6 +205,10 @@ UNSURE_OVERRIDE = 0.4
 # "nhập mã đăng ký" 0.982 for ci.enroll), so a guard above them would take over
 # none of the third dev set's erasure or enrollment questions (highest 0.980 and
 # 0.952); their flows answer those questions (what is erased, the code).
+# ...unless the classifier itself is unsure of the flow (below UNSURE_INTENT) and the message
+# asks a question that clearly wins, as for the topics (UNSURE_OVERRIDE): "được phân công giúp
+# đỡ 2 bạn, muốn coi báo cáo và cảnh báo của các bạn thì vào trang nào" (check-in at 0.49,
+# ci.staff_console at 0.58; sixth dev set, 2026-12-02).
 GUARDED = {"checkin": 0.99, "request_human": 0.97}
 # ...a message routed to check-in that is asked as a question (a question word, or "không"/
 # "chưa" at its end: ``_has_question``) is taken over from 0.95: above every check-in NLU
@@ -235,6 +242,13 @@ CLASSIFIED_CRISIS = 0.9
 # "Cho tôi đăng ký vay vốn" asks nothing: it applies, and the loan pre-check starts (the ways of
 # asking "đăng ký vay vốn ở đâu" had lifted it to loan.qd22.where at 0.69, 2026-12-02).
 APPLIES_FOR_A_LOAN = re.compile(r"\b(dang ky|lam thu tuc) (xin )?vay\b|\bcho (toi|em|minh) (xin )?vay\b")
+# A person's sentence told with a question about the record certificate ("bị 2 năm tù, ra tháng
+# 3/2025, phiếu lý lịch tư pháp có ghi án không?"), routed to the certificate from this intent
+# confidence, keeps the certificate's answer: the same dates, said as what certificate no. 1 shows
+# until when. The question model reads the sentence and picks the expungement range entry ("tù đến
+# 5 năm"), whose answer is the waiting period, not the certificate (2026-12-02: the English page's
+# certificate question had lost its framing that way once the dev sets became training data).
+CERTIFICATE_STORY = 0.95
 # A bare topic ("vay vốn", "tạm trú", "hỗ trợ") gets the topic answer, not a guess
 # at one question: a question needs at least this many words (folded, expanded).
 MIN_WORDS = 3
@@ -299,6 +313,11 @@ def prison_term_months(entities: list[Mapping[str, Any]]) -> float | None:
     return period.months + period.days / 30.4375 if period else None
 
 
+def _states_a_term(question: Mapping[str, Any]) -> bool:
+    """A question whose answer depends on the prison term said (the expungement range entries)."""
+    return bool(question.get("prison_years") or question.get("no_term_said"))
+
+
 def _named_first(scored: list[tuple[str, float]], questions: Mapping[str, dict],
                  folded: str, term_months: float | None = None) -> list[tuple[str, float]]:
     text = f" {folded} "
@@ -309,7 +328,7 @@ def _named_first(scored: list[tuple[str, float]], questions: Mapping[str, dict],
     # The same when the first choice is the question asked without a sentence (``no_term_said``):
     # "án 9 năm thì khi nào hết án tích" is the 5-15 years entry.
     first = questions.get(scored[0][0], {}) if scored else {}
-    ranges = bool(first.get("prison_years") or first.get("no_term_said"))
+    ranges = _states_a_term(first)
     named = [q for q, _ in top if any(f" {k} " in text for k in questions.get(q, {}).get("keywords", ()))
              or ranges and _holds(questions.get(q, {}), term_months)]
     if len(named) != 1 or named[0] == scored[0][0]:
@@ -356,9 +375,15 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
         if own is None or confidence < FLOW_QUESTION:
             return Choice(None, confidence, None, ranking)
         return Choice(qid, confidence, own, ranking)
+    if (intent == "ask_criminal_record" and term_months is not None and intent_confidence >= CERTIFICATE_STORY
+            and intent not in intents and _states_a_term(questions[qid])):
+        return Choice(None, confidence, None, ranking)
     if intent in GUARDED:
-        guard = GUARDED_QUESTION.get(intent, GUARDED[intent]) if _has_question(folded) else GUARDED[intent]
-        if confidence < guard:
+        asks = _has_question(folded)
+        guard = GUARDED_QUESTION.get(intent, GUARDED[intent]) if asks else GUARDED[intent]
+        unsure = (asks and intent_confidence < UNSURE_INTENT and confidence >= UNSURE_OVERRIDE
+                  and confidence >= CLEAR_RATIO * runner_up)
+        if confidence < guard and not unsure:
             return Choice(None, confidence, None, ranking)
         topic = next((i for i in intents if i not in GUARDED and i not in NEVER), None)
         return Choice(qid, confidence, topic, ranking) if topic else Choice(None, confidence, None, ranking)
@@ -370,7 +395,7 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
     # a topic without questions (yet) keeps its own answer.
     routed_has_questions = any(intent in q["intents"] for q in questions.values())
     if override == OVERRIDE:
-        if intent == "nlu_fallback":
+        if intent in ("nlu_fallback", "out_of_scope"):
             override = FALLBACK_OVERRIDE
         elif routed_has_questions and intent not in NO_TOPIC and (intent, intents[0]) not in KEEP_OVERRIDE:
             override = TOPIC_OVERRIDE

@@ -216,12 +216,12 @@ def test_a_question_of_another_topic_reroutes_only_when_confident():
 
 
 def test_a_fallback_is_taken_over_from_a_lower_probability_than_other_no_topic_intents():
-    """The classifier found no intent: the question model's choice counts from 0.7
-    (greetings, help, out of scope keep 0.8)."""
+    """The classifier found no intent (or none of the topics, out of scope): the question
+    model's choice counts from 0.7 (greetings and help keep 0.8)."""
     c = choose(pred(**{"loan.a": 0.1, "residence.a": 0.72}), "nlu_fallback", QUESTIONS)
     assert (c.id, c.intent) == ("residence.a", "ask_residence")
     assert choose(pred(**{"loan.a": 0.1, "residence.a": 0.72}), "greet", QUESTIONS).id is None
-    assert choose(pred(**{"loan.a": 0.1, "residence.a": 0.72}), "out_of_scope", QUESTIONS).id is None
+    assert choose(pred(**{"loan.a": 0.1, "residence.a": 0.72}), "out_of_scope", QUESTIONS).id == "residence.a"
 
 
 def test_another_topic_with_questions_gives_way_from_a_lower_threshold_unless_measured_unsafe():
@@ -526,6 +526,49 @@ def test_an_unsure_intent_lets_a_clear_question_of_another_topic_answer():
     # Flows and guarded intents are not affected.
     assert choose(clear, "crisis", QUESTIONS, intent_confidence=0.5).id is None
     assert choose(clear, "checkin", QUESTIONS, intent_confidence=0.5).id is None
+
+
+def test_an_unsure_check_in_lets_a_clear_question_answer_only_when_it_asks():
+    """Check-in is guarded (0.99, 0.95 for a question), but a classifier unsure of it (below 0.8)
+    lets a question that clearly wins answer, when the message asks one (sixth dev set: "được
+    phân công giúp đỡ 2 bạn, muốn coi báo cáo… thì vào trang nào", check-in at 0.49)."""
+    qs = {**QUESTIONS, "ci.console": {"intents": ["ask_support"]}}
+    clear = pred(**{"ci.console": 0.58, "loan.a": 0.1})
+    asks = "muon coi bao cao cua cac ban thi vao trang nao"
+    c = choose(clear, "checkin", qs, folded=asks, intent_confidence=0.49)
+    assert (c.id, c.intent) == ("ci.console", "ask_support")
+    assert choose(clear, "checkin", qs, folded="toi muon bao cao hang thang", intent_confidence=0.49).id is None
+    assert choose(clear, "checkin", qs, folded=asks, intent_confidence=0.9).id is None
+    assert choose(pred(**{"ci.console": 0.58, "loan.a": 0.3}), "checkin", qs, folded=asks,
+                  intent_confidence=0.49).id is None
+
+
+@pytest.mark.parametrize("intent, confidence, answered", [
+    ("out_of_scope", 0.72, True), ("nlu_fallback", 0.72, True), ("out_of_scope", 0.65, False),
+    ("help", 0.72, False), ("help", 0.85, True),
+])
+def test_out_of_scope_is_taken_over_from_the_fallbacks_threshold(intent, confidence, answered):
+    """"vừa về đến nhà chiều nay, phải lên đâu trình diện, trễ nhất là mấy ngày" was out of scope
+    with its question at 0.72: out of scope, like a fallback, yields from 0.7; help keeps 0.8."""
+    c = choose(pred(**{"residence.a": confidence, "loan.a": 0.1}), intent, QUESTIONS)
+    assert (c.id == "residence.a") is answered
+
+
+@pytest.mark.parametrize("intent_confidence, term_months, answered", [
+    (1.0, 24.0, None), (1.0, None, "xat.up_to_5y"), (0.9, 24.0, "xat.up_to_5y"),
+])
+def test_a_sentence_told_with_a_certificate_question_keeps_the_certificate(intent_confidence, term_months,
+                                                                        answered):
+    """"bị 2 năm tù, ra tháng 3/2025, phiếu lý lịch tư pháp có ghi án không?": the certificate's own
+    answer (what certificate no. 1 shows, until when), not the expungement range entry the
+    sentence draws the question model to; without a sentence, or unsure of the certificate,
+    the expungement question answers as before."""
+    qs = {"xat.up_to_5y": {"intents": ["ask_expungement"], "prison_years": [0, 5]},
+          "lltp.shows": {"intents": ["ask_criminal_record"]}}
+    p = pred(**{"xat.up_to_5y": 0.8, "lltp.shows": 0.05})
+    c = choose(p, "ask_criminal_record", qs, folded="bi 2 nam tu phieu ly lich tu phap co ghi an khong",
+               term_months=term_months, intent_confidence=intent_confidence)
+    assert c.id == answered
 
 
 @pytest.mark.parametrize("folded, asked", [
