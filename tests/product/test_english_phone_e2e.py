@@ -92,11 +92,9 @@ def test_the_english_page_is_english_from_greeting_to_crisis(product):
     assert "cleared automatically on 6 Mar 2026" in story[0]["text"], story
     assert "I was under 18 then" in [b["title"] for b in story[-1]["buttons"]]
     certificate = say("I got 2 years in prison, released March 2025. Will my criminal record certificate show it?")
-    # 2026-12-02: since the dev sets became training data this English message gets the expungement
-    # answer with the same dates, not the certificate framing (a regression, noted in the issue): the
-    # dates and the English are still checked.
-    said = " ".join(r["text"] for r in certificate)
-    assert "31 Mar 2027" in said and "cleared automatically on 1 Apr 2027" in said, certificate
+    assert certificate[0]["text"].startswith("From what you told me, certificate no. 1 still shows the conviction "
+                                             "until 31 Mar 2027"), certificate
+    assert "cleared automatically on 1 Apr 2027" in certificate[1]["text"], certificate
     loan_story = say("I want to borrow 50 million to raise pigs")
     assert loan_story[-1]["text"].startswith("On what date did you finish your prison sentence?"), loan_story
     dated = say("I got out in March 2025")
