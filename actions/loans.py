@@ -449,7 +449,8 @@ def short_result(programmes: list[Programme], assumed: list[str], locale: str) -
     there), in this order, until the bubble fits: the pointer to the other programme,
     the other programme's terms, the sources after the decision's own (as a knowledge
     answer cites its first source only), "no collateral", the advice on when to apply,
-    the long wording of a refusal's reason, then the other programme's amount and term."""
+    the long wording of a refusal's reason, then the other programme's amount and term, and
+    last the monthly figure of the interest rate."""
     by_id = {p.id: p for p in programmes}
     qd22, jobs = by_id["qd22"], by_id.get("jobs")
     every = _programme_lines(qd22, locale)
@@ -511,6 +512,8 @@ def short_result(programmes: list[Programme], assumed: list[str], locale: str) -
         lambda: reason is not None and _replace(lines, reason, short_reason()),
         lambda: jobs_line is not None and _replace(lines, jobs_line, gettext(
             "The job-creation loan may fit instead (see the details).", locale)),
+        lambda: _replace(lines, 0, lines[0].replace(format_rate(qd22.rate, locale, monthly=True),
+                                                    format_rate(qd22.rate, locale))),
     ]
 
     def _set_hint(value: str | None) -> None:
@@ -578,7 +581,7 @@ def _programme_lines(p: Programme, locale: str) -> list[str]:
             "check": gettext("The loan for people who completed a prison sentence may fit: "
                              "up to %(amount)s, at %(rate)s.", locale),
             "not_eligible": gettext("The loan for people who completed a prison sentence does not fit now.", locale),
-        }[p.status] % {"amount": amount, "rate": format_rate(p.rate, locale)}
+        }[p.status] % {"amount": amount, "rate": format_rate(p.rate, locale, monthly=True)}
         lines = [head]
         if p.collateral == "none" and p.status != "not_eligible":
             lines.append(gettext("No collateral is needed.", locale))

@@ -151,24 +151,29 @@ def no_with_a_question(tracker: Tracker):  # noqa: ANN201 (an Entry or None)
 
 # "thế bạn giúp được gì cho người vừa ra tù": "what can you do" asked about someone's situation is
 # that situation's question (what a person just out of prison gets), when the question model is this
-# sure of it and the message has this many words; "bạn giúp được gì" alone keeps the menu.
+# sure of it and the message has this many words; "bạn giúp được gì" alone keeps the menu. A question
+# that clearly wins (CLEAR_RATIO times the runner-up) counts from HELP_QUESTION_CLEAR: that message
+# had support.what at 0.398 against 0.100 (acceptance_fresh9, 2026-12-02).
 HELP_QUESTION_CONFIDENCE = 0.5
+HELP_QUESTION_CLEAR = 0.35
 HELP_QUESTION_WORDS = 6
 
 
 def help_with_a_question(tracker: Tracker):  # noqa: ANN201 (an Entry or None)
     from actions.answers import question_entry
+    from nlu.questions import CLEAR_RATIO
     from vietnamese.text import fold
 
     latest = tracker.latest_message or {}
     ranking = (latest.get("question") or {}).get("ranking") or []
     if (latest.get("intent") or {}).get("name") != "help" or not ranking:
         return None
-    top = ranking[0]
-    if float(top.get("confidence") or 0.0) < HELP_QUESTION_CONFIDENCE or \
-            len(fold(latest.get("text") or "").split()) < HELP_QUESTION_WORDS:
+    top = float(ranking[0].get("confidence") or 0.0)
+    runner_up = float(ranking[1].get("confidence") or 0.0) if len(ranking) > 1 else 0.0
+    sure = top >= HELP_QUESTION_CONFIDENCE or top >= HELP_QUESTION_CLEAR and top >= CLEAR_RATIO * runner_up
+    if not sure or len(fold(latest.get("text") or "").split()) < HELP_QUESTION_WORDS:
         return None
-    return question_entry(top.get("id"), today_in_vietnam())
+    return question_entry(ranking[0].get("id"), today_in_vietnam())
 
 
 class ActionFallbackTopics(Action):

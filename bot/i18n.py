@@ -125,8 +125,9 @@ def format_period(value: str | Period, locale: str | None = None) -> str:
 def format_rate(value: str | Decimal, locale: str | None = None, monthly: bool = False) -> str:
     """``"6.24"`` → ``6,24%/năm`` (vi): a yearly interest rate; with ``monthly`` also the monthly
     figure people and bank notices often use (the yearly one divided by 12): ``6,24%/năm
-    (0,52%/tháng)``. The knowledge answers say both; the loan calculator's first bubble, near its
-    500-character limit, the yearly one."""
+    (0,52%/tháng)``. The knowledge answers and the loan calculator say both ("lãi suất bao nhiêu
+    một tháng" is asked as often as by the year; the calculator's first bubble makes room by the
+    steps of actions.loans.short_result)."""
     babel_locale = _BABEL_LOCALES[normalize_locale(locale)]
     yearly = Decimal(str(value))
     if not monthly:

@@ -26,9 +26,6 @@ def test_the_rate_question_says_the_monthly_figure(product, turns):
 @pytest.mark.parametrize("turns", [("e mun vay von lam an, e moi ra tu", "ma nop ho so o dau ad", "ban trai cay online"),
                                    ("em muốn vay vốn làm ăn, em mới ra tù", "mà nộp hồ sơ ở đâu ạ",
                                     "bán trái cây online")])
-@pytest.mark.xfail(reason="not fixed yet: the purpose after the carried-over loan 'where' answer is not seen as "
-                          "following a loan answer (actions.loans._after_loan_answer checks the previous intent)",
-                   strict=False)
 def test_where_to_apply_asked_midway_is_the_loans_and_the_purpose_follows(product, turns):
     """"mà" folds like "mã" (not the registration code); "nộp hồ sơ ở đâu" after a loan answer is
     where to apply for the loan, not where to register residence."""

@@ -201,3 +201,19 @@ def test_loan_result_messages_are_two_and_cited_once_per_document():
     assert "100.000.000\u00a0₫" in fits
     citation = how.splitlines()[-1]
     assert citation.count("Quyết định 22/2023/QĐ-TTg") == 1 and "Nghị định 338/2025/NĐ-CP" in citation
+
+
+@pytest.mark.parametrize("text, question, answered", [
+    # what a person just out of prison gets, clearly winning though below 0.5 (acceptance_fresh9)
+    ("thế bạn giúp được gì cho người vừa ra tù", [("support.what", 0.398), ("ci.mentor_role", 0.1)], True),
+    ("thế bạn giúp được gì cho người vừa ra tù", [("support.what", 0.398), ("ci.mentor_role", 0.2)], False),
+    ("thế bạn giúp được gì cho người vừa ra tù", [("support.what", 0.3), ("ci.mentor_role", 0.05)], False),
+    ("bạn giúp được gì", [("support.what", 0.9), ("ci.mentor_role", 0.05)], False),   # the menu
+])
+def test_help_with_a_situation_is_that_situations_question_when_it_clearly_wins(text, question, answered):
+    latest = {**message("help", 0.97, []), "text": text,
+              "question": {"id": None, "confidence": question[0][1],
+                           "ranking": [{"id": q, "confidence": c} for q, c in question]}}
+    out = call("action_topic_menu", latest, [USER])
+    first = out["responses"][0]["text"]
+    assert (first != "Anh/chị muốn hỏi về việc gì?") is answered, first
