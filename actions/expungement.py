@@ -297,6 +297,11 @@ def _completion_date(message: dict, dates: list[str]) -> str:
     return others[-1] if others and len(unpaid) < len(placed) and others[-1] in dates else dates[-1]
 
 
+# Between two sentences a bare "ra" before a date is a release too: "bị 2 năm tù ra 01/03/2021, … lại bị
+# xử thêm 1 năm 6 tháng tù, tới mới ra lần 2 ngày 15/07/2025" (acceptance_fresh11).
+_RELEASED_BEFORE = re.compile(r"\bra(?! toa\b)(\s+\w+){0,2}\s*$")   # not "ra tòa" (to court)
+
+
 def two_convictions(text: str, today: dt.date) -> dict[str, Any]:
     """Two judgments told in one message ("2015 bị 2 năm tù, ra tù 2017; 2019 bị
     3 năm tù, ra tù 01/06/2022"): each sentence with the completion date that
@@ -316,7 +321,8 @@ def two_convictions(text: str, today: dt.date) -> dict[str, Any]:
             elif any(m.start() < e.start < m.end() for m in _AN_TERM_RE.finditer(folded)):
                 # "…, 2019 lại dính thêm vụ nữa bị 5n, ra trại 3/9/2024": "bị 5 năm" is a sentence too
                 sentences.append((e.start, "prison", str(e.value)))
-    completions = [e for e in found if e.entity == "date" and _COMPLETION_BEFORE.search(folded[:e.start])]
+    completions = [e for e in found if e.entity == "date" and (_COMPLETION_BEFORE.search(folded[:e.start])
+                                                                or _RELEASED_BEFORE.search(folded[:e.start]))]
     if len(sentences) < 2 or len(completions) < 2:
         return {}
     pairs = []
@@ -667,6 +673,14 @@ class ActionExpungementStart(Action):
         locale = tracker_locale(tracker)
         said = extract(latest, None, today)
         said.pop("exp_cancelled", None)
+        if not said:
+            # "bao lâu thì lấy được" right after the căn cước answer, read as expungement: a short
+            # question about the previous answer's topic (actions.followups.context_question)
+            from actions.followups import previous_answer_followup  # (it builds on this module)
+            events = await previous_answer_followup(dispatcher, tracker, domain, sentence=False,
+                                                    purpose_words=None, jobs=False)
+            if events is not None:
+                return events
         durations = entities_of(latest).get("duration") or []
         if (not said.get("exp_penalty") and len(durations) == 1 and not entities_of(latest).get("date")
                 and sentence_after_expungement_answer(tracker)):

@@ -424,6 +424,7 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
     # ask_loan is not kept: a sentence and its completion with no word about a loan
     # ("bi 18 thang tu, ra trai thang 3 nam 2025") is the case even when the
     # classifier, which has seen "ra trại" in loan questions, says loan.
+    _fold: Any = None   # nlu.questions.Folder, made on first use
     KEEP = {"ask_expungement", "calc_expungement", "check_loan", "request_human",
             "erase_my_data", "enroll", "checkin"}
     OTHER_TOPIC = re.compile(r"\b(vay|von|ly lich|lltp|phieu|cu tru|tam tru|thuong tru|can cuoc|cccd|cmnd|"
@@ -457,8 +458,7 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
         """A sentence and its completion date; or, when the classifier found no topic
         (``weak``), a sentence alone ("à nhầm, tù 7 năm": a correction of the case)."""
         kinds = {e.get("entity") for e in entities}
-        penalties = {e.get("value") for e in entities if e.get("entity") == "penalty_type"}
-        sentence = "duration" in kinds and bool(penalties) or bool(penalties & {"suspended", "life"})
+        sentence = cls.states_a_sentence(entities)
         folded = vtext.fold(text)
         if cls.AGE_THEN.search(folded.strip()):
             return True
@@ -468,6 +468,28 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
         if cls.AGE_THEN_MORE.search(folded.strip()):
             return True
         return (sentence or completed) and "date" in kinds or sentence and weak
+
+    @classmethod
+    def asks_another_question(cls, message: Message) -> bool:
+        """A message that asks a question the QuestionRetriever is sure of (nlu.questions.OVERRIDE) and
+        tells no sentence: "được phân công giúp đỡ 1 bạn ra tù, 3 tuần nay bạn ấy không nghe máy, có phải
+        báo công an không" asks that question; "ra tù" and "3 tuần nay" are no case to work out
+        (acceptance_fresh11). "em ra trại hôm 2/10/2022", typed to the form's question, asks nothing."""
+        from nlu import questions as nq
+
+        question = message.get("question") or {}
+        if not question.get("id") or float(question.get("confidence") or 0.0) < nq.OVERRIDE:
+            return False
+        if cls._fold is None:
+            cls._fold = nq.Folder(vtext.Abbreviations.load())   # "ko" → "không": the words that ask
+        return nq.has_question(cls._fold(message.get(TEXT) or "")) and \
+            not cls.states_a_sentence(message.get(ENTITIES, []))
+
+    @staticmethod
+    def states_a_sentence(entities: List[Dict[str, Any]]) -> bool:
+        kinds = {e.get("entity") for e in entities}
+        penalties = {e.get("value") for e in entities if e.get("entity") == "penalty_type"}
+        return "duration" in kinds and bool(penalties) or bool(penalties & {"suspended", "life"})
 
     @classmethod
     def is_case_for(cls, text: str, entities: List[Dict[str, Any]], intent: Optional[str]) -> bool:
@@ -480,6 +502,8 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
                 continue
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             if intent in self.KEEP:
+                continue
+            if self.asks_another_question(message):
                 continue
             if not self.is_case_for(text, message.get(ENTITIES, []), intent):
                 continue

@@ -211,7 +211,7 @@ UNSURE_OVERRIDE = 0.4
 # ci.staff_console at 0.58; sixth dev set, 2026-12-02).
 GUARDED = {"checkin": 0.99, "request_human": 0.97}
 # ...a message routed to check-in that is asked as a question (a question word, or "không"/
-# "chưa" at its end: ``_has_question``) is taken over from 0.95: above every check-in NLU
+# "chưa" at its end: ``has_question``) is taken over from 0.95: above every check-in NLU
 # example phrased as a question (highest 0.897, "quên báo cáo tháng trước, giờ báo bù được
 # không"; the 0.989 monthly-report examples ask nothing), so "người kèm cặp tôi có phải nộp
 # báo cáo lên xã không" (0.966) is answered (2026-12-01, i14-dev5).
@@ -352,7 +352,7 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
     asks_how = intent in FLOWS_OF_THE_ASSISTANT and not named_paper and bool(ASKS_HOW.search(folded))
     if not intent or intent in NEVER and not (named_paper or asks_how) or words < MIN_WORDS:
         return Choice(None, 0.0, None, ranking)
-    if intent == "ask_loan" and APPLIES_FOR_A_LOAN.search(folded) and not _has_question(folded):
+    if intent == "ask_loan" and APPLIES_FOR_A_LOAN.search(folded) and not has_question(folded):
         return Choice(None, 0.0, None, ranking)
     scored = sorted(((q, c) for q, c in pred.all if q != OTHER), key=lambda p: -p[1])
     if not scored:
@@ -379,7 +379,7 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
             and intent not in intents and _states_a_term(questions[qid])):
         return Choice(None, confidence, None, ranking)
     if intent in GUARDED:
-        asks = _has_question(folded)
+        asks = has_question(folded)
         guard = GUARDED_QUESTION.get(intent, GUARDED[intent]) if asks else GUARDED[intent]
         unsure = (asks and intent_confidence < UNSURE_INTENT and confidence >= UNSURE_OVERRIDE
                   and confidence >= CLEAR_RATIO * runner_up)
@@ -431,7 +431,7 @@ _CUT_WORDS = re.compile(r"\b(?:va|voi lai|con|roi|them nua|ngoai ra|cho hoi them
 MAX_QUESTIONS = 3
 
 
-def _has_question(folded: str) -> bool:
+def has_question(folded: str) -> bool:
     return bool(_QUESTION_WORDS.search(folded))
 
 
@@ -443,7 +443,7 @@ def _merge(pieces: list[str]) -> list[str]:
         piece = piece.strip()
         if not piece:
             continue
-        if _has_question(piece):
+        if has_question(piece):
             out.append(f"{carry} {piece}".strip())
             carry = ""
         elif out:
@@ -468,7 +468,7 @@ def clauses(text: str, fold: Folder) -> list[str]:
         start = 0
         for at in cuts:
             left, right = folded[start:at], folded[at:]
-            if _has_question(left) and _has_question(_CUT_WORDS.sub("", right, count=1)):
+            if has_question(left) and has_question(_CUT_WORDS.sub("", right, count=1)):
                 pieces.append(left)
                 start = at
         pieces.append(folded[start:])
@@ -530,6 +530,10 @@ CONTEXT_SUBJECTS: dict[str, str] = {
     "residence": "dang ky cu tru",
     "idcard": "the can cuoc",
     "duty": "nguoi chap hanh an treo tha tu truoc thoi han",
+    # "thế còn phải báo cáo mấy lần" after the quản chế answer is about quản chế, not án treo
+    # (acceptance_fresh11, 2026-12-02); the longest prefix of the previous answer's id wins.
+    "duty.probation_supervision": "nguoi bi quan che",
+    "duty.residence_ban": "nguoi bi cam cu tru",
     "ci.mentor": "nguoi duoc phan cong giup do",
     "support": "ho tro nguoi ra tu",
 }
@@ -549,7 +553,7 @@ _WHAT_ABOUT = re.compile(r"^(?:the|vay|ma|nhung)?\s*con\b")
 def is_followup_question(folded: str) -> bool:
     words = folded.split()
     return 2 <= len(words) <= CONTEXT_MAX_WORDS and bool(
-        _has_question(folded) or _ASKS_WHAT_IF.search(folded) or _WHAT_ABOUT.search(folded))
+        has_question(folded) or _ASKS_WHAT_IF.search(folded) or _WHAT_ABOUT.search(folded))
 
 
 def family(qid: str) -> str:
@@ -593,5 +597,5 @@ def asks_after_thanks(text: str, thanks: re.Pattern[str]) -> bool:
     """Does ``text`` ask a question besides its words of thanks (``thanks``, on the folded text)?"""
     folded = vtext.fold(text).lower()
     rest = " ".join(_WORD.findall(thanks.sub(" ", folded)))
-    return (len(rest.split()) >= QUESTION_WORDS_AFTER_THANKS and _has_question(rest)
+    return (len(rest.split()) >= QUESTION_WORDS_AFTER_THANKS and has_question(rest)
             and not _NOTHING_MORE.search(rest))

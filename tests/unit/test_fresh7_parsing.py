@@ -41,6 +41,16 @@ def test_a_second_conviction_told_as_bi_5n_is_read():
     assert both["exp_new_completed_on"] == "2024-09-03"
 
 
+def test_a_bare_ra_between_two_sentences_is_a_release_but_ra_toa_is_not():
+    """"…ra 01/03/2021 … ra lần 2 ngày 15/07/2025" (acceptance_fresh11); "ra tòa năm 2020" is the trial."""
+    both = two_convictions("e bi 2 nam tu ra 01/03/2021 toi nam 2022 lai bi bat xu them 1 nam 6 thang tu toi moi "
+                           "ra lan 2 ngay 15/07/2025 an phi 2 lan deu nop du hoi bao gio e sach an tich", TODAY)
+    assert (both["exp_completed_on"], both["exp_new_completed_on"]) == ("2021-03-01", "2025-07-15")
+    assert (both["exp_prison_term"], both["exp_new_prison_term"]) == ("P2Y", "P1Y6M")
+    tried = two_convictions("bị 2 năm tù ra tòa năm 2020, ra tù 2021, năm 2022 lại bị 1 năm tù ra 15/07/2025", TODAY)
+    assert tried["exp_completed_on"] == "2021"
+
+
 def _run(action: str, text: str, intent: str, slots: dict, previous_action: str) -> dict:
     import asyncio
 

@@ -71,6 +71,22 @@ def test_a_followup_after_the_certificate_answer_gets_the_certificate_fee():
     assert "200.000" in out["responses"][0]["text"]
 
 
+def test_a_followup_read_as_expungement_after_the_id_card_answer_gets_the_id_cards_days():
+    """"bao lâu thì lấy được" right after the căn cước answer, which the classifier calls expungement:
+    the days of the card, not the expungement periods (acceptance_fresh11)."""
+    previous = {"intent": {"name": "ask_id_card"}, "question": {"id": "idcard.lost"}}
+    latest = _latest("bao lau thi lay dc", "ask_expungement", {"idcard": ["idcard.days", 0.98]},
+                     [{"id": "loan.qd22.time_to_money", "confidence": 0.33}])
+    out = call("action_expungement_start", latest, _events(previous, latest["text"]))
+    first = out["responses"][0]["text"]
+    assert "7 ngày" in first and "án tích" not in first, first
+
+
+def test_the_context_of_the_quan_che_answer_is_quan_che():
+    assert nq.context_key("duty.probation_supervision", "ask_release_duties") == "duty.probation_supervision"
+    assert nq.context_key("duty.leave_commune", "ask_release_duties") == "duty"
+
+
 def test_a_followup_keeps_its_own_question_when_that_is_surer():
     previous = {"intent": {"name": "ask_criminal_record"}, "question": {"id": "lltp.where"}}
     latest = _latest("mat bao nhieu tien", "out_of_scope", {"lltp": ["lltp.fee", 0.4]},

@@ -159,6 +159,9 @@ def test_crisis_payloads_and_other_messages_pass_as_typed(text):
     ("what does record number 1 show", "lltp.no1_shows"),
     ("I need record number 1 for a job", "lltp.for_job"),
     ("Can I get a loan if I was on probation?", "loan.qd22.suspended"),
+    # going abroad outweighs the job it is for (acceptance_fresh11)
+    ("My brother got a suspended sentence and is still in his probation period. A company offered him a job "
+     "in Japan. Is he allowed to go abroad?", "duty.abroad"),
 ])
 def test_english_questions_reach_their_entry(text, question):
     assert english_question(text) == question
