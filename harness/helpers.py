@@ -199,6 +199,14 @@ _conversations = itertools.count()
 VIETNAMESE_LETTERS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.I)
 
 
+def both(*turns: str) -> list[tuple[str, ...]]:
+    """A conversation as written and folded (no diacritics): the two ways the acceptance sets
+    send it (bench/acceptance.py), as parameters of a stack test."""
+    from vietnamese.text import fold
+
+    return [turns, tuple(fold(t) for t in turns)]
+
+
 def chat(product: Product, *turns: str, **extra: str) -> list[list[dict]]:
     """A new anonymous conversation: each turn said in order, the replies to each
     (``extra`` goes with every message, e.g. ``locale="en"``)."""

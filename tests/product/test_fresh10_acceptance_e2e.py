@@ -7,15 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.helpers import chat, text
-from vietnamese.text import fold
+from harness.helpers import both, chat, text
 
 pytestmark = [pytest.mark.stack, pytest.mark.language]
-
-
-def both(*turns: str) -> list[tuple[str, ...]]:
-    """The conversation as written and folded (no diacritics)."""
-    return [turns, tuple(fold(t) for t in turns)]
 
 
 @pytest.mark.parametrize("turns", both("Mẹ tôi bị phạt cải tạo không giam giữ 18 tháng, nay đã chấp hành xong, vậy bao "

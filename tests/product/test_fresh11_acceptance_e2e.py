@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.helpers import chat, text
+from harness.helpers import both, chat, text
 from vietnamese.text import fold
 
 pytestmark = [pytest.mark.stack, pytest.mark.language]
-
-
-def both(*turns: str) -> list[tuple[str, ...]]:
-    """The conversation as written and folded (no diacritics)."""
-    return [turns, tuple(fold(t) for t in turns)]
 
 
 @pytest.mark.parametrize("turns", both("e bị 2 năm tù ra 01/03/2021 tới năm 2022 lại bị bắt xử thêm 1 năm 6 tháng tù tới "

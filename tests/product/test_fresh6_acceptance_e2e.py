@@ -6,15 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.helpers import VIETNAMESE_LETTERS, chat, text
-from vietnamese.text import fold
+from harness.helpers import VIETNAMESE_LETTERS, both, chat, text
 
 pytestmark = [pytest.mark.stack, pytest.mark.language]
-
-
-def both(*turns: str) -> list[tuple[str, ...]]:
-    """The conversation as written and folded (no diacritics)."""
-    return [turns, tuple(fold(t) for t in turns)]
 
 
 def english(said: str) -> bool:
