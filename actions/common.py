@@ -30,12 +30,46 @@ from actions.menu import tracker_locale
 from vietnamese.clock import today_in_vietnam
 from bot import PROJECT_ROOT
 from bot.config import Settings, load_settings
-from bot.i18n import N_, caution_text, citation_line, gettext, knowledge_text
+from bot.i18n import N_, caution_text, citation_line, gettext, knowledge_text, pgettext
 from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.migrate import upgrade
 from bot.storage.models import ChannelIdentity
 from bot.supervision.people import ANONYMOUS_CHANNELS, ANONYMOUS_ONLY
 from vietnamese.text import fold
+
+# The story is a relative's: "con tôi bị 3 năm tù", "anh trai em đi tù 7 năm", "chồng mình mới ra tù".
+# A relation word, "my" (tôi, em, mình…) and a verb of the case after it, at most four words later
+# ("bố em năm nay 60t, bị 1 năm tù"), none of them "I" ("con tôi còn nhỏ, tôi bị…" is the person's own);
+# "anh em" and "chị em" are not read as a relative ("anh, em bị…" addresses the assistant), nor "mà tôi".
+RELATIVE_STORY = re.compile(
+    r"\b(?:(?:con(?: trai| gai)?|chong|ck|vo|vk|bo|me|cha|em trai|em gai|anh trai|chi gai|chau|nguoi nha|ban)"
+    r"\s+(?:cua\s+)?(?:toi|minh|tui|em|e|mk|t)|(?:anh|chi|em|ba)\s+(?:cua\s+)?(?:toi|minh|tui|mk)"
+    # "ông xã tôi gây tai nạn…", "ông xã bị…": a husband, with or without "tôi"
+    r"|(?:ong xa|ba xa)(?:\s+(?:cua\s+)?(?:toi|minh|tui|em|e|mk|t))?)"
+    r"(?:[\s,]+(?!(?:toi|em|minh|tui|tao|e|mk|t)\b)\w+){0,4}?"
+    # the verbs of a story, typed ("bj", "dc") or left out before the term ("ck e 3n tu", "chồng tôi 5 năm tù")
+    r"[\s,]+(?:(?:da|vua|moi|tung|cung|dang|muon|mun|can|dinh)\s+)?(?:vay|bi|bj|di tu|o tu|ngoi tu|ra tu|ra trai|lanh|an|duoc|dc|man han"
+    r"|gay|pham toi|\d{1,2}\s*(?:n|nam|th|thang)\s+tu)\b")
+
+# A relative's story is answered about the relative ("người nhà anh/chị", "they"): each text that says
+# "you" of the person in the case has a version under the "relative" context (pgettext), registered here
+# by the action that uses it (relative_texts); said_of picks it. Their plain versions are extracted from
+# the said_of calls and the N_ marks (make extract: -k said_of:1).
+RELATIVE = "relative"
+_RELATIVE_TEXTS: set[str] = set()
+
+
+def relative_texts(*msgids: str) -> frozenset[str]:
+    """Register texts that have a relative's version (marked NP_("relative", …) for extraction)."""
+    _RELATIVE_TEXTS.update(msgids)
+    return frozenset(msgids)
+
+
+def said_of(msgid: str, locale: str, relative: bool = False) -> str:
+    """A text in the reader's language, about the person who asks or, for a relative's story,
+    about the relative."""
+    return pgettext(RELATIVE, msgid, locale) if relative and msgid in _RELATIVE_TEXTS else gettext(msgid, locale)
+
 
 @lru_cache(maxsize=1)
 def database() -> tuple[Settings, sessionmaker[Session]]:

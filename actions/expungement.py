@@ -15,8 +15,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.answers import KNOWLEDGE, _abbreviations, chosen_question, utter_entries, utter_question
-from actions.common import (CalculationResult, ExtractingForm, answer_with_details, caution_and_citation, database,
-                            day_of, entities_of, is_cancel, probation_end_from_release, start_form)
+from actions.common import (RELATIVE_STORY, CalculationResult, ExtractingForm, answer_with_details, caution_and_citation,
+                            database, day_of, entities_of, is_cancel, probation_end_from_release, relative_texts,
+                            said_of, start_form)
 from actions.menu import last_bot_action, tracker_locale
 from bot.supervision.checkins import person_for_identity
 from vietnamese.clock import today_in_vietnam
@@ -58,19 +59,6 @@ _AGE_SAID_RE = re.compile(r"(?<![\d/.,-])(?P<n>\d{1,2})\s*tuoi\b"
                           r"|\b(?:luc do|khi do|hoi do|nam do|luc ay|khi ay|luc pham toi|khi pham toi)\b"
                           r"(?:\s+\w+){0,3}?\s+(?P<m>\d{1,2})\s*t\b"
                           r"|\b(?:nam|hoi|luc|khi)\s+(?P<k>\d{1,2})\s*t\b")  # "năm 16t e bị…": at 16
-# The story is a relative's: "con tôi bị 3 năm tù", "anh trai em đi tù 7 năm", "chồng mình mới ra tù".
-# A relation word, "my" (tôi, em, mình…) and a verb of the case after it, at most four words later
-# ("bố em năm nay 60t, bị 1 năm tù"), none of them "I" ("con tôi còn nhỏ, tôi bị…" is the person's own);
-# "anh em" and "chị em" are not read as a relative ("anh, em bị…" addresses the assistant), nor "mà tôi".
-_RELATIVE_RE = re.compile(
-    r"\b(?:(?:con(?: trai| gai)?|chong|ck|vo|vk|bo|me|cha|em trai|em gai|anh trai|chi gai|chau|nguoi nha|ban)"
-    r"\s+(?:cua\s+)?(?:toi|minh|tui|em|e|mk|t)|(?:anh|chi|em|ba)\s+(?:cua\s+)?(?:toi|minh|tui|mk)"
-    # "ông xã tôi gây tai nạn…", "ông xã bị…": a husband, with or without "tôi"
-    r"|(?:ong xa|ba xa)(?:\s+(?:cua\s+)?(?:toi|minh|tui|em|e|mk|t))?)"
-    r"(?:[\s,]+(?!(?:toi|em|minh|tui|tao|e|mk|t)\b)\w+){0,4}?"
-    # the verbs of a story, typed ("bj", "dc") or left out before the term ("ck e 3n tu", "chồng tôi 5 năm tù")
-    r"[\s,]+(?:(?:da|vua|moi|tung|cung|dang)\s+)?(?:bi|bj|di tu|o tu|ngoi tu|ra tu|ra trai|lanh|an|duoc|dc|man han"
-    r"|gay|pham toi|\d{1,2}\s*(?:n|nam|th|thang)\s+tu)\b")
 _EARLY_RE = re.compile(r"\btha (tu )?truoc (thoi )?han\b|\btha tu som\b|\btha co dieu kien\b")
 _ARTICLE_RE = re.compile(r"\bdieu (\d{3})\b")
 _CLAUSE_RE = re.compile(r"\bkhoan (\d)\b")
@@ -243,7 +231,7 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             out["exp_clause"] = "unknown"
         if _NEGLIGENT_RE.search(folded):
             out["exp_intent"] = "negligent"
-    if requested is None and not new_phase and _RELATIVE_RE.search(folded):
+    if requested is None and not new_phase and RELATIVE_STORY.search(folded):
         out["exp_relative"] = True
     if requested is None and _SUPPLEMENTARY_RE.search(folded):
         out["exp_supplementary"] = "none" if _SUPPLEMENTARY_NONE_RE.search(folded) else "yes"
@@ -492,8 +480,7 @@ CORRECTION_BUTTONS = {
 }
 # The same texts when the story is a relative's (slot exp_relative): "người nhà anh/chị", "they".
 # Their plain versions are extracted from the said_of calls (make extract: -k said_of:1).
-RELATIVE = "relative"
-_RELATIVE_TEXTS = frozenset({
+relative_texts(
     NP_("relative", "Your record was cleared automatically on %(date)s (waiting period %(wait)s, ended on %(end)s)."),
     NP_("relative", "Your record will be cleared automatically on %(date)s (waiting period %(wait)s, ending on "
                     "%(end)s), if you commit no new crime before then."),
@@ -521,13 +508,7 @@ _RELATIVE_TEXTS = frozenset({
                     "sentence, if you commit no new crime in that time and the rest of the judgment (fees, "
                     "compensation) is carried out."),
     NP_("relative", "Tell me the day you completed it and I will work out your date."),
-})
-
-
-def said_of(msgid: str, locale: str, relative: bool = False) -> str:
-    """A calculator text in the reader's language, about the person who asks or, for a relative's
-    story, about the relative."""
-    return pgettext(RELATIVE, msgid, locale) if relative and msgid in _RELATIVE_TEXTS else gettext(msgid, locale)
+)
 
 
 # Kept between turns so that a correction recomputes: what the person said, what was assumed.

@@ -14,21 +14,22 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, question_confidence,
                              utter_entries, utter_question)
-from actions.common import (FIRST_BUBBLE_MAX, CalculationResult, ExtractingForm, caution_and_citation, day_of,
-                            entities_of, is_cancel, probation_end_from_release, start_form)
+from actions.common import (FIRST_BUBBLE_MAX, RELATIVE_STORY, CalculationResult, ExtractingForm,
+                            caution_and_citation, day_of, entities_of, is_cancel, probation_end_from_release,
+                            relative_texts, said_of, start_form)
 from actions.expungement import asks_about_record
 from actions.menu import ActionTopicMenu, last_bot_action, previous_intent, tracker_locale
 from vietnamese.clock import today_in_vietnam
 from bot.domain.loans import LOAN_PENALTIES, LoanCase, Programme, precheck
 from bot.domain.periods import Period
-from bot.i18n import (N_, citation_line, format_date, format_money, format_period, format_rate, gettext,
+from bot.i18n import (N_, NP_, citation_line, format_date, format_money, format_period, format_rate, gettext,
                       knowledge_text)
 from vietnamese.text import fold
 
 FORM = "loan_form"
 SLOT_FOR = {"purpose": "loan_purpose", "has_certificate": "loan_has_certificate",
             "completed_on": "loan_completed_on", "probation_end": "loan_probation_end"}
-SLOTS = (*SLOT_FOR.values(), "loan_amount", "loan_penalty", "loan_early_release", "loan_cancelled")
+SLOTS = (*SLOT_FOR.values(), "loan_amount", "loan_penalty", "loan_early_release", "loan_relative", "loan_cancelled")
 _TRAINING = re.compile(r"\b(hoc nghe|hoc lai|di hoc|dao tao|hoc phi)\b")
 _PRODUCTION = re.compile(r"\b(lam an|san xuat|kinh doanh|buon ban|mo (tiem|quan|cua hang|xuong|hang|sap|tap hoa|lo|shop|quay)|rua xe|"
                          r"chan nuoi|trong trot|nuoi|lam nghe|tao viec lam|mua xe|trang trai|lam (vuon|ruong|rau)|trong (rau|cay|lua|hoa)|"
@@ -107,6 +108,8 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
         out["loan_has_certificate"] = True
     if requested == "loan_has_certificate" and intent in ("affirm", "deny"):
         out["loan_has_certificate"] = intent == "affirm"
+    if requested is None and RELATIVE_STORY.search(folded):
+        out["loan_relative"] = True  # "con trai tôi mới ra tù, muốn vay…": the answer speaks of the son
     return out
 
 
@@ -365,7 +368,8 @@ def rule_text(said: dict[str, Any], today: dt.date, locale: str) -> str:
             if "amount_over_cap" in qd22.reasons else
             N_("Yes, if you completed the prison sentence (with the certificate) less than %(limit)s ago: "
                "the loan for people who completed a prison sentence gives up to %(amount)s, at %(rate)s."))
-    lines = [gettext(head, locale) % {"limit": format_period(Period.parse(KNOWLEDGE.value("qd22.apply_within", today)),
+    lines = [said_of(head, locale, bool(said.get("loan_relative")))
+             % {"limit": format_period(Period.parse(KNOWLEDGE.value("qd22.apply_within", today)),
                                                        locale),
                                 "amount": amount, "rate": format_rate(qd22.rate, locale)}]
     # "vay 200 triệu làm trang trại được không": more than QĐ 22 lends, but the job-creation
@@ -387,7 +391,7 @@ def rule_text(said: dict[str, Any], today: dt.date, locale: str) -> str:
     phrase = ASSUMPTION_PHRASES["loan_purpose"]
     if purpose != "training":
         lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
-                     % {"assumptions": gettext(phrase, locale)}
+                     % {"assumptions": said_of(phrase, locale, bool(said.get("loan_relative")))}
                      if not said.get("loan_purpose") else "")
     lines += caution_and_citation(facts, today, locale, lead=KNOWLEDGE.entry("loan.qd22", today).sources)[-1:]
     return "\n".join(line for line in lines if line)
@@ -403,7 +407,8 @@ class ActionLoanResult(CalculationResult):
     def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
         slots = dict(tracker.slots)
         result = precheck(case_from_slots(slots), KNOWLEDGE, today)
-        return [short_result(result.programmes, assumed_used(slots, today) + vague_used(slots), locale)]
+        return [short_result(result.programmes, assumed_used(slots, today) + vague_used(slots), locale,
+                             bool(slots.get("loan_relative")))]
 
     def offer(self, tracker: Tracker, today: dt.date, locale: str) -> tuple[list[dict[str, str]], list[EventType]]:
         """Buttons to correct each assumption and to read the details (the other
@@ -411,7 +416,7 @@ class ActionLoanResult(CalculationResult):
         slots = dict(tracker.slots)
         result = precheck(case_from_slots(slots), KNOWLEDGE, today)
         assumed = assumed_used(slots, today)
-        buttons = [{"title": gettext(CORRECTION_BUTTONS[a], locale),
+        buttons = [{"title": said_of(CORRECTION_BUTTONS[a], locale, bool(slots.get("loan_relative"))),
                     "payload": '/check_loan{"recheck": "%s"}' % a} for a in assumed]
         facts = {k: slots[k] for k in SLOTS if slots.get(k) is not None and k != "loan_cancelled"
                  and k not in (slots.get("loan_assumed") or [])}
@@ -419,8 +424,9 @@ class ActionLoanResult(CalculationResult):
 
     def details(self, tracker: Tracker, today: dt.date, locale: str) -> str:
         """The other programme, papers, where to apply and the caution."""
-        result = precheck(case_from_slots(dict(tracker.slots)), KNOWLEDGE, today)
-        return "\n\n".join(result_messages(result.programmes, locale))
+        slots = dict(tracker.slots)
+        result = precheck(case_from_slots(slots), KNOWLEDGE, today)
+        return "\n\n".join(result_messages(result.programmes, locale, bool(slots.get("loan_relative"))))
 
 
 def assumed_used(slots: dict[str, Any], today: dt.date) -> list[str]:
@@ -440,7 +446,7 @@ def _statuses(slots: dict[str, Any], today: dt.date) -> dict[str, str]:
     return {p.id: p.status for p in precheck(case_from_slots(slots), KNOWLEDGE, today).programmes}
 
 
-def short_result(programmes: list[Programme], assumed: list[str], locale: str) -> str:
+def short_result(programmes: list[Programme], assumed: list[str], locale: str, relative: bool = False) -> str:
     """The answer for a phone: can the person borrow, how much, by when, what it
     assumes, the basis in one line; the rest goes behind "Xem chi tiết".
 
@@ -450,10 +456,11 @@ def short_result(programmes: list[Programme], assumed: list[str], locale: str) -
     the other programme's terms, the sources after the decision's own (as a knowledge
     answer cites its first source only), "no collateral", the advice on when to apply,
     the long wording of a refusal's reason, then the other programme's amount and term, and
-    last the monthly figure of the interest rate."""
+    last the monthly figure of the interest rate. ``relative``: the story is a relative's
+    ("con trai tôi mới ra tù…"), and the answer speaks of them."""
     by_id = {p.id: p for p in programmes}
     qd22, jobs = by_id["qd22"], by_id.get("jobs")
-    every = _programme_lines(qd22, locale)
+    every = _programme_lines(qd22, locale, relative)
     term = gettext("Longest term: %(term)s.", locale) % {"term": format_period(qd22.term, locale)} if qd22.term else None
     lines = [line for line in every if not line.startswith("• ") and line != term]  # those go to the details
     deadline = None
@@ -468,26 +475,26 @@ def short_result(programmes: list[Programme], assumed: list[str], locale: str) -
         # "muốn vay 200 triệu …" over the maximum: the answer to the amount asked comes first
         answer = gettext("Not the amount you asked for.", locale) if over_cap else gettext("Yes.", locale)
         lines[0] = answer + " " + lines[0]
-        lines += ["• " + gettext(REASONS[r], locale) for r in qd22.reasons if r == "deadline_close"]
+        lines += ["• " + said_of(REASONS[r], locale, relative) for r in qd22.reasons if r == "deadline_close"]
     reason = None
     if qd22.status == "not_eligible":
         # "deadline_passed" is already said by the line giving the date it passed
         said = [r for r in qd22.reasons if r in REASONS and not (r == "deadline_passed" and qd22.deadline)][:1]
         if said:
             reason = len(lines)
-            lines.append("• " + gettext(REASONS[said[0]], locale))
+            lines.append("• " + said_of(REASONS[said[0]], locale, relative))
     hint = None
     jobs_line = None
     if jobs and jobs.status not in ("not_applicable", "not_eligible"):
         if qd22.status == "not_eligible":
             jobs_line = len(lines)
-            lines += _programme_lines(jobs, locale)[:1]
+            lines += _programme_lines(jobs, locale, relative)[:1]
         else:
             hint = gettext("The job-creation loan may also fit (see the details).", locale)
     tail = []
     if assumed:
         tail.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
-                    % {"assumptions": "; ".join(gettext(ASSUMPTION_PHRASES[a], locale) for a in assumed)})
+                    % {"assumptions": "; ".join(said_of(ASSUMPTION_PHRASES[a], locale, relative) for a in assumed)})
     day = qd22.rules_on or today_in_vietnam()
     lead = KNOWLEDGE.entry("loan.qd22", day).sources
     cited = caution_and_citation(["poor_household_rate"], day, locale, lead=lead)[-1:]
@@ -497,7 +504,7 @@ def short_result(programmes: list[Programme], assumed: list[str], locale: str) -
         return "\n".join(line for line in [*lines, hint, *tail] if line)
 
     def short_reason() -> str:
-        return "• " + gettext(SHORT_REASONS.get(said[0], REASONS[said[0]]), locale)
+        return "• " + said_of(SHORT_REASONS.get(said[0], REASONS[said[0]]), locale, relative)
 
     shorter = [
         lambda: hint is not None and (_set_hint(None) or True),
@@ -569,19 +576,51 @@ SHORT_REASONS = {
     "need_certificate": N_("You need the certificate of having completed the prison sentence (or of amnesty)."),
     "on_probation": N_("You can apply only when the probation ends."),
 }
+# The same texts when the story is a relative's (slot loan_relative, actions.common.said_of).
+relative_texts(
+    NP_("relative", "You can apply for the loan for people who completed a prison sentence: "
+                    "up to %(amount)s, at %(rate)s."),
+    NP_("relative", "The loan for people who completed a prison sentence may fit: up to %(amount)s, at %(rate)s."),
+    NP_("relative", "The loan for people who completed a prison sentence does not fit now."),
+    NP_("relative", "Your probation ends on %(date)s; the time limit for this loan is counted from that day."),
+    NP_("relative", "The job-creation loan may also fit: up to %(amount)s, for up to %(term)s, "
+                    "interest %(rate)s; the bank appraises your plan."),
+    NP_("relative", "Not that much: if you completed the prison sentence (with the certificate) less than "
+                    "%(limit)s ago, the loan for people who completed a prison sentence gives up to %(amount)s, "
+                    "at %(rate)s."),
+    NP_("relative", "Yes, if you completed the prison sentence (with the certificate) less than %(limit)s ago: "
+                    "the loan for people who completed a prison sentence gives up to %(amount)s, at %(rate)s."),
+    NP_("relative", "you borrow to do business or produce (not to study a trade)"),
+    NP_("relative", "you have the certificate of having completed the prison sentence"),
+    NP_("relative", "you completed the sentence at the start of that year (tell me the month if you know it)"),
+    NP_("relative", "you left prison on the 1st of that month"),
+    NP_("relative", "I have no certificate yet"),
+    NP_("relative", "You need the certificate of having completed the prison sentence (or of amnesty). "
+                    "On conditional early release it is issued when the probation ends."),
+    NP_("relative", "You need the certificate of having completed the prison sentence (or of amnesty)."),
+    NP_("relative", "You can apply only when the probation ends."),
+    NP_("relative", "The amount you want is more than the maximum."),
+    NP_("relative", "You must be on the list drawn up by the commune police and confirmed by the commune "
+                    "People's Committee: ask the commune police."),
+    NP_("relative", "Ask the commune police to confirm you are on their list for this loan."),
+    NP_("relative", "You must have no unpaid loan from the Social Policy Bank for the same purpose."),
+)
 
-def _programme_lines(p: Programme, locale: str) -> list[str]:
+QD22_HEADS = {
+    "eligible": N_("You can apply for the loan for people who completed a prison sentence: "
+                   "up to %(amount)s, at %(rate)s."),
+    "check": N_("The loan for people who completed a prison sentence may fit: up to %(amount)s, at %(rate)s."),
+    "not_eligible": N_("The loan for people who completed a prison sentence does not fit now."),
+}
+
+
+def _programme_lines(p: Programme, locale: str, relative: bool = False) -> list[str]:
     if p.id == "qd22":
         amount = format_money(p.max_amount, locale)
         if p.per_month:
             amount = gettext("%(amount)s a month", locale) % {"amount": amount}
-        head = {
-            "eligible": gettext("You can apply for the loan for people who completed a prison sentence: "
-                                "up to %(amount)s, at %(rate)s.", locale),
-            "check": gettext("The loan for people who completed a prison sentence may fit: "
-                             "up to %(amount)s, at %(rate)s.", locale),
-            "not_eligible": gettext("The loan for people who completed a prison sentence does not fit now.", locale),
-        }[p.status] % {"amount": amount, "rate": format_rate(p.rate, locale, monthly=True)}
+        head = said_of(QD22_HEADS[p.status], locale, relative) % {
+            "amount": amount, "rate": format_rate(p.rate, locale, monthly=True)}
         lines = [head]
         if p.collateral == "none" and p.status != "not_eligible":
             lines.append(gettext("No collateral is needed.", locale))
@@ -593,8 +632,8 @@ def _programme_lines(p: Programme, locale: str) -> list[str]:
                          % {"date": format_date(p.deadline, locale),
                             "apply_by": format_date(p.apply_by or p.deadline, locale)})
         elif "on_probation" in p.reasons and p.certificate_on:
-            lines.append(gettext("Your probation ends on %(date)s; the time limit for this loan is counted "
-                                 "from that day.", locale) % {"date": format_date(p.certificate_on, locale)})
+            lines.append(said_of("Your probation ends on %(date)s; the time limit for this loan is counted "
+                                 "from that day.", locale, relative) % {"date": format_date(p.certificate_on, locale)})
         elif "deadline_passed" in p.reasons:
             limit = Period.parse(KNOWLEDGE.value("qd22.apply_within", p.rules_on or today_in_vietnam()))
             lines.append(gettext("The loan must be made within %(limit)s of completing the sentence; that time "
@@ -605,20 +644,20 @@ def _programme_lines(p: Programme, locale: str) -> list[str]:
     else:
         rate = (gettext("about %(rate)s (our calculation from the rule: ask the bank)", locale)
                 % {"rate": format_rate(p.rate, locale)}) if p.rate_computed else str(p.rate)
-        lines = [gettext("The job-creation loan may also fit: up to %(amount)s, for up to %(term)s, "
-                         "interest %(rate)s; the bank appraises your plan.", locale)
+        lines = [said_of("The job-creation loan may also fit: up to %(amount)s, for up to %(term)s, "
+                         "interest %(rate)s; the bank appraises your plan.", locale, relative)
                  % {"amount": format_money(p.max_amount, locale), "term": format_period(p.term, locale), "rate": rate}]
-    lines += ["• " + gettext(REASONS[r], locale) for r in p.reasons if r in REASONS]
+    lines += ["• " + said_of(REASONS[r], locale, relative) for r in p.reasons if r in REASONS]
     return lines
 
 
-def result_messages(programmes: list[Programme], locale: str) -> list[str]:
+def result_messages(programmes: list[Programme], locale: str, relative: bool = False) -> list[str]:
     """Two short messages for a phone: what fits; then papers, where, and the basis."""
     by_id = {p.id: p for p in programmes}
     qd22, jobs = by_id["qd22"], by_id.get("jobs")
-    fits = _programme_lines(qd22, locale)
+    fits = _programme_lines(qd22, locale, relative)
     if jobs and jobs.status != "not_applicable":
-        fits += _programme_lines(jobs, locale)
+        fits += _programme_lines(jobs, locale, relative)
     how: list[str] = []
     if qd22.status != "not_eligible":
         how.append(gettext("Papers to prepare:", locale))

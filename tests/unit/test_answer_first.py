@@ -186,6 +186,45 @@ def test_loan_answer_is_phone_sized_and_says_yes():
     assert "Giấy tờ cần chuẩn bị" in "\n".join(loans.result_messages(r.programmes, "vi"))
 
 
+@pytest.mark.parametrize("locale, opening, assumption, button", [
+    ("vi", "Được. Người nhà anh/chị có thể được vay", "người đó đã có giấy chứng nhận", "Người đó chưa có giấy chứng nhận"),
+    ("en", "Yes. The loan for people who completed a prison sentence may fit them", "they have the certificate",
+     "They have no certificate yet"),
+])
+def test_a_relatives_loan_is_answered_about_the_relative(locale, opening, assumption, button):
+    """"Con trai tôi mới ra tù tháng trước, nó muốn vay vốn nuôi bò…": the answer, its assumptions
+    and its correction button speak of the son, not of the person writing (2026-12-02)."""
+    said = loans.extract({"text": "Con trai tôi mới ra tù tháng trước, nó muốn vay vốn nuôi bò thì được vay bao nhiêu?",
+                          "entities": []}, None)
+    assert said["loan_relative"] is True
+    assert "loan_relative" not in loans.extract({"text": "em mới ra tù, muốn vay vốn nuôi bò", "entities": []}, None)
+    slots = {"loan_purpose": "production", "loan_completed_on": "2026-10", "loan_penalty": "prison",
+             "loan_has_certificate": True, "loan_assumed": ["loan_has_certificate"], "loan_relative": True}
+    r = precheck(loans.case_from_slots(slots), KNOWLEDGE, TODAY)
+    text = loans.short_result(r.programmes, loans.assumed_used(slots, TODAY), locale, relative=True)
+    assert text.startswith(opening) and assumption in text, text
+    assert "Được. Anh/chị" not in text and "giả định: anh/chị" not in text
+    assert loans.said_of(loans.CORRECTION_BUTTONS["loan_has_certificate"], locale, True) == button
+
+
+def test_every_relative_text_is_translated_in_both_catalogs():
+    """A text registered with a relative's version (actions.common.relative_texts) that a catalog
+    lacks would come out as the English msgid on a Vietnamese page."""
+    from babel.messages.pofile import read_po
+
+    from actions.common import RELATIVE, _RELATIVE_TEXTS
+    from bot.i18n import LOCALE_DIR
+
+    assert len(_RELATIVE_TEXTS) > 30
+    for locale in ("vi", "en"):
+        with open(LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po", "rb") as fh:
+            cat = read_po(fh, locale=locale)
+        theirs = {m.id: m.string for m in cat if m.context == RELATIVE and m.string}
+        assert sorted(_RELATIVE_TEXTS - theirs.keys()) == [], locale
+        plain = {m.id for m in cat if m.context is None and m.string}
+        assert sorted(_RELATIVE_TEXTS - plain) == [], locale   # the plain version exists too
+
+
 def test_a_refusal_states_only_the_assumptions_that_could_change_it():
     """Past the 5-year limit the loan is refused with or without the certificate: the
     answer does not assume it (nor offer to correct it); an eligible answer does."""

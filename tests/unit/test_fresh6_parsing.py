@@ -125,11 +125,16 @@ def test_a_conviction_to_be_erased_is_the_expungement_topic():
 
 @pytest.mark.parametrize("text, relative", [("ck e bi an chung than, sau dc giam xuong 20 nam, ra tu cuoi nam 2023", True),
                                             ("chồng em bị 10 năm tù, ra tù ngày 30/9/2024", True),
-                                            ("e bi 2 nam tu, ra tu 1/3/2024", False)])
+                                            ("e bi 2 nam tu, ra tu 1/3/2024", False),
+                                            # a relative's loan (2026-12-02): the answer speaks of them
+                                            ("con trai toi muon vay von nuoi bo", True),
+                                            ("vợ em cần vay 50 triệu mở quán", True),
+                                            ("e muon vay von nuoi bo", False),
+                                            ("anh oi em muon vay 50 trieu", False)])
 def test_a_husband_typed_ck_is_a_relative(text, relative):
-    from actions.expungement import _RELATIVE_RE
+    from actions.common import RELATIVE_STORY
 
-    assert bool(_RELATIVE_RE.search(loans.fold(text))) is relative
+    assert bool(RELATIVE_STORY.search(loans.fold(text))) is relative
 
 
 @pytest.mark.parametrize("text, end", [
