@@ -151,6 +151,24 @@ def asked_with(tracker: Tracker, entry: Entry, today: dt.date) -> list[Entry]:
     return out
 
 
+def also_asked(tracker: Tracker, today: dt.date, locale: str,
+               covered: tuple[str, ...]) -> tuple[list[str], str]:
+    """The short answers (one bubble each) and the details of the other questions the latest message
+    asked besides the case a calculator answers ("bị 1 năm tù, ra trại 30/4/2025, bao giờ được xóa án
+    tích? 2) làm lại thẻ căn cước hết bao nhiêu tiền?"): those of ``several`` whose id does not start with
+    one of ``covered`` (what the calculator's answer says itself)."""
+    question = (tracker.latest_message or {}).get("question") or {}
+    several = question.get("several") if isinstance(question, dict) else None
+    entries = [e for qid in several or [] if not qid.startswith(covered)
+               and (e := question_entry(qid, today)) is not None]
+    if not entries:
+        return [], ""
+    fmt = formatters(locale)
+    entries = [KNOWLEDGE.variant(e, today, *message_texts(tracker)) for e in entries]
+    parts = [short_and_details(KNOWLEDGE.render(e, today, fmt), locale) for e in entries]
+    return [short for short, _ in parts], "\n\n".join(d for _, d in parts if d)
+
+
 JOBS_QUESTION = "support.find_job"
 
 

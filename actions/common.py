@@ -71,6 +71,13 @@ def said_of(msgid: str, locale: str, relative: bool = False) -> str:
     return pgettext(RELATIVE, msgid, locale) if relative and msgid in _RELATIVE_TEXTS else gettext(msgid, locale)
 
 
+def main_penalty(penalties: list[str]) -> str:
+    """The penalty a story is about, among the penalty words said in order: a suspended sentence is a
+    prison term suspended ("bị 3 năm tù nhưng cho hưởng án treo"; "…theo chương trình cho người chấp hành
+    xong án phạt tù" names a loan), so it wins over "tù"; otherwise the last said."""
+    return "suspended" if "suspended" in penalties else penalties[-1]
+
+
 @lru_cache(maxsize=1)
 def database() -> tuple[Settings, sessionmaker[Session]]:
     settings = load_settings()
@@ -233,6 +240,9 @@ class CalculationResult(Action, ABC):
 
     slots: tuple[str, ...] = ()
     cancel_slot: str = ""
+    # The question ids (prefixes) the result answers itself; the other questions the same message asked
+    # are answered after it (actions.answers.also_asked).
+    covers: tuple[str, ...] = ()
 
     @abstractmethod
     def messages(self, tracker: Tracker, today: dt.date, locale: str) -> list[str]:
@@ -263,7 +273,12 @@ class CalculationResult(Action, ABC):
             messages = [gettext(
                 "I could not calculate this from what you told me. Please ask the police of your commune.", locale)]
             buttons, kept, details = [], [], ""
+        from actions.answers import also_asked   # (answers builds on this module)
+        others, more = also_asked(tracker, today, locale, self.covers)
+        details = "\n\n".join(d for d in (details, more) if d)
         shown = answer_with_details(dispatcher, tracker, messages, details, buttons=buttons, locale=locale)
+        for other in others:
+            dispatcher.utter_message(text=other)
         return [*reset, *kept, *shown]
 
 
@@ -292,8 +307,16 @@ class ExtractingForm(FormValidationAction, ABC):
 # "tha tù trước thời hạn có điều kiện tháng 5/2025, thử thách 1 năm 2 tháng": the date said is the
 # release, and probation ends that long after it; the end of probation is the completion (BLHS Điều 66
 # khoản 3, Luật THAHS 2019 Điều 59 khoản 4), so it is worked out rather than taken as the release date.
-_PROBATION_LENGTH = re.compile(r"\bthu thach\s+(?:la\s+|trong\s+|con\s+)?(?P<d>\d{1,2}\s*(?:nam|thang)"
-                               r"(?:\s*(?:va\s+)?\d{1,2}\s*thang)?)\b")
+# The length comes after "thử thách" ("thử thách 2 năm") or before it ("án treo 2 năm thử thách",
+# acceptance_fresh13).
+_LENGTH = r"\d{1,2}\s*(?:nam|thang)(?:\s*(?:va\s+)?\d{1,2}\s*thang)?"
+_PROBATION_LENGTH = re.compile(rf"\bthu thach\s+(?:la\s+|trong\s+|con\s+)?(?P<d>{_LENGTH})\b"
+                               rf"|\b(?P<b>{_LENGTH})\s+(?:thoi gian\s+)?thu thach\b")
+
+
+def probation_lengths(folded: str) -> list[str]:
+    """The probation lengths said, as typed ("2 nam", "1 nam 2 thang"), in order."""
+    return [m["d"] or m["b"] for m in _PROBATION_LENGTH.finditer(folded)]
 _PROBATION_END_SAID = re.compile(r"\b(het|xong|ket thuc|man)\s+(thoi gian\s+|thoi han\s+)?thu thach\b")
 
 
@@ -305,8 +328,8 @@ def probation_end_from_release(folded: str, dates: list[str]) -> str | None:
 
     if len(dates) != 1 or _PROBATION_END_SAID.search(folded):
         return None
-    m = _PROBATION_LENGTH.search(folded)
-    iso = parse_duration(m["d"]) if m else None
+    said = probation_lengths(folded)
+    iso = parse_duration(said[0]) if said else None
     if not iso:
         return None
     period = Period.parse(iso)

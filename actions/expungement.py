@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from actions.answers import KNOWLEDGE, _abbreviations, chosen_question, utter_entries, utter_question
 from actions.common import (RELATIVE_STORY, CalculationResult, ExtractingForm, answer_with_details, caution_and_citation,
-                            database, day_of, entities_of, is_cancel, probation_end_from_release, relative_texts,
-                            said_of, start_form)
+                            database, day_of, entities_of, is_cancel, main_penalty, probation_end_from_release,
+                            probation_lengths, relative_texts, said_of, start_form)
 from actions.menu import last_bot_action, tracker_locale
 from bot.supervision.checkins import person_for_identity
 from vietnamese.clock import today_in_vietnam
@@ -133,16 +133,16 @@ _UNPAID_RE = re.compile(r"chua\s+(nop|tra|boi thuong|thi hanh|xong|den)"
 
 # The day of the judgment, from which a suspended sentence's probation runs ("thử thách 4 năm tính từ
 # ngày tuyên án 12/5/2021", "bị xử ngày…"), not the end of probation.
-_VERDICT_DATE_RE = re.compile(r"\b(tuyen an|xu an|toa xu|toa tuyen|bi xu|ngay xu|ngay tuyen|xu so tham|xu phuc tham)\b")
-_PROBATION_DURATION_RE = re.compile(r"\bthu thach\s+(?:la\s+|trong\s+|con\s+)?(?P<d>\d{1,2}\s*(?:nam|thang)"
-                                    r"(?:\s*(?:va\s+)?\d{1,2}\s*thang)?)\b")
+# ...or the day probation started ("thử thách tính từ ngày 5/6/2023").
+_VERDICT_DATE_RE = re.compile(r"\b(tuyen an|xu an|toa xu|toa tuyen|bi xu|ngay xu|ngay tuyen|xu so tham|xu phuc tham|"
+                              r"thu thach (?:tinh |bat dau )?tu|tinh tu ngay|bat dau tu)\b")
 
 
 def _sentence_not_probation(folded: str, durations: list) -> Any:
     """The prison term among the durations: "thử thách 2 năm, án 7 năm" names the probation first."""
     from vietnamese.entities import parse_duration
 
-    probation = {parse_duration(m["d"]) for m in _PROBATION_DURATION_RE.finditer(folded)}
+    probation = {parse_duration(d) for d in probation_lengths(folded)}
     others = [d for d in durations if str(d) not in probation]
     return others[0] if others and len(others) < len(durations) else durations[0]
 
@@ -160,7 +160,7 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
     new_phase = bool(requested and requested.startswith("exp_new_"))
     prefix = "exp_new_" if new_phase else "exp_"
     if ents.get("penalty_type"):
-        out[f"{prefix}penalty"] = ents["penalty_type"][-1]
+        out[f"{prefix}penalty"] = main_penalty(ents["penalty_type"])
     elif ents.get("duration") and _AN_TERM_RE.search(folded):
         out[f"{prefix}penalty"] = "prison"
     elif requested in ("exp_penalty", "exp_new_penalty"):
@@ -254,6 +254,8 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             break
     if requested is None and (both := two_convictions(text, today)):
         out.update(both)
+    elif requested is None and (later := adult_after_childhood(text, today)):
+        out.update(later)
     if requested in YES_NO_SLOTS and intent in ("affirm", "deny"):
         out[requested] = intent == "affirm"
     if requested == "exp_supplementary" and intent in ("affirm", "deny"):
@@ -297,18 +299,7 @@ def two_convictions(text: str, today: dt.date) -> dict[str, Any]:
     both assessed). {} unless both sentences and both dates are there."""
     found = ventities.extract(text, today)
     folded = fold(nfc(text))
-    sentences: list[tuple[int, str, str | None]] = []
-    for i, e in enumerate(found):
-        if e.entity == "penalty_type" and e.value in ("suspended", "life"):
-            sentences.append((e.start, e.value, None))
-        elif e.entity == "duration":
-            near = [f for f in found[max(0, i - 1):i + 2] if f.entity == "penalty_type" and f.value == "prison"
-                    and (abs(f.start - e.end) <= 2 or abs(e.start - f.end) <= 2)]
-            if near:
-                sentences.append((min(e.start, near[0].start), "prison", str(e.value)))
-            elif any(m.start() < e.start < m.end() for m in _AN_TERM_RE.finditer(folded)):
-                # "…, 2019 lại dính thêm vụ nữa bị 5n, ra trại 3/9/2024": "bị 5 năm" is a sentence too
-                sentences.append((e.start, "prison", str(e.value)))
+    sentences = _sentences_told(found, folded)
     completions = [e for e in found if e.entity == "date" and (_COMPLETION_BEFORE.search(folded[:e.start])
                                                                 or _RELEASED_BEFORE.search(folded[:e.start]))]
     if len(sentences) < 2 or len(completions) < 2:
@@ -328,6 +319,48 @@ def two_convictions(text: str, today: dt.date) -> dict[str, Any]:
     if t2:
         out["exp_new_prison_term"] = t2
     return out
+
+
+def adult_after_childhood(text: str, today: dt.date) -> dict[str, Any]:
+    """Two sentences told with an age for each, the first offence under 16 and the later one as an adult
+    ("năm 15 tuổi bị 9 tháng tù… năm 2022, lúc 20 tuổi, lại bị 3 năm tù, ra trại 14/2/2025"): the first
+    leaves no record (BLHS Điều 107 khoản 1), the later one has its own period (legal-facts.md section 0).
+    The case is the later sentence alone, with its age and completion date. {} otherwise."""
+    found = ventities.extract(text, today)
+    folded = fold(nfc(text))
+    sentences = _sentences_told(found, folded)
+    ages = [int(m["n"]) for m in re.finditer(r"(?<![\d/.,-])(?P<n>\d{1,2})\s*tuoi\b", folded)]
+    if len(sentences) < 2 or len(ages) < 2:
+        return {}
+    if not (ages[0] < KNOWLEDGE.value("blhs.d107.no_record_below_age", today)
+            <= KNOWLEDGE.value("blhs.adult_age", today) <= ages[-1]):
+        return {}
+    start, penalty, term = sentences[-1]
+    after = [e for e in found if e.entity == "date" and e.start > start
+             and (_COMPLETION_BEFORE.search(folded[:e.start]) or _RELEASED_BEFORE.search(folded[:e.start]))]
+    if not after:
+        return {}
+    out: dict[str, Any] = {"exp_penalty": penalty, "exp_completed_on": str(after[0].value), "exp_age_group": ages[-1]}
+    if term:
+        out["exp_prison_term"] = term
+    return out
+
+
+def _sentences_told(found: list, folded: str) -> list[tuple[int, str, str | None]]:
+    """Each sentence told in the message, in order: (where, penalty, prison term or None)."""
+    sentences: list[tuple[int, str, str | None]] = []
+    for i, e in enumerate(found):
+        if e.entity == "penalty_type" and e.value in ("suspended", "life"):
+            sentences.append((e.start, e.value, None))
+        elif e.entity == "duration":
+            near = [f for f in found[max(0, i - 1):i + 2] if f.entity == "penalty_type" and f.value == "prison"
+                    and (abs(f.start - e.end) <= 2 or abs(e.start - f.end) <= 2)]
+            if near:
+                sentences.append((min(e.start, near[0].start), "prison", str(e.value)))
+            elif any(m.start() < e.start < m.end() for m in _AN_TERM_RE.finditer(folded)):
+                # "…, 2019 lại dính thêm vụ nữa bị 5n, ra trại 3/9/2024": "bị 5 năm" is a sentence too
+                sentences.append((e.start, "prison", str(e.value)))
+    return sentences
 
 
 def _age_answer(folded: str, today: dt.date) -> int | None:
@@ -628,6 +661,8 @@ def sentence_after_expungement_answer(tracker: Tracker) -> bool:
 
 # Facts that alone are a question about a condition of the rule, not a story to calculate.
 _CONDITION_ONLY = {"exp_other_done", "exp_special_chapter", "exp_intent"}
+# Sent to a reform school (a judicial measure for a minor, not a penalty): no record (acceptance_fresh13).
+_REFORM_SCHOOL_RE = re.compile(r"\btruong giao duong\b")
 # "…đến năm 2025 lại bị kết án 1 năm tù về tội khác, vậy thời hạn của bản án trước tính thế nào": a new
 # conviction told without both completion dates (two_convictions needs them) is the Điều 73 khoản 2
 # question; a date worked out from the first sentence alone would be wrong.
@@ -713,7 +748,8 @@ class ActionExpungementStart(Action):
             # out; the question asked is answered first, with the offer to calculate
             return _question_answer(dispatcher, question, today, locale, tracker, said)
         if (not wants_calculation and not said.get("exp_new_completed_on")
-                and _NEW_CONVICTION_RE.search(fold(latest.get("text") or ""))):
+                and _NEW_CONVICTION_RE.search(fold(latest.get("text") or ""))
+                and not adult_after_childhood(latest.get("text") or "", today)):
             return _question_answer(dispatcher, KNOWLEDGE.entry("xat.new_crime", today), today, locale, tracker,
                                     {**said, "exp_new_crime": True})
         if (said.get("exp_other_done") is False and not said.get("exp_penalty") and not wants_calculation
@@ -722,6 +758,12 @@ class ActionExpungementStart(Action):
             # about is the answer (not yet), before any question about the sentence
             return _question_answer(dispatcher, KNOWLEDGE.entry("xat.unpaid_obligations", today), today, locale,
                                     tracker, said)
+        if (not said.get("exp_penalty") and not wants_calculation
+                and _REFORM_SCHOOL_RE.search(fold(latest.get("text") or ""))):
+            # "năm ngoái bị tòa đưa vào trường giáo dưỡng, có bị tính là có án tích không": a judicial measure,
+            # no penalty, no record (BLHS Điều 107 khoản 1); there is no sentence to ask for
+            return _question_answer(dispatcher, KNOWLEDGE.entry("xat.minor_under_16", today), today, locale,
+                                    tracker, None)
         if facts.get("exp_penalty") or dated or (wants_calculation and kept):
             return answer_first_form(facts)
         if question is not None and said and not wants_calculation and set(said) <= _CONDITION_ONLY:
@@ -750,6 +792,7 @@ class ActionExpungementStart(Action):
 class ActionExpungementResult(CalculationResult):
     slots = SLOTS
     cancel_slot = "exp_cancelled"
+    covers = ("xat.",)
 
     def name(self) -> str:
         return "action_expungement_result"

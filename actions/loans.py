@@ -15,8 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, question_confidence,
                              utter_entries, utter_question)
 from actions.common import (FIRST_BUBBLE_MAX, RELATIVE_STORY, CalculationResult, ExtractingForm,
-                            caution_and_citation, day_of, entities_of, is_cancel, probation_end_from_release,
-                            relative_texts, said_of, start_form)
+                            caution_and_citation, day_of, entities_of, is_cancel, main_penalty,
+                            probation_end_from_release, relative_texts, said_of, start_form)
 from actions.expungement import asks_about_record
 from actions.menu import ActionTopicMenu, last_bot_action, previous_intent, tracker_locale
 from vietnamese.clock import today_in_vietnam
@@ -95,7 +95,7 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
         out["loan_early_release"] = True
         out["loan_penalty"] = "prison"
     elif penalties:
-        out["loan_penalty"] = "life" if penalties[-1] == "life" else penalties[-1]
+        out["loan_penalty"] = main_penalty(penalties)
     elif _AMNESTY.search(folded):
         out["loan_penalty"] = "amnesty"
     elif _PRISON.search(folded):
@@ -302,6 +302,12 @@ class ActionLoanStart(Action):
         # unless the question is itself about the job-creation loan.
         if named_rules and question is not None and not question.id.startswith("loan.jobs."):
             question = None
+        carried = {} if dated or wants_check else case_after_expungement_answer(tracker)
+        if carried and not named_rules and (question is None or question.id in CASE_QUESTIONS):
+            # "anh ấy có được vay 100 triệu theo chương trình…", "phải vay trước ngày nào" right after the
+            # expungement answer to the same story: that story's penalty and dates answer it ("chấp hành
+            # xong án phạt tù" here names the programme, not the person's penalty)
+            return answer_first_form({**said, **carried})
         if ents.get("money") and (question_confidence(tracker) < CASE_QUESTION_CONFIDENCE
                                   or question is not None and question.id in AMOUNT_QUESTIONS):
             question = None   # "muốn vay 50tr mở tiệm": the pre-check weighs that amount
@@ -400,6 +406,10 @@ def rule_text(said: dict[str, Any], today: dt.date, locale: str) -> str:
 class ActionLoanResult(CalculationResult):
     slots = SLOTS
     cancel_slot = "loan_cancelled"
+    covers = ("loan.qd22.amount", "loan.qd22.training_amount", "loan.qd22.rate", "loan.qd22.collateral",
+              "loan.qd22.deadline", "loan.qd22.eligibility", "loan.qd22.since", "loan.qd22.suspended",
+              "loan.qd22.early_release", "loan.qd22.no_certificate", "loan.jobs.amount", "loan.jobs.who",
+              "loan.jobs.suspended", "loan.which_programme")
 
     def name(self) -> str:
         return "action_loan_result"
@@ -667,6 +677,39 @@ def result_messages(programmes: list[Programme], locale: str, relative: bool = F
     day = qd22.rules_on or today_in_vietnam()
     how += caution_and_citation(facts, day, locale, lead=KNOWLEDGE.entry("loan.qd22", day).sources)
     return ["\n".join(fits), "\n".join(how)]
+
+
+# The expungement calculator's case, carried to a loan question asked right after its answer (acceptance_fresh13:
+# "Chồng tôi bị cải tạo không giam giữ 1 năm…" then "anh ấy có được vay theo chương trình cho người chấp hành
+# xong án phạt tù không?" — no: QĐ 22 is for prison terms). Its penalty and dates, the later judgment's when
+# there were two, and whose story it is.
+_EXP_PENALTY_FOR_LOAN = {"prison": "prison", "life": "life", "death_commuted": "life", "suspended": "suspended",
+                         "non_custodial": "non_custodial", "fine": "fine", "warning": "warning"}
+# The loan questions the person's own case answers (eligibility, amount, the time limit).
+CASE_QUESTIONS = frozenset({"loan.qd22.amount", "loan.qd22.deadline", "loan.qd22.deadline_passed",
+                            "loan.qd22.eligibility", "loan.qd22.suspended", "loan.qd22.early_release",
+                            "loan.qd22.since", "loan.jobs.who", "loan.jobs.suspended", "loan.jobs.amount"})
+
+
+def case_after_expungement_answer(tracker: Tracker) -> dict[str, Any]:
+    """Loan slots from the case the expungement calculator just answered, or {}."""
+    if last_bot_action(tracker) != "action_expungement_result":
+        return {}
+    facts = dict(tracker.get_slot("exp_facts") or {})
+    new = bool(facts.get("exp_new_penalty") and facts.get("exp_new_completed_on"))
+    penalty = facts.get("exp_new_penalty" if new else "exp_penalty")
+    completed = facts.get("exp_new_completed_on" if new else "exp_completed_on")
+    out: dict[str, Any] = {}
+    if penalty in _EXP_PENALTY_FOR_LOAN:
+        out["loan_penalty"] = _EXP_PENALTY_FOR_LOAN[penalty]
+    if completed:
+        out["loan_completed_on"] = completed
+    if not new and facts.get("exp_early_release") and facts.get("exp_probation_end"):
+        out.update(loan_early_release=True, loan_penalty="prison", loan_probation_end=facts["exp_probation_end"])
+        out.setdefault("loan_completed_on", facts["exp_probation_end"])
+    if out and facts.get("exp_relative"):
+        out["loan_relative"] = True
+    return out if out.get("loan_completed_on") or out.get("loan_penalty") not in (None, "prison", "life") else {}
 
 
 # Questions about which programmes there are: answered as asked even when the message tells a release date.

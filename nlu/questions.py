@@ -239,6 +239,10 @@ FLOW_QUESTION = 0.5
 # hiểm"; "bị đánh" reaches 0.852 but has two). Recall on crises rests on the crisis terms
 # (data/normalization/crisis.yml), which still make any such message a crisis.
 CLASSIFIED_CRISIS = 0.9
+# ...and when the classifier's crisis is itself a guess (below CRISIS_GUESSED: "còn lãi suất?" after a loan
+# answer was crisis at 0.33 and got the caring reply, acceptance_fresh13), from FALLBACK_OVERRIDE, as for
+# a fallback: still above every crisis NLU example of three words or more (0.673).
+CRISIS_GUESSED = 0.5
 # "Cho tôi đăng ký vay vốn" asks nothing: it applies, and the loan pre-check starts (the ways of
 # asking "đăng ký vay vốn ở đâu" had lifted it to loan.qd22.where at 0.69, 2026-12-02).
 APPLIES_FOR_A_LOAN = re.compile(r"\b(dang ky|lam thu tuc) (xin )?vay\b|\bcho (toi|em|minh) (xin )?vay\b")
@@ -344,7 +348,8 @@ def choose(pred: Prediction, intent: str | None, questions: Mapping[str, dict],
         # The classifier alone said crisis (no crisis term: CrisisTermsOverride runs after this
         # and still wins): a message that clearly asks one question is that question.
         top = sorted(((q, c) for q, c in pred.all if q != OTHER), key=lambda p: -p[1])[:2]
-        if top and top[0][1] >= CLASSIFIED_CRISIS and top[0][1] >= CLEAR_RATIO * (top[1][1] if len(top) > 1 else 0.0):
+        least = FALLBACK_OVERRIDE if intent_confidence < CRISIS_GUESSED else CLASSIFIED_CRISIS
+        if top and top[0][1] >= least and top[0][1] >= CLEAR_RATIO * (top[1][1] if len(top) > 1 else 0.0):
             own = next((i for i in questions[top[0][0]]["intents"] if i not in NEVER and i not in GUARDED), None)
             if own:
                 return Choice(top[0][0], top[0][1], own, ranking)
@@ -425,8 +430,12 @@ _QUESTION_WORDS = re.compile(
     r"the nao|ra sao)\b"
     r"|\b(khong|chua)(?:\s+[a-z0-9]+){0,2}\s*$")
 _CUT_PUNCT = re.compile(r"[?;!\n]+|,")
-# "với" alone joins nouns ("báo cáo với UBND xã"); "với lại" joins questions.
-_CUT_WORDS = re.compile(r"\b(?:va|voi lai|con|roi|them nua|ngoai ra|cho hoi them)\b")
+# "với lại" joins questions; "với" alone mostly joins nouns ("báo cáo với UBND xã"), where a side without a
+# question word leaves the message whole, but also questions, typed "vs" ("vay đc tối đa bn vs vay đc mấy
+# năm", acceptance_fresh13).
+_CUT_WORDS = re.compile(r"\b(?:va|voi lai|voi|con|roi|them nua|ngoai ra|cho hoi them)\b")
+# ...so a cut at "với" is made only after a clause that ends asking.
+_ENDS_ASKING = re.compile(r"\b(bao nhieu|bao lau|bao gio|o dau|gi|nao|sao|khong|chua|ai)\s*$")
 # At most this many questions answered from one message.
 MAX_QUESTIONS = 3
 
@@ -458,9 +467,19 @@ def _merge(pieces: list[str]) -> list[str]:
     return out
 
 
+# A numbered list ("1) … 2) …", "1. … 2. …") starts a new question at each number: the words after a
+# number belong to its question even before the question word ("2) Em làm mất thẻ căn cước, làm lại hết
+# bao nhiêu tiền?", acceptance_fresh13).
+_NUMBERED = re.compile(r"(?:^|\s)\d{1,2}\s*[).]\s+")
+
+
 def clauses(text: str, fold: Folder) -> list[str]:
     """The folded clauses of a message, one per question it asks (one clause when it
     asks one, or when a cut would leave a side without a question word)."""
+    numbered = [p for p in _NUMBERED.split(text) if p.strip()]
+    if len(numbered) > 1:
+        out = [c for p in numbered for c in clauses(p, fold)]
+        return _merge(out)
     pieces: list[str] = []
     for part in _CUT_PUNCT.split(text):
         folded = fold(part)
@@ -468,6 +487,8 @@ def clauses(text: str, fold: Folder) -> list[str]:
         start = 0
         for at in cuts:
             left, right = folded[start:at], folded[at:]
+            if right.startswith("voi ") and not right.startswith("voi lai") and not _ENDS_ASKING.search(left):
+                continue   # "có phải báo cáo với UBND xã không": one question
             if has_question(left) and has_question(_CUT_WORDS.sub("", right, count=1)):
                 pieces.append(left)
                 start = at
@@ -550,8 +571,15 @@ _ASKS_WHAT_IF = re.compile(r"\b(thi sao|the nao|sao)\s*$")
 _WHAT_ABOUT = re.compile(r"^(?:the|vay|ma|nhung)?\s*con\b")
 
 
+# ...or a little longer when it opens with "còn"/"thế còn" and asks: "còn mỗi tháng người đó phải trình diện
+# thế nào?" after the quản chế answer (acceptance_fresh13).
+WHAT_ABOUT_MAX_WORDS = 10
+
+
 def is_followup_question(folded: str) -> bool:
     words = folded.split()
+    if _WHAT_ABOUT.search(folded) and has_question(folded):
+        return 2 <= len(words) <= WHAT_ABOUT_MAX_WORDS
     return 2 <= len(words) <= CONTEXT_MAX_WORDS and bool(
         has_question(folded) or _ASKS_WHAT_IF.search(folded) or _WHAT_ABOUT.search(folded))
 

@@ -644,10 +644,16 @@ _PENALTY_RES = [
 _BARE_TU_RE = re.compile(r"(?<![a-z])tu(?![a-z])")
 
 
+# "phạt tiền 20tr, không bị tù": a prison term denied is no penalty said.
+_DENIED_RE = re.compile(r"(?<![a-z])(?:khong|ko|k|kh|kg|hong|chua)\s+$")
+
+
 def _find_penalties(ft: str, orig: str, durations: list[Entity]) -> list[_Candidate]:
     found: list[_Candidate] = []
     for kind, regex, overrides in _PENALTY_RES:
         for m in regex.finditer(ft):
+            if kind == "prison" and _DENIED_RE.search(ft[:m.start()]):
+                continue
             if _accents_ok(orig, m.start(), m.end(), overrides):
                 found.append((m.start(), m.end(), "penalty_type", kind))
     duration_ends = {d.end for d in durations}

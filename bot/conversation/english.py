@@ -143,6 +143,20 @@ def english_question(text: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
+def _followups() -> dict[tuple[str, ...], str]:
+    return {_words(p): vi for vi, ps in (_doc().get("followups") or {}).items() for p in ps}
+
+
+def english_followup(text: str) -> str | None:
+    """The Vietnamese short question an English follow-up asks ("Where do I apply?" → "nộp hồ sơ ở
+    đâu"), answered about the previous answer's topic; None when the message is not one."""
+    words = _words(text)
+    while words and words[0] in ("and", "so", "ok", "okay", "thanks", "then"):
+        words = words[1:]
+    return _followups().get(words)
+
+
+@lru_cache(maxsize=1)
 def _answer_words() -> list[tuple[tuple[str, ...], str]]:
     """Longest phrases first, so "suspended sentence" is read before "sentence"."""
     pairs = [(_words(p), vi) for vi, ps in (_doc().get("answers") or {}).items() for p in ps]
@@ -407,6 +421,8 @@ def english_turn(text: str) -> EnglishTurn:
         return EnglishTurn(f"{story}, {STORY_QUESTIONS[intent]}")
     if story is not None and intent is None:
         return EnglishTurn(story)   # an answer to a form's question, or facts with no question
+    if (followup := english_followup(text)) is not None:
+        return EnglishTurn(followup)
     question = english_question(text)
     if question in AMOUNT_QUESTIONS and english_money(text):
         question = None   # "what is the maximum, can I borrow 200 million?": that amount against the cap

@@ -379,3 +379,60 @@ def test_every_loan_answer_fits_a_first_bubble(clock, locale):
         assert len(text) <= 500, (said, len(text), text)
         answered += 1
     assert answered > 500
+
+
+def test_a_childhood_conviction_leaves_the_adult_one_to_count():
+    """A first offence at 15 leaves no record (Điều 107 khoản 1), but the later adult sentence has its
+    own period (legal-facts.md section 0): the case is the later sentence, its age and its date. The
+    product had answered "không bị coi là có án tích" (acceptance_fresh13)."""
+    story = ("Con tôi năm 15 tuổi bị xử 9 tháng tù vì trộm cắp. Năm 2022, lúc 20 tuổi, nó lại bị 3 năm tù vì cố ý "
+             "gây thương tích, ra trại ngày 14/2/2025; bồi thường và án phí đã xong hết. Mẹ muốn biết bao giờ thì "
+             "nó hết án tích?")
+    assert exp.adult_after_childhood(story, TODAY) == {"exp_penalty": "prison", "exp_completed_on": "2025-02-14",
+                                                       "exp_age_group": 20, "exp_prison_term": "P3Y"}
+    # both as adults: two convictions, not this
+    assert exp.adult_after_childhood(story.replace("15 tuổi", "19 tuổi"), TODAY) == {}
+
+
+@pytest.mark.parametrize("text, completed", [
+    # "án treo 2 năm thử thách tính từ 5/6/2023": probation ends two years after it started
+    ("e bi toa xu an treo 2 nam thu thach tinh tu ngay 5 thang 6 nam 2023 an phi nop r h e het an tich chua",
+     "2025-06-05"),
+    ("bị án treo, thử thách 2 năm tính từ ngày tuyên án 05/06/2023, bao giờ hết án tích", "2025-06-05"),
+])
+def test_a_probation_told_from_its_start_ends_after_its_length(text, completed):
+    from tests.unit.test_actions import _msg
+
+    said = exp.extract(_msg(text, [("penalty_type", "suspended"), ("duration", "P2Y"), ("date", "2023-06-05")]),
+                       None, TODAY)
+    assert said["exp_completed_on"] == completed
+
+
+def _after_expungement_answer(facts: dict):
+    from rasa_sdk import Tracker
+
+    events = [{"event": "user", "text": "story"}, {"event": "action", "name": "action_expungement_start"},
+              {"event": "action", "name": "exp_form"}, {"event": "action", "name": "action_expungement_result"},
+              {"event": "action", "name": "action_listen"}, {"event": "user", "text": "loan question"}]
+    return Tracker("conv", {"exp_facts": facts}, {"text": "loan question"}, events, False, None, {}, "action_listen")
+
+
+def test_a_loan_question_after_an_expungement_answer_uses_that_story():
+    """acceptance_fresh13: the wife's husband served cải tạo không giam giữ (not a QĐ 22 borrower), another
+    was released early on conditions (the time limit runs from the end of probation)."""
+    ctkgg = loans.case_after_expungement_answer(_after_expungement_answer(
+        {"exp_penalty": "non_custodial", "exp_completed_on": "2026-01-10", "exp_relative": True}))
+    assert ctkgg == {"loan_penalty": "non_custodial", "loan_completed_on": "2026-01-10", "loan_relative": True}
+    parole = loans.case_after_expungement_answer(_after_expungement_answer(
+        {"exp_penalty": "prison", "exp_prison_term": "P4Y", "exp_completed_on": "2024-04-15",
+         "exp_early_release": True, "exp_probation_end": "2025-06-15"}))
+    slots = {**parole, "loan_purpose": "production", "loan_has_certificate": True}
+    qd22 = precheck(loans.case_from_slots(slots), KNOWLEDGE, TODAY).programmes[0]
+    assert qd22.deadline == dt.date(2030, 6, 15) or qd22.deadline == dt.date(2030, 6, 14), qd22.deadline
+    r = precheck(loans.case_from_slots({**ctkgg, "loan_purpose": "production"}), KNOWLEDGE, TODAY)
+    text = loans.short_result(r.programmes, [], "vi", relative=True)
+    assert "chỉ dành cho người đã chấp hành xong án phạt tù" in text, text
+    # not after another answer
+    t = _after_expungement_answer({"exp_penalty": "prison", "exp_completed_on": "2024-01-01"})
+    t.events[3]["name"] = "action_show_details"
+    assert loans.case_after_expungement_answer(t) == {}

@@ -24,6 +24,13 @@ def fold() -> Folder:
     ("xin ll tu phap o dau, bao lau co", ["xin ly lich tu phap o dau", "bao lau co"]),
     ("lltp làm ở đâu, còn lệ phí bao nhiêu", ["ly lich tu phap lam o dau", "le phi bao nhieu"]),
     ("tạm trú đăng ký ở đâu với lại mất mấy ngày", ["tam tru dang ky o dau", "mat may ngay"]),
+    # "vs" after a clause that ends asking (acceptance_fresh13)
+    ("vay dc toi da bn vs vay dc may nam", ["vay duoc toi da bao nhieu", "vay duoc may nam"]),
+    # a numbered list: the words after "2)" belong to the second question
+    ("Em hỏi 2 việc: 1) em bị 1 năm tù, ra trại 30/4/2025, bao giờ được xóa án tích? 2) Em mất thẻ căn cước, "
+     "làm lại hết bao nhiêu tiền?",
+     ["em hoi 2 viec em bi 1 nam tu ra trai 30 4 2025 bao gio duoc xoa an tich",
+      "em mat the can cuoc lam lai het bao nhieu tien"]),
 ])
 def test_two_questions_are_cut_into_two_clauses(fold, message, expected):
     assert clauses(message, fold) == expected
@@ -31,6 +38,7 @@ def test_two_questions_are_cut_into_two_clauses(fold, message, expected):
 
 @pytest.mark.parametrize("message", [
     "ko có tài sản thế chấp thì vay dc ko",
+    "nguoi giup do co phai bao cao voi ubnd xa khong",   # "với" joining nouns, not questions
     "ko có tài sản, vay dc ko",                      # "không" at the start denies, it does not ask
     "cải tạo không giam giữ có bị giữ căn cước ko",
     "Em bị 4 năm tù, chấp hành xong hôm 20/8/2022, tiền án phí với bồi thường nộp hết rồi. Bao giờ em hết án tích?",

@@ -580,3 +580,27 @@ def test_a_sentence_told_with_a_certificate_question_keeps_the_certificate(inten
 def test_applying_for_a_loan_is_not_a_question_unless_it_asks(folded, asked):
     c = choose(pred(**{"loan.a": 0.7, "loan.b": 0.2}), "ask_loan", QUESTIONS, words=len(folded.split()), folded=folded)
     assert c.id == asked
+
+
+# The seventh dev set (2026-12-02, eighth session): records and support only (the weakest files on the
+# held-out set), written blind from each entry's id, question and answer by a helper who saw no
+# example, dev or held-out message; 1 clean, 1 no-diacritics, 3 teencode. The 13 messages equal, once
+# folded, to a training example or an earlier dev message were dropped unread by the session.
+DEV7 = PROJECT_ROOT / "tests" / "nlu" / "questions_dev7"
+
+
+def test_the_seventh_dev_set_covers_records_and_support_and_is_not_training_or_an_earlier_one():
+    by_file = {e.id: e.file for e in KB.questions()}
+    wanted = {i for i, f in by_file.items() if f.startswith(("questions_records_", "questions_support"))}
+    qs = heldout(DEV7)
+    assert {q["id"] for q in qs} == wanted and len(qs) == len(wanted)
+    for q in qs:
+        sizes = tuple(len(q.get(s) or []) for s in ("clean", "nodiac", "teencode"))
+        assert sizes <= (1, 1, 3) and sizes[0] <= 1 and sizes[1] <= 1 and sum(sizes) >= 3, q["id"]
+        for text in q.get("nodiac") or []:
+            assert not re.search(r"[à-ỹđ]", text.lower()), (q["id"], text)
+    training = {folded(x) for e in KB.questions() for x in (*e.examples, *e.asked)}
+    earlier = {folded(t) for d in (*ASKED_SETS, DEV4, DEV5, DEV6) for q in heldout(d)
+               for s in ("clean", "nodiac", "teencode") for t in q.get(s) or []}
+    assert not [t for q in qs for s in ("clean", "nodiac", "teencode") for t in q.get(s) or []
+                if folded(t) in earlier or folded(t) in training]
