@@ -45,6 +45,10 @@ _NO_CERT = re.compile(r"\b(chua co|khong co|mat|chua nhan)\s+giay\b")
 # The penalty, said in passing: QĐ 22 covers prison terms and amnesty only.
 _PRISON = re.compile(r"\b(ra tu|man han( tu)?|chap hanh xong an phat tu|het an tu|o tu ve)\b")
 _AMNESTY = re.compile(r"\bdac xa\b")
+# The programme's name, not the person's penalty: "vay theo chương trình cho người chấp hành xong án phạt tù"
+# (acceptance_fresh13: it had overridden the cải tạo không giam giữ of the story told just before).
+_PROGRAMME_NAME = re.compile(r"\b(?:cho|danh cho|cua|voi|ve) (?:nguoi|ng) (?:da )?chap hanh xong an phat tu\b")
+_TERM_SERVED = re.compile(r"\b\d+\s*(?:nam|thang|n)\s+tu\b|\b(?:bi|di|o|ngoi|an) tu\b")
 _EARLY = re.compile(r"\btha (tu )?truoc (thoi )?han\b|\btha tu som\b|\btha co dieu kien\b")
 # Words that make a date the day the sentence ended ("ra trại tháng 2/2022", "đặc xá năm 2021").
 _RELEASE = re.compile(r"\b(ra (tu|trai)|man han|chap hanh xong|het an|xong an|tu ve|trai ve|duoc tha|tha tu|"
@@ -91,6 +95,9 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
             if requested != "loan_probation_end" and (end := probation_end_from_release(folded, dates)):
                 out["loan_probation_end"] = end  # the release date and the probation's length
     penalties = [p for p in ents.get("penalty_type") or [] if p != "early_release"]
+    told = _PROGRAMME_NAME.sub(" ", folded)   # "…theo chương trình cho người chấp hành xong án phạt tù" names the loan
+    if penalties == ["prison"] and told != folded and not _PRISON.search(told) and not _TERM_SERVED.search(told):
+        penalties = []
     if early:
         out["loan_early_release"] = True
         out["loan_penalty"] = "prison"
@@ -98,7 +105,7 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
         out["loan_penalty"] = main_penalty(penalties)
     elif _AMNESTY.search(folded):
         out["loan_penalty"] = "amnesty"
-    elif _PRISON.search(folded):
+    elif _PRISON.search(told):
         out["loan_penalty"] = "prison"
     if out.get("loan_penalty") == "death":
         out["loan_penalty"] = "life"  # commuted: a prison term was served
@@ -300,7 +307,8 @@ class ActionLoanStart(Action):
         question = chosen_question(tracker, today)
         # Naming old rules ("Nghị định 61 …") keeps the answer about those rules,
         # unless the question is itself about the job-creation loan.
-        if named_rules and question is not None and not question.id.startswith("loan.jobs."):
+        if named_rules and question is not None and not question.id.startswith(("loan.jobs.", "loan.combine",
+                                                                                 "loan.which_programme")):
             question = None
         carried = {} if dated or wants_check else case_after_expungement_answer(tracker)
         if carried and not named_rules and (question is None or question.id in CASE_QUESTIONS):
@@ -712,8 +720,9 @@ def case_after_expungement_answer(tracker: Tracker) -> dict[str, Any]:
     return out if out.get("loan_completed_on") or out.get("loan_penalty") not in (None, "prison", "life") else {}
 
 
-# Questions about which programmes there are: answered as asked even when the message tells a release date.
-PROGRAMME_QUESTIONS = frozenset({"loan.which_programme"})
+# Questions about which programmes there are, and whether two can be combined: answered as asked even when
+# the message tells a release date ("ra tù năm 2024, còn nợ QĐ 22, vay thêm vốn việc làm được không").
+PROGRAMME_QUESTIONS = frozenset({"loan.which_programme", "loan.combine"})
 LOAN_ACTIONS = ("action_loan_start", "action_loan_result", FORM)
 
 

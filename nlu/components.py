@@ -433,6 +433,9 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
     OTHER_TOPIC = re.compile(r"\b((?<!nhu )(?<!the )(?<!sao )(?<!la )vay(?!\s+(?:bao gio|khi nao|e|em|toi|minh|anh|"
                              r"chi|a|ak|nhi|ha|sao|la)\b)|von|ly lich|lltp|phieu|cu tru|tam tru|thuong tru|"
                              r"can cuoc|cccd|cmnd|giay to|ho so|viec lam|xin viec|quan che|trinh dien|bao cao)\b")
+    # Words of another topic that are also part of a story ("3 năm tù và 3 năm quản chế … đến ngày nào
+    # được xóa án tích", acceptance_fresh12): they keep the case when the message asks about the record.
+    STORY_WORDS = frozenset({"quan che", "trinh dien", "bao cao"})
     # A message that asks about the record ("hết án tích chưa", "được xóa án"): the case even when the
     # classifier is sure of another topic.
     ASKS_RECORD = re.compile(r"\b(an tich|xoa an|sach an|tien an|xoa tien an)\b")
@@ -475,7 +478,8 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
         if cls.AGE_THEN.search(folded.strip()):
             return True
         completed = bool(cls.COMPLETED.search(folded))  # "ra tù 01/06/2023": the date the answer asked for
-        if cls.OTHER_TOPIC.search(folded):
+        other = {m.group(0) for m in cls.OTHER_TOPIC.finditer(folded)}
+        if other and not (other <= cls.STORY_WORDS and cls.ASKS_RECORD.search(folded)):
             return False
         if cls.AGE_THEN_MORE.search(folded.strip()):
             return True
