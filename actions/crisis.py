@@ -290,12 +290,25 @@ class ActionNoPolice(Action):
         return []
 
 
+# Below this confidence a distress intent is the classifier's guess, not the distress words (acceptance_fresh14).
+DISTRESS_GUESSED = 0.5
+
+
 class ActionDistress(Action):
     def name(self) -> str:
         return "action_distress"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        confidence = float(((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0)
+        if confidence < DISTRESS_GUESSED:
+            # "trong mấy ngày" right after "phải đến đâu trình diện": the classifier's guess of distress
+            # (0.36, no distress words: those make it 1.0) gives way to a follow-up of the previous answer
+            from actions.followups import previous_answer_followup  # (it builds on answers)
+            events = await previous_answer_followup(dispatcher, tracker, domain, sentence=False,
+                                                    purpose_words=None, jobs=False)
+            if events is not None:
+                return events
         p = prologue(dispatcher, tracker, anonymous_allowed=True)
         with p.sessions.begin() as s:
             _send(dispatcher, distress_reply(s, tracker.sender_id, utcnow(), p.locale))

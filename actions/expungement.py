@@ -63,6 +63,8 @@ _EARLY_RE = re.compile(r"\btha (tu )?truoc (thoi )?han\b|\btha tu som\b|\btha co
 _ARTICLE_RE = re.compile(r"\bdieu (\d{3})\b")
 _CLAUSE_RE = re.compile(r"\bkhoan (\d)\b")
 _NEGLIGENT_RE = re.compile(r"\bvo y\b")
+# The class of the crime said in words: "tội rất/đặc biệt nghiêm trọng" (heavy) or "tội (ít) nghiêm trọng".
+_SEVERITY_SAID_RE = re.compile(r"\btoi (?:(?P<heavy>rat|dac biet) |it )?nghiem trong\b")
 # Words people use for a crime → the article (BLHS 2015); only unambiguous ones.
 _CRIME_WORDS = (
     (re.compile(r"\b(tai nan giao thong|gay tai nan|dam chet nguoi|tong chet nguoi|dung xe chet nguoi)\b"), "260"),
@@ -231,6 +233,9 @@ def extract(message: dict, requested: str | None, today: dt.date) -> dict[str, A
             out["exp_clause"] = "unknown"
         if _NEGLIGENT_RE.search(folded):
             out["exp_intent"] = "negligent"
+    if requested is None and (m := _SEVERITY_SAID_RE.search(folded)):
+        # "(tội rất nghiêm trọng)": the class of the crime, which decides an offence at 16–17 (Điều 107)
+        out["exp_minor_serious"] = bool(m.group("heavy"))
     if requested is None and not new_phase and RELATIVE_STORY.search(folded):
         out["exp_relative"] = True
     if requested is None and _SUPPLEMENTARY_RE.search(folded):

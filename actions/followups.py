@@ -60,6 +60,9 @@ def previous_parse(tracker: Tracker) -> dict[str, Any] | None:
     return None
 
 
+# Entities that make a message a case of its own rather than a follow-up; a penalty named alone is not one
+# ("thế còn án treo thì sao" after the answer for a prison term, acceptance_fresh14).
+CASE_FACTS = frozenset({"date", "duration", "money", "age_group"})
 # A reading of the previous answer's topic is kept from this confidence (nlu.questions.ACCEPT),
 # and only when it is more confident than the message's own best question.
 CONTEXT_ACCEPT = 0.3
@@ -75,7 +78,7 @@ def context_question(tracker: Tracker, today):  # noqa: ANN001, ANN201 (a date; 
     latest = tracker.latest_message or {}
     question = latest.get("question") or {}
     readings = question.get("context") if isinstance(question, dict) else None
-    if not readings or latest.get("entities"):
+    if not readings or any(e.get("entity") in CASE_FACTS for e in latest.get("entities") or []):
         return None
     previous = previous_parse(tracker)
     if not previous:

@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import (CASE_QUESTION_CONFIDENCE, KNOWLEDGE, chosen_question, question_confidence,
-                             utter_entries, utter_question)
+                             question_entry, utter_entries, utter_question)
 from actions.common import (FIRST_BUBBLE_MAX, RELATIVE_STORY, CalculationResult, ExtractingForm,
                             caution_and_citation, day_of, entities_of, is_cancel, main_penalty,
                             probation_end_from_release, relative_texts, said_of, start_form)
@@ -29,7 +29,8 @@ from vietnamese.text import fold
 FORM = "loan_form"
 SLOT_FOR = {"purpose": "loan_purpose", "has_certificate": "loan_has_certificate",
             "completed_on": "loan_completed_on", "probation_end": "loan_probation_end"}
-SLOTS = (*SLOT_FOR.values(), "loan_amount", "loan_penalty", "loan_early_release", "loan_relative", "loan_cancelled")
+SLOTS = (*SLOT_FOR.values(), "loan_amount", "loan_penalty", "loan_early_release", "loan_relative", "loan_age",
+         "loan_cancelled")
 _TRAINING = re.compile(r"\b(hoc nghe|hoc lai|di hoc|dao tao|hoc phi)\b")
 _PRODUCTION = re.compile(r"\b(lam an|san xuat|kinh doanh|buon ban|mo (tiem|quan|cua hang|xuong|hang|sap|tap hoa|lo|shop|quay)|rua xe|"
                          r"chan nuoi|trong trot|nuoi|lam nghe|tao viec lam|mua xe|trang trai|lam (vuon|ruong|rau)|trong (rau|cay|lua|hoa)|"
@@ -48,6 +49,8 @@ _AMNESTY = re.compile(r"\bdac xa\b")
 # The programme's name, not the person's penalty: "vay theo chương trình cho người chấp hành xong án phạt tù"
 # (acceptance_fresh13: it had overridden the cải tạo không giam giữ of the story told just before).
 _PROGRAMME_NAME = re.compile(r"\b(?:cho|danh cho|cua|voi|ve) (?:nguoi|ng) (?:da )?chap hanh xong an phat tu\b")
+# The borrower's age said: "năm nay 17t", "e 17 tuổi", "cháu mới 16t" (not "17 triệu": "tr" is money).
+_AGE_NOW = re.compile(r"(?<![\d/.,-])(?P<n>1\d|[2-9]\d)\s*(?:tuoi|t)\b")
 _TERM_SERVED = re.compile(r"\b\d+\s*(?:nam|thang|n)\s+tu\b|\b(?:bi|di|o|ngoi|an) tu\b")
 _EARLY = re.compile(r"\btha (tu )?truoc (thoi )?han\b|\btha tu som\b|\btha co dieu kien\b")
 # Words that make a date the day the sentence ended ("ra trại tháng 2/2022", "đặc xá năm 2021").
@@ -117,6 +120,8 @@ def extract(message: dict, requested: str | None) -> dict[str, Any]:
         out["loan_has_certificate"] = intent == "affirm"
     if requested is None and RELATIVE_STORY.search(folded):
         out["loan_relative"] = True  # "con trai tôi mới ra tù, muốn vay…": the answer speaks of the son
+    if requested is None and (m := _AGE_NOW.search(folded)):
+        out["loan_age"] = int(m["n"])  # "e năm nay 17t": the job-creation loan needs full civil capacity
     return out
 
 
@@ -167,7 +172,8 @@ def case_from_slots(slots: dict[str, Any]) -> LoanCase:
                     completed_on=completion_day(slots.get("loan_completed_on")),
                     penalty=penalty if penalty in LOAN_PENALTIES else None,
                     early_release=bool(slots.get("loan_early_release")),
-                    probation_end=completion_day(slots.get("loan_probation_end")))  # a month: its first day
+                    probation_end=completion_day(slots.get("loan_probation_end")),  # a month: its first day
+                    age=slots.get("loan_age"))
 
 
 def still_needed(slots: dict[str, Any], today: dt.date) -> list[str]:
@@ -310,6 +316,9 @@ class ActionLoanStart(Action):
         if named_rules and question is not None and not question.id.startswith(("loan.jobs.", "loan.combine",
                                                                                  "loan.which_programme")):
             question = None
+        if (question is not None and _after_loan_answer(tracker)
+                and (other := jobs_question_for_the_case(tracker, question.id, today)) is not None):
+            question = other   # "lãi suất bn" after the answer that only the job-creation loan fits: its rate
         carried = {} if dated or wants_check else case_after_expungement_answer(tracker)
         if carried and not named_rules and (question is None or question.id in CASE_QUESTIONS):
             # "anh ấy có được vay 100 triệu theo chương trình…", "phải vay trước ngày nào" right after the
@@ -391,7 +400,13 @@ def rule_text(said: dict[str, Any], today: dt.date, locale: str) -> str:
     # the collateral and the term, which were not asked.
     other = ("amount_over_cap" in qd22.reasons and jobs.status not in ("not_applicable", "not_eligible")
              and jobs.max_amount is not None and "amount_over_cap" not in jobs.reasons)
+    too_young = "jobs_full_capacity" in jobs.reasons
     facts = ["poor_household_rate"]
+    if too_young:
+        # "17t, muốn vay vốn tạo việc làm 200tr": that loan needs full civil capacity (18), whatever the amount
+        capacity = REASONS["jobs_full_capacity"]
+        lines.append(gettext(capacity, locale))
+        facts.append("jobs.min_age")
     if other:
         lines.append(gettext("The job-creation loan lends up to %(amount)s, which covers it; the two cannot be "
                              "taken together for one purpose.", locale)
@@ -724,6 +739,20 @@ def case_after_expungement_answer(tracker: Tracker) -> dict[str, Any]:
 # the message tells a release date ("ra tù năm 2024, còn nợ QĐ 22, vay thêm vốn việc làm được không").
 PROGRAMME_QUESTIONS = frozenset({"loan.which_programme", "loan.combine"})
 LOAN_ACTIONS = ("action_loan_start", "action_loan_result", FORM)
+
+
+# The penalties the QĐ 22 loan does not cover: the person's loan is the job-creation loan.
+_JOBS_ONLY_PENALTIES = frozenset({"suspended", "non_custodial", "fine", "warning"})
+
+
+def jobs_question_for_the_case(tracker: Tracker, qid: str, today: dt.date) -> Any:
+    """The job-creation loan's version of a QĐ 22 question ("lãi suất bao nhiêu", "vay được mấy năm")
+    asked right after the pre-check found that only the job-creation loan fits the person (án treo, cải tạo
+    không giam giữ…: acceptance_fresh14 got the QĐ 22 rate), or None."""
+    facts = tracker.get_slot("loan_facts") or {}
+    if not qid.startswith("loan.qd22.") or facts.get("loan_penalty") not in _JOBS_ONLY_PENALTIES:
+        return None
+    return question_entry("loan.jobs." + qid.removeprefix("loan.qd22."), today)
 
 
 def _after_loan_answer(tracker: Tracker) -> bool:

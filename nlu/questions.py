@@ -553,6 +553,10 @@ def choose_many(model: QuestionModel, text: str, intent: str | None, questions: 
 CONTEXT_SUBJECTS: dict[str, str] = {
     "xat": "xoa an tich",
     "lltp": "phieu ly lich tu phap",
+    # "vậy còn phiếu số 1 thì sao" after "nhờ người khác xin phiếu số 2 được không": still about asking
+    # someone else to get it (acceptance_fresh14)
+    "lltp.on_behalf": "nho nguoi khac xin phieu ly lich tu phap",
+    "lltp.who_may_ask_no2": "nho nguoi khac xin phieu ly lich tu phap",
     "loan.qd22": "vay von",
     "loan.jobs": "vay von giai quyet viec lam",
     "residence": "dang ky cu tru",

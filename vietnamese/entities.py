@@ -451,6 +451,12 @@ def _ago(today: _dt.date, n: int, unit: str) -> str | None:
         return None
 
 
+# "đầu năm 2024", "giữa năm", "cuối năm": a part of a year, read as the last month of that part (the
+# later, safer bound for a completion; the answer states it as its assumption): đầu → 3, giữa → 7, cuối → 12.
+_PART_OF_YEAR_RE = re.compile(r"(?<![a-z])(?P<part>dau|giua|cuoi)\s+(?:nam\s+)?(?P<y>(?:19|20)\d\d)(?!\d)")
+_PART_OF_YEAR_MONTH = {"dau": 3, "giua": 7, "cuoi": 12}
+
+
 def _find_dates(ft: str, orig: str, today: _dt.date) -> list[_Candidate]:
     found: list[_Candidate] = []
 
@@ -476,6 +482,9 @@ def _find_dates(ft: str, orig: str, today: _dt.date) -> list[_Candidate]:
         add(m.start(), m.end(), _ym(int(m["y"]), int(m["m"])))
     for m in _MY_SHORT_RE.finditer(ft):
         add(m.start(), m.end(), _ym(_year_of(m, today), _month_of(m)))
+    for m in _PART_OF_YEAR_RE.finditer(ft):
+        if _valid_year(int(m["y"])):
+            add(m.start(), m.end(), _ym(int(m["y"]), _PART_OF_YEAR_MONTH[m["part"]]))
     for m in _YEAR_RE.finditer(ft):
         add(m.start(), m.end(), m["y"] if _valid_year(int(m["y"])) else None)
     for m in _RELEASE_YEAR_RE.finditer(ft):

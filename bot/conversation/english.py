@@ -151,7 +151,7 @@ def english_followup(text: str) -> str | None:
     """The Vietnamese short question an English follow-up asks ("Where do I apply?" → "nộp hồ sơ ở
     đâu"), answered about the previous answer's topic; None when the message is not one."""
     words = _words(text)
-    while words and words[0] in ("and", "so", "ok", "okay", "thanks", "then"):
+    while words and words not in _followups() and words[0] in ("and", "so", "ok", "okay", "thanks", "then"):
         words = words[1:]
     return _followups().get(words)
 

@@ -196,7 +196,8 @@ def _classify(c: Conviction, kb: KnowledgeBase, today: dt.date, facts: list[str]
             if not heavy:
                 facts.append("blhs.d107.no_record_below_age")
                 return _Assessed(c, False, "minor_not_serious")
-            if heavy != severities:
+            if heavy != severities and c.minor_serious is not True:
+                # (the person who said the crime was "rất nghiêm trọng" needs no clause asked)
                 if c.clause is None and art is not None and not prefix:
                     raise _Need([name("clause")])
                 assumptions.append("heaviest_clause")

@@ -436,3 +436,25 @@ def test_a_loan_question_after_an_expungement_answer_uses_that_story():
     t = _after_expungement_answer({"exp_penalty": "prison", "exp_completed_on": "2024-01-01"})
     t.events[3]["name"] = "action_show_details"
     assert loans.case_after_expungement_answer(t) == {}
+
+
+def test_a_seventeen_year_old_is_told_the_job_creation_loan_needs_full_capacity():
+    """"e năm nay 17t … muốn vay vốn tạo việc làm 200tr" (acceptance_fresh14): more than QĐ 22 lends, and
+    the job-creation loan that would lend it needs full civil capacity (legal-facts.md section 0)."""
+    said = loans.extract({"text": "e nam nay 17t ms ra trai mun vay von tao viec lam 200tr de mo quan thi co dc ko ad",
+                          "entities": [{"entity": "money", "value": 200000000}]}, None)
+    assert said["loan_age"] == 17
+    text = loans.rule_text(said, TODAY, "vi")
+    assert "năng lực hành vi dân sự đầy đủ" in text and "200.000.000" not in text
+    assert "loan_age" not in loans.extract({"text": "vay 17 trieu duoc ko", "entities": []}, None)
+
+
+def test_a_qd22_question_after_a_jobs_only_answer_is_the_jobs_loans():
+    from rasa_sdk import Tracker
+
+    t = Tracker("conv", {"loan_facts": {"loan_penalty": "suspended", "loan_purpose": "production"}}, {}, [], False,
+                None, {}, "action_listen")
+    assert loans.jobs_question_for_the_case(t, "loan.qd22.rate", TODAY).id == "loan.jobs.rate"
+    assert loans.jobs_question_for_the_case(t, "loan.qd22.no_certificate", TODAY) is None   # no jobs version
+    prison = Tracker("conv", {"loan_facts": {"loan_penalty": "prison"}}, {}, [], False, None, {}, "action_listen")
+    assert loans.jobs_question_for_the_case(prison, "loan.qd22.rate", TODAY) is None

@@ -124,3 +124,26 @@ def test_what_can_you_do_alone_keeps_the_menu():
     latest = _help("bạn giúp được gì", "support.what", 0.9)
     out = call("action_topic_menu", latest, [{"event": "user", "text": latest["text"], "parse_data": latest}])
     assert out["responses"][0].get("buttons")
+
+
+@pytest.mark.parametrize("text, vietnamese", [
+    # English follow-ups that name no topic reach the model as the same short Vietnamese question, which the
+    # follow-up reading answers about the previous answer's topic (acceptance_fresh12, fresh13, fresh14)
+    ("Where do I apply?", "nộp hồ sơ ở đâu"),
+    ("How much does it cost?", "mất bao nhiêu tiền"),
+    ("What is the fine if I don't register?", "không đăng ký thì bị phạt bao nhiêu"),
+    ("And if he had been given a suspended sentence instead?", "thế còn án treo thì sao"),
+    ("I am a university student. Do I pay less?", "học sinh, sinh viên thì lệ phí bao nhiêu"),
+])
+def test_english_followups_become_the_vietnamese_ones(text, vietnamese):
+    from bot.conversation.english import english_turn
+
+    assert english_turn(text).text == vietnamese
+
+
+def test_an_english_question_that_names_its_topic_is_not_a_followup():
+    from bot.conversation.english import english_turn
+
+    assert english_turn("Does it cost anything to use this chat?").question_id == "bot.cost"
+    assert english_turn("How much does it cost to get a criminal record certificate? I need one for a job "
+                        "application.").question_id == "lltp.fee"

@@ -37,7 +37,6 @@ def ents_of(text: str) -> list[dict]:
 
 @pytest.mark.parametrize("story, end", [
     ("e bị 1 năm tù, ra tù năm ngoái", dt.date(2027, 12, 31)),      # 2025 → 31/12/2025 + 2 years
-    ("bị 30 tháng tù, ra trại đầu năm 2023", dt.date(2025, 12, 31)),
     ("bi 2 nam tu, ra tu nam 2020", dt.date(2022, 12, 31)),
 ])
 def test_a_year_alone_counts_as_its_last_day_and_says_so(story, end):
@@ -46,6 +45,16 @@ def test_a_year_alone_counts_as_its_last_day_and_says_so(story, end):
     r = answered(facts)
     assert r.period_end == end  # the later date: never cleared earlier than it is
     assert exp.month_only(facts) == ["year_only"]
+
+
+def test_the_start_of_a_year_counts_as_the_end_of_march():
+    """"ra tù đầu năm 2024": not the whole year (it would put the date nine months late, acceptance_fresh14)
+    but the end of its first quarter, the later bound of "đầu năm", stated as the month's last day."""
+    facts = said("bị 30 tháng tù, ra trại đầu năm 2023")
+    assert facts["exp_completed_on"] == "2023-03"
+    assert answered(facts).period_end == dt.date(2025, 3, 31)
+    assert exp.month_only(facts) == ["month_only"]
+    assert said("bi 2 nam tu ra tu cuoi nam 2020")["exp_completed_on"] == "2020-12"
 
 
 def test_a_year_alone_is_not_asked_again():
