@@ -412,7 +412,7 @@ def rule_text(said: dict[str, Any], today: dt.date, locale: str) -> str:
                              "taken together for one purpose.", locale)
                      % {"amount": format_money(jobs.max_amount, locale)})
         facts.append("jobs.individual_max")
-    else:
+    elif not too_young:   # (the age is the answer; collateral and term were not asked)
         if qd22.collateral == "none":
             lines.append(gettext("No collateral is needed.", locale))
         if qd22.term and not qd22.per_month:  # "vay 100tr thì trả trong mấy năm": the term is part of the answer
@@ -748,9 +748,13 @@ _JOBS_ONLY_PENALTIES = frozenset({"suspended", "non_custodial", "fine", "warning
 def jobs_question_for_the_case(tracker: Tracker, qid: str, today: dt.date) -> Any:
     """The job-creation loan's version of a QĐ 22 question ("lãi suất bao nhiêu", "vay được mấy năm")
     asked right after the pre-check found that only the job-creation loan fits the person (án treo, cải tạo
-    không giam giữ…: acceptance_fresh14 got the QĐ 22 rate), or None."""
+    không giam giữ…: acceptance_fresh14 got the QĐ 22 rate), or right after a job-creation loan answer;
+    or None."""
     facts = tracker.get_slot("loan_facts") or {}
-    if not qid.startswith("loan.qd22.") or facts.get("loan_penalty") not in _JOBS_ONLY_PENALTIES:
+    from actions.followups import previous_parse   # (it builds on this module)
+    previous = ((previous_parse(tracker) or {}).get("question") or {}).get("id") or ""
+    if not qid.startswith("loan.qd22.") or (facts.get("loan_penalty") not in _JOBS_ONLY_PENALTIES
+                                            and not previous.startswith("loan.jobs.")):
         return None
     return question_entry("loan.jobs." + qid.removeprefix("loan.qd22."), today)
 

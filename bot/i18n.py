@@ -141,13 +141,20 @@ def format_rate(value: str | Decimal, locale: str | None = None, monthly: bool =
 # --- knowledge answers ---------------------------------------------------------
 
 
+# The English templates say a period "in working days" after it ("{period:idcard.days} (working days)",
+# the Vietnamese "7 ngày làm việc"); filled, it reads as English writes it: "7 working days".
+_WORKING_DAYS = re.compile(r"\b(\d+) days? \(working days\)")
+
+
 def formatters(locale: str) -> Formatters:
+    english = normalize_locale(locale) == "en"
     return Formatters(
         money=lambda v: format_money(v, locale),
         date=lambda v: format_date(v, locale),
         period=lambda v: format_period(v, locale),
         rate=lambda v: format_rate(v, locale, monthly=True),
         translate=lambda text: knowledge_text(text, locale),
+        finish=(lambda text: _WORKING_DAYS.sub(r"\1 working days", text)) if english else None,
     )
 
 

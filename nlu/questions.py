@@ -557,6 +557,7 @@ CONTEXT_SUBJECTS: dict[str, str] = {
     # someone else to get it (acceptance_fresh14)
     "lltp.on_behalf": "nho nguoi khac xin phieu ly lich tu phap",
     "lltp.who_may_ask_no2": "nho nguoi khac xin phieu ly lich tu phap",
+    "lltp.no2_on_behalf": "nho nguoi khac xin phieu ly lich tu phap",
     "loan.qd22": "vay von",
     "loan.jobs": "vay von giai quyet viec lam",
     "residence": "dang ky cu tru",
@@ -565,6 +566,13 @@ CONTEXT_SUBJECTS: dict[str, str] = {
     # "thế còn phải báo cáo mấy lần" after the quản chế answer is about quản chế, not án treo
     # (acceptance_fresh11, 2026-12-02); the longest prefix of the previous answer's id wins.
     "duty.probation_supervision": "nguoi bi quan che",
+    # "trong mấy ngày" after the duties of conditional early release, "nếu chỉ về quê vài tuần thì sao"
+    # after going abroad on probation (acceptance_fresh14): the sentence the previous answer was about
+    "duty.early_release": "nguoi duoc tha tu truoc thoi han co dieu kien",
+    "duty.suspended": "nguoi huong an treo",
+    "duty.noncustodial": "nguoi bi cai tao khong giam giu",
+    "duty.report_on_release": "nguoi moi ra tu trinh dien",
+    "duty.abroad": "nguoi dang thu thach di khoi noi cu tru",
     "duty.residence_ban": "nguoi bi cam cu tru",
     "ci.mentor": "nguoi duoc phan cong giup do",
     "support": "ho tro nguoi ra tu",
@@ -590,7 +598,8 @@ WHAT_ABOUT_MAX_WORDS = 14
 
 def is_followup_question(folded: str) -> bool:
     words = folded.split()
-    if _WHAT_ABOUT.search(folded) and has_question(folded):
+    if (_WHAT_ABOUT.search(folded) and has_question(folded)
+            or folded.startswith("neu ") and _ASKS_WHAT_IF.search(folded)):   # "nếu chỉ … thì sao"
         return 2 <= len(words) <= WHAT_ABOUT_MAX_WORDS
     return 2 <= len(words) <= CONTEXT_MAX_WORDS and bool(
         has_question(folded) or _ASKS_WHAT_IF.search(folded) or _WHAT_ABOUT.search(folded))

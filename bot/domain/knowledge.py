@@ -402,8 +402,9 @@ class KnowledgeBase:
         tr = formatters.translate
         # The change note stays with the answer: it often is the answer ("Nghị
         # định 61 đã được thay thế …").
-        text = "\n".join(_PLACEHOLDER.sub(fill, tr(t)) for t in (entry.answer, entry.change_note) if t)
-        details = _PLACEHOLDER.sub(fill, tr(entry.details)) if entry.details else ""
+        text = formatters.finish(
+            "\n".join(_PLACEHOLDER.sub(fill, tr(t)) for t in (entry.answer, entry.change_note) if t))
+        details = formatters.finish(_PLACEHOLDER.sub(fill, tr(entry.details))) if entry.details else ""
         items: list[Item] = [entry, *used]
         # A short citation: the entry's own sources, plus facts' sources from
         # documents the entry does not already cite (e.g. the current rate).
@@ -425,11 +426,13 @@ class KnowledgeBase:
 class Formatters:
     """How fact values read in an answer; built by the caller with its locale."""
 
-    def __init__(self, money, date, period, rate, translate=None) -> None:  # noqa: ANN001
+    def __init__(self, money, date, period, rate, translate=None, finish=None) -> None:  # noqa: ANN001
         self._fmt = {"money": money, "date": date, "period": period, "rate": rate}
         # Knowledge text (templates, text facts, citations, offices) in the
         # reader's language; Vietnamese as written by default.
         self.translate: Callable[[str], str] = translate or (lambda text: text)
+        # The filled answer as the language writes it (English: "5 days (working days)" → "5 working days").
+        self.finish: Callable[[str], str] = finish or (lambda text: text)
 
     def format(self, kind: str, value: Any) -> str:
         fmt = self._fmt.get(kind)
