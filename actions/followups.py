@@ -24,7 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answers import jobs_followup, question_entry, utter_question
 from actions.expungement import (ActionExpungementStart, date_after_expungement_answer,
                                  sentence_after_expungement_answer)
-from actions.loans import PURPOSE_WORDS, purpose_after_loan_answer, rule_answer
+from actions.loans import PURPOSE_WORDS, jobs_question_for_the_case, purpose_after_loan_answer, rule_answer
 from actions.menu import tracker_locale
 from vietnamese.clock import today_in_vietnam
 
@@ -95,4 +95,5 @@ def context_question(tracker: Tracker, today):  # noqa: ANN001, ANN201 (a date; 
     own_best = float(own[0].get("confidence") or 0.0) if own else 0.0
     if confidence < CONTEXT_ACCEPT or (own and own[0].get("id") != qid and own_best >= confidence):
         return None
-    return question_entry(qid, today)
+    # "lãi suất bn" after the answer that only the job-creation loan fits: that loan's rate
+    return jobs_question_for_the_case(tracker, qid, today) or question_entry(qid, today)
