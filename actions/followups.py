@@ -73,7 +73,7 @@ def context_question(tracker: Tracker, today):  # noqa: ANN001, ANN201 (a date; 
     right after "xin phiếu LLTP ở đâu" is the fee of that certificate), or None: the message is a
     short question with no case facts (no entities), the previous message had a topic, and the
     reading with that topic's subject (``question.context``) is confident and beats the message's own."""
-    from nlu.questions import context_key
+    from nlu.questions import context_key, family
 
     latest = tracker.latest_message or {}
     question = latest.get("question") or {}
@@ -86,7 +86,14 @@ def context_question(tracker: Tracker, today):  # noqa: ANN001, ANN201 (a date; 
     prev_question = previous.get("question") or {}
     prev_id = (prev_question.get("id") if isinstance(prev_question, dict) else None) or \
         (previous.get("metadata") or {}).get("question_id")
-    key = context_key(prev_id, (previous.get("intent") or {}).get("name"))
+    prev_intent = (previous.get("intent") or {}).get("name")
+    if not prev_id and isinstance(prev_question, dict):
+        # the previous answer was its topic's: the topic's likeliest question says what it was about ("bố
+        # được tha tù trước thời hạn, có được sang Hàn Quốc không" → the duties of early release)
+        topic = context_key(None, prev_intent)
+        prev_id = next((r.get("id") for r in prev_question.get("ranking") or []
+                        if topic and family(r.get("id") or "") == family(topic)), None)
+    key = context_key(prev_id, prev_intent)
     reading = readings.get(key) if key else None
     if not reading:
         return None
