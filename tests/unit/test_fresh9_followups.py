@@ -14,7 +14,11 @@ from tests.unit.test_actions import call
 
 
 @pytest.mark.parametrize("folded", ["mat bao nhieu tien", "neu chua nop phat thi sao", "khong kip thi sao",
-                                    "bao cao cho ai khi nao", "the con lai suat"])
+                                    "bao cao cho ai khi nao", "the con lai suat",
+                                    # longer, opening with "còn" or "nếu … thì sao" (acceptance_fresh12-14)
+                                    "con moi thang nguoi do phai trinh dien the nao",
+                                    "the con neu la nguoi binh thuong khong phai sinh vien thi sao a",
+                                    "neu chi ve que o tinh khac vai tuan thi sao"])
 def test_a_short_question_is_a_followup(folded):
     assert nq.is_followup_question(folded)
 
@@ -28,6 +32,10 @@ def test_a_long_message_a_bare_word_or_no_question_is_not(folded):
 def test_the_context_of_a_previous_answer_is_its_longest_prefix_else_its_intent():
     assert nq.context_key("ci.mentor_role", "ask_support") == "ci.mentor"
     assert nq.context_key("loan.jobs.rate", "ask_loan") == "loan.jobs"
+    # each community sentence has its own subject (acceptance_fresh14)
+    assert nq.context_key("duty.early_release_duties", "ask_release_duties") == "duty.early_release"
+    assert nq.context_key("duty.abroad", "ask_release_duties") == "duty.abroad"
+    assert nq.context_key("lltp.no2_on_behalf", "ask_criminal_record") == "lltp.no2_on_behalf"
     assert nq.context_key("lltp.where", None) == "lltp"
     assert nq.context_key(None, "ask_expungement") == "xat"
     assert nq.context_key(None, "greet") is None
