@@ -987,9 +987,6 @@ def short_result_text(r: Result, assumed: list[str], today: dt.date, locale: str
     if assumed:
         lines.append(gettext("This assumes that %(assumptions)s. If not, tap the button that applies.", locale)
                      % {"assumptions": "; ".join(said_of(ASSUMPTION_PHRASES[a], locale, relative) for a in assumed)})
-    if "restarted_by_new_crime" in r.notes:  # two judgments: say why the later one sets the date
-        lines.insert(1, gettext("Because of the new crime, the period counts from the completion of the new "
-                                "sentence (Article 73, clause 2).", locale))
     citation = full[-1]  # "Căn cứ: …"
     optional = [_said(NOTES[n], today, locale) for n in r.notes if n in NOTES and n != "restarted_by_new_crime"]
     if r.route != "no_record" and r.date is not None and r.date > today:
@@ -998,6 +995,9 @@ def short_result_text(r: Result, assumed: list[str], today: dt.date, locale: str
     certificate = gettext(CERTIFICATE_NOW_CLEAN, locale)
     if certificate in full:  # what the certificate says now: first among the notes, when it fits
         optional.append(certificate)
+    if "restarted_by_new_crime" in r.notes:  # two judgments: say why the later one sets the date, first when it fits
+        optional.insert(0, gettext("Because of the new crime, the period counts from the completion of the new "
+                                   "sentence (Article 73, clause 2).", locale))
     for line in optional:
         if len("\n".join([*lines, line, citation])) <= SHORT:
             lines.insert(1, line)
