@@ -71,8 +71,9 @@ CONTEXT_ACCEPT = 0.3
 def context_question(tracker: Tracker, today):  # noqa: ANN001, ANN201 (a date; an Entry or None)
     """The question a short follow-up asks about the previous answer's topic ("mất bao nhiêu tiền"
     right after "xin phiếu LLTP ở đâu" is the fee of that certificate), or None: the message is a
-    short question with no case facts (no entities), the previous message had a topic, and the
-    reading with that topic's subject (``question.context``) is confident and beats the message's own."""
+    short question with no case facts (no date, length, amount or age: ``CASE_FACTS``), the previous
+    message had a topic, and the reading with that topic's subject (``question.context``) is confident
+    and beats the message's own."""
     from nlu.questions import context_key, family
 
     latest = tracker.latest_message or {}
