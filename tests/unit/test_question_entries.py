@@ -236,10 +236,14 @@ def test_another_topic_with_questions_gives_way_from_a_lower_threshold_unless_me
     loan = "nguoi toi giup do muon vay von"
     assert choose(pred(**{"support.a": 0.1, "loan.a": 0.6}), "ask_support", questions, folded=loan).id is None
     assert choose(pred(**{"support.a": 0.05, "loan.a": 0.85}), "ask_support", questions, folded=loan).id == "loan.a"
-    # ...and a message of another topic that names no loan is never taken over by a loan question
-    # ("đang thử thách do được tha tù trước thời hạn, muốn chuyển vào Bình Dương ở với vợ", 0.55)
+    # ...and a message of another topic that names no loan is taken over by a loan question only from
+    # OVERRIDE ("đang thử thách do được tha tù trước thời hạn, muốn chuyển vào Bình Dương ở với vợ" at 0.55;
+    # "mấy ngày thì có tiền" at 0.97 is the loan's)
+    questions = {**questions, "duty.a": {"intents": ["ask_release_duties"]}}
     move = "dang thu thach do duoc tha tu truoc thoi han muon chuyen vao binh duong o voi vo co duoc khong"
-    assert choose(pred(**{"support.a": 0.05, "loan.a": 0.85}), "ask_support", questions, folded=move).id is None
+    assert choose(pred(**{"duty.a": 0.05, "loan.a": 0.56}), "ask_release_duties", questions, folded=move).id is None
+    money = "may ngay thi co tien"
+    assert choose(pred(**{"duty.a": 0.01, "loan.a": 0.97}), "ask_release_duties", questions, folded=money).id == "loan.a"
 
 
 @pytest.mark.parametrize("intent", sorted(NEVER - {"crisis"}))
