@@ -508,9 +508,9 @@ def short_result(programmes: list[Programme], assumed: list[str], locale: str, r
         # "muốn vay 200 triệu …" over the maximum: the answer to the amount asked comes first
         answer = gettext("Not the amount you asked for.", locale) if over_cap else gettext("Yes.", locale)
         lines[0] = answer + " " + lines[0]
+        lines += ["• " + said_of(REASONS[r], locale, relative) for r in qd22.reasons if r == "deadline_close"]
     else:
         lines[0] = gettext("No.", locale) + " " + lines[0]   # "cháu có thuộc diện đó không?": the answer first
-        lines += ["• " + said_of(REASONS[r], locale, relative) for r in qd22.reasons if r == "deadline_close"]
     reason = None
     if qd22.status == "not_eligible":
         # "deadline_passed" is already said by the line giving the date it passed

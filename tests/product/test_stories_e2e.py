@@ -92,5 +92,6 @@ def test_a_purpose_that_is_also_a_topic_answers_the_loan(product, purpose):
 def test_a_suspended_sentence_is_pointed_to_the_job_creation_loan(product, question):
     [first] = chat(product, question)
     reply = text(first)
-    assert reply.startswith("Hiện anh/chị chưa đủ điều kiện vay vốn dành cho người chấp hành xong án phạt tù")
+    # the answer first, "Không." (2026-12-02), as a yes opens with "Được."
+    assert reply.startswith("Không. Hiện anh/chị chưa đủ điều kiện vay vốn dành cho người chấp hành xong án phạt tù")
     assert "án treo" in reply and "việc làm" in reply

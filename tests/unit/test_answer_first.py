@@ -458,3 +458,17 @@ def test_a_qd22_question_after_a_jobs_only_answer_is_the_jobs_loans():
     assert loans.jobs_question_for_the_case(t, "loan.qd22.no_certificate", TODAY) is None   # no jobs version
     prison = Tracker("conv", {"loan_facts": {"loan_penalty": "prison"}}, {}, [], False, None, {}, "action_listen")
     assert loans.jobs_question_for_the_case(prison, "loan.qd22.rate", TODAY) is None
+
+
+def test_a_loan_answer_close_to_the_limit_warns_and_a_refusal_says_no_first():
+    """The deadline warning stays with a yes (the stack run of 3267d73 had lost it behind the new "Không."
+    branch), and a refusal opens with "Không." as a yes opens with "Được."."""
+    day = dt.date(2026, 11, 22)
+    close = {"loan_purpose": "production", "loan_amount": 80000000, "loan_completed_on": "2021-12-01",
+             "loan_penalty": "prison", "loan_has_certificate": True}
+    r = precheck(loans.case_from_slots(close), KNOWLEDGE, day)
+    text = loans.short_result(r.programmes, [], "vi")
+    assert text.startswith("Được.") and "Phải vay trước hết ngày 01/12/2026" in text and "Sắp hết thời hạn" in text
+    refused = {**close, "loan_penalty": "suspended", "loan_completed_on": "2026-02-01"}
+    r = precheck(loans.case_from_slots(refused), KNOWLEDGE, day)
+    assert loans.short_result(r.programmes, [], "vi").startswith("Không. Hiện anh/chị chưa đủ điều kiện")
