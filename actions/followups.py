@@ -25,7 +25,7 @@ from actions.answers import jobs_followup, question_entry, utter_question
 from actions.expungement import (ActionExpungementStart, date_after_expungement_answer,
                                  sentence_after_expungement_answer)
 from actions.loans import PURPOSE_WORDS, jobs_question_for_the_case, purpose_after_loan_answer, rule_answer
-from actions.menu import tracker_locale
+from actions.menu import previous_parse, tracker_locale
 from vietnamese.clock import today_in_vietnam
 
 
@@ -48,16 +48,6 @@ async def previous_answer_followup(dispatcher: CollectingDispatcher, tracker: Tr
     return None
 
 
-def previous_parse(tracker: Tracker) -> dict[str, Any] | None:
-    """The parse data of the person's message before the latest one, or None."""
-    seen_latest = False
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        if seen_latest:
-            return event.get("parse_data") or {}
-        seen_latest = True
-    return None
 
 
 # Entities that make a message a case of its own rather than a follow-up; a penalty named alone is not one

@@ -18,7 +18,7 @@ from actions.common import (FIRST_BUBBLE_MAX, RELATIVE_STORY, CalculationResult,
                             caution_and_citation, day_of, entities_of, is_cancel, main_penalty,
                             probation_end_from_release, relative_texts, said_of, start_form)
 from actions.expungement import asks_about_record
-from actions.menu import ActionTopicMenu, last_bot_action, previous_intent, tracker_locale
+from actions.menu import ActionTopicMenu, last_bot_action, previous_intent, previous_parse, tracker_locale
 from vietnamese.clock import today_in_vietnam
 from bot.domain.loans import LOAN_PENALTIES, LoanCase, Programme, precheck
 from bot.domain.periods import Period
@@ -753,7 +753,6 @@ def jobs_question_for_the_case(tracker: Tracker, qid: str, today: dt.date) -> An
     không giam giữ…: acceptance_fresh14 got the QĐ 22 rate), or right after a job-creation loan answer;
     or None."""
     facts = tracker.get_slot("loan_facts") or {}
-    from actions.followups import previous_parse   # (it builds on this module)
     previous = ((previous_parse(tracker) or {}).get("question") or {}).get("id") or ""
     if not qid.startswith("loan.qd22.") or (facts.get("loan_penalty") not in _JOBS_ONLY_PENALTIES
                                             and not previous.startswith("loan.jobs.")):

@@ -73,6 +73,17 @@ def last_bot_action(tracker: Tracker) -> str | None:
     return None
 
 
+def previous_parse(tracker: Tracker) -> dict[str, Any] | None:
+    """The parse data of the person's message before the latest one, or None."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if seen_latest:
+            return event.get("parse_data") or {}
+        seen_latest = True
+    return None
+
 def previous_intent(tracker: Tracker) -> str | None:
     """The intent of the person's message before the latest one, or None: the topic the
     bot's last answer was about."""

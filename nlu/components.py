@@ -498,9 +498,7 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
         question = message.get("question") or {}
         if not question.get("id") or float(question.get("confidence") or 0.0) < nq.OVERRIDE:
             return False
-        if cls._fold is None:
-            cls._fold = nq.Folder(vtext.Abbreviations.load())   # "ko" → "không": the words that ask
-        return nq.has_question(cls._fold(message.get(TEXT) or "")) and \
+        return nq.has_question(cls._folded(message)) and \
             not cls.states_a_sentence(message.get(ENTITIES, []))
 
     @classmethod
@@ -510,10 +508,17 @@ class CaseFactsOverride(GraphComponent, IntentClassifier):
         confidence = float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
         if intent in cls.WEAK or intent in ("crisis", "distress") or confidence < cls.SURE_OF_ANOTHER_TOPIC:
             return False
+        folded = cls._folded(message)
+        return nq.has_question(folded) and not cls.ASKS_RECORD.search(folded)
+
+    @classmethod
+    def _folded(cls, message: Message) -> str:
+        """The message folded and expanded as the question model reads it ("ko" → "không")."""
+        from nlu import questions as nq
+
         if cls._fold is None:
             cls._fold = nq.Folder(vtext.Abbreviations.load())
-        folded = cls._fold(message.get(TEXT) or "")
-        return nq.has_question(folded) and not cls.ASKS_RECORD.search(folded)
+        return cls._fold(message.get(TEXT) or "")
 
     @staticmethod
     def states_a_sentence(entities: List[Dict[str, Any]]) -> bool:
